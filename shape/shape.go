@@ -22,3 +22,78 @@ type Filter struct {
 	FromDate   string   `json:"from_date,omitempty"`
 	ToDate     string   `json:"to_date,omitempty"`
 }
+
+// Filter types, the values of Filter.Type.
+const (
+	TypeString      = "string"
+	TypeStringList  = "string_list"
+	TypeNumber      = "number"
+	TypeNumberList  = "number_list"
+	TypeNumberRange = "number_range"
+	TypeDateRange   = "date_range"
+)
+
+// String matches elements whose field is a string equal to value, ignoring case.
+func String(field, value string) Filter {
+	return Filter{Type: TypeString, FieldName: field, Value: value}
+}
+
+// StringList matches elements whose field is a string equal to one of values, ignoring case.
+// No values disables the filter.
+func StringList(field string, values ...string) Filter {
+	f := Filter{Type: TypeStringList, FieldName: field}
+	for _, v := range values {
+		f.Values = append(f.Values, v)
+	}
+	return f
+}
+
+// Number matches elements whose field is a number equal to value.
+func Number(field string, value float64) Filter {
+	return Filter{Type: TypeNumber, FieldName: field, Value: value}
+}
+
+// NumberList matches elements whose field is a number equal to one of values. No values
+// disables the filter.
+func NumberList(field string, values ...float64) Filter {
+	f := Filter{Type: TypeNumberList, FieldName: field}
+	for _, v := range values {
+		f.Values = append(f.Values, v)
+	}
+	return f
+}
+
+// NumberRange matches elements whose field is a number with from ≤ field ≤ to; a nil bound is open.
+func NumberRange(field string, from, to *float64) Filter {
+	f := Filter{Type: TypeNumberRange, FieldName: field}
+	if from != nil {
+		v := *from
+		f.FromValue = &v
+	}
+	if to != nil {
+		v := *to
+		f.ToValue = &v
+	}
+	return f
+}
+
+// DateRange matches elements whose field is a date or time within [from, to]; an empty bound is
+// open. Bounds are YYYY-MM-DD, "YYYY-MM-DD HH:MM:SS", YYYY-MM-DDTHH:MM:SSZ or RFC 3339; a
+// date-only to covers that whole day.
+func DateRange(field, from, to string) Filter {
+	return Filter{Type: TypeDateRange, FieldName: field, FromDate: from, ToDate: to}
+}
+
+// Under returns a copy of f that prunes the array at the dot path root inside each item instead
+// of removing items (§7.1).
+func (f Filter) Under(root string) Filter {
+	f.Root = root
+	return f
+}
+
+// CaseSensitive returns a copy of the string filter f that compares case-sensitively.
+func (f Filter) CaseSensitive() Filter {
+	no := false
+	f.IgnoreCase = &no
+	return f
+}

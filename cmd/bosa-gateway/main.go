@@ -1,0 +1,194 @@
+// Command bosa-gateway serves the bosa.v1 gRPC API and its REST face in front of a BOSA server.
+//
+// Every flag has an environment equivalent (shown in -help); a flag given on the command line wins
+// over its environment variable. With --sandbox the embedded BOSA sandbox runs on a loopback port
+// as the upstream, and callers need no API key:
+//
+//	go run ./cmd/bosa-gateway --sandbox
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"bosa.dev/gateway/sandbox"
+	"bosa.dev/gateway/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bosa-gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line, before they become a server.Config.
+type options struct {
+	cfg          server.Config
+	logLevel     string
+	logFormat    string
+	tokenSecret  string
+	useSandbox   bool
+	printSession bool
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bosa-gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, env, def, usage string) {
+		fs.StringVar(p, name, envString(env, def), usage+" (env "+env+")")
+	}
+	integer := func(p *int, name, env string, def int, usage string) {
+		fs.IntVar(p, name, envInt(env, def), usage+" (env "+env+")")
+	}
+	boolean := func(p *bool, name, env string, usage string) {
+		fs.BoolVar(p, name, envBool(env), usage+" (env "+env+")")
+	}
+	c := &o.cfg
+	str(&c.UpstreamURL, "upstream-url", "BOSA_API_URL", "", "BOSA base URL (default https://connector.gdplabs.id)")
+	str(&c.APIKey, "api-key", "BOSA_API_KEY", "", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
+	str(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
+	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
+	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
+	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
+	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
+	str(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "", "secret that signs page tokens; set the same on every replica (default random per process)")
+	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message, REST body and upstream answer, files included")
+	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
+	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
+	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
+	var streams int
+	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", envDuration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
+	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
+	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if streams < 0 {
+		return nil, errors.New("--max-concurrent-streams must not be negative")
+	}
+	c.MaxConcurrentStreams = uint32(streams)
+	c.PageTokenSecret = []byte(o.tokenSecret)
+	o.printSession = o.useSandbox
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	o.cfg.Logger = logger
+	if o.useSandbox {
+		sb := sandbox.NewServer()
+		defer sb.Close()
+		o.cfg.UpstreamURL = sb.URL
+		o.cfg.APIKey = sandbox.DemoAPIKey
+		logger.Info("sandbox upstream started", slog.String("url", sb.URL))
+	}
+	srv, err := o.cfg.Complete()
+	if err != nil {
+		return err
+	}
+	if o.printSession {
+		printSession(stdout, srv.GRPCAddr(), srv.HTTPAddr(), srv.TLS())
+	}
+	return srv.Run(ctx)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+}
+
+// printSession prints ready-to-paste commands for a first session against the sandbox.
+func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
+	plaintext, scheme := "-plaintext ", "http"
+	if tls {
+		plaintext, scheme = "", "https"
+	}
+	grpcurl := "go run github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 " + plaintext
+	base := scheme + "://" + httpAddr
+	lines := []string{
+		"",
+		"BOSA gateway is ready, with the embedded sandbox as its upstream (no API key needed).",
+		"",
+		"gRPC (" + grpcAddr + "), through server reflection:",
+		"  " + grpcurl + grpcAddr + " list",
+		"  " + grpcurl + grpcAddr + " bosa.v1.ConnectorService/ListConnectors",
+		"  " + grpcurl + "-d '{\"identifier\": \"alice\"}' " + grpcAddr + " bosa.v1.UserService/CreateUser",
+		"",
+		"REST (" + base + "):",
+		"  curl -s " + base + "/v1/connectors/github",
+		"  curl -s -X POST " + base + "/v1/users -d '{\"identifier\": \"bob\"}'",
+		"  curl -s " + base + "/openapi.json",
+		"  curl -s " + base + "/healthz",
+		"",
+		"Then: POST /v1/auth/tokens with the identifier and secret, and send the token as",
+		"'authorization: Bearer <token>' (grpcurl -H, curl -H). Stop with Ctrl-C.",
+		"",
+	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+func envString(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envBool(key string) bool {
+	v, err := strconv.ParseBool(os.Getenv(key))
+	return err == nil && v
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}

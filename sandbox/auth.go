@@ -1,0 +1,307 @@
+package sandbox
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// client is a tenant: its key, its users.
+type client struct {
+	id, name, key string
+	users         map[string]*user // by identifier
+	usersByID     map[string]*user
+}
+
+func (c *client) public() Client { return Client{ID: c.id, Name: c.name, APIKey: c.key} }
+
+// user is one end user of a client. Only a hash of its secret is kept.
+type user struct {
+	id, identifier string
+	secretHash     [32]byte
+	preview        string
+	active         bool
+	integrations   map[string][]*integration // by connector, in creation order
+	files          map[string]*storedFile    // google_drive uploads, by id
+	fileOrder      []string
+}
+
+// addClient registers a client under key. Seeded clients get an id derived from their key, so
+// the demo client's id is stable across runs.
+func (s *Sandbox) addClient(name, key string, seeded bool) *client {
+	id := uuid.NewString()
+	if seeded {
+		id = uuid.NewSHA1(uuid.NameSpaceURL, []byte("bosa-sandbox:client:"+key)).String()
+	}
+	c := &client{id: id, name: name, key: key, users: map[string]*user{}, usersByID: map[string]*user{}}
+	s.mu.Lock()
+	s.clients[key] = c
+	s.clientByID[id] = c
+	s.mu.Unlock()
+	return c
+}
+
+// clientFor checks X-API-Key (any header casing) and returns its client.
+func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
+	key := r.Header.Get("X-API-Key")
+	if key == "" {
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Message: "Missing X-API-Key header"}
+	}
+	s.mu.RLock()
+	c := s.clients[key]
+	s.mu.RUnlock()
+	if c == nil {
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Message: "Client not found"}
+	}
+	return c, nil
+}
+
+// tokenClaims is the JWT payload of protocol §9.4.
+type tokenClaims struct {
+	ClientID   string `json:"client_id"`
+	Identifier string `json:"identifier"`
+	jwt.RegisteredClaims
+}
+
+// bearer returns the token of "Authorization: Bearer <token>", or "" when absent or not Bearer.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// userFor checks the bearer token against client c: 401 when missing, malformed, badly signed
+// or expired, 403 when issued to another client or the user is inactive.
+func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
+	raw := bearer(r)
+	if raw == "" {
+		return nil, errUnauthorized("Missing bearer token")
+	}
+	var claims tokenClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.signingKey, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithTimeFunc(s.cfg.now), jwt.WithExpirationRequired())
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeTokenExpired, Message: "Token has expired"}
+	case err != nil:
+		return nil, errUnauthorized("Invalid token")
+	}
+	if claims.ClientID != c.id {
+		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "Token was issued to another client"}
+	}
+	s.mu.RLock()
+	u := c.usersByID[claims.Subject]
+	s.mu.RUnlock()
+	if u == nil {
+		return nil, errUnauthorized("Invalid token")
+	}
+	if !u.active {
+		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"}
+	}
+	return u, nil
+}
+
+// b64 is base64url without padding, as used by secrets, cursors and OAuth state.
+var b64 = base64.RawURLEncoding
+
+func (s *Sandbox) sign(domain string, parts ...string) string {
+	m := hmac.New(sha256.New, s.signingKey)
+	m.Write([]byte(domain))
+	for _, p := range parts {
+		m.Write([]byte{0})
+		m.Write([]byte(p))
+	}
+	return b64.EncodeToString(m.Sum(nil))
+}
+
+// newSecret returns sk-user-<b64(user id)>.<b64(identifier)>.<HMAC-SHA256 of the first two parts>.
+func (s *Sandbox) newSecret(userID, identifier string) string {
+	head := b64.EncodeToString([]byte(userID)) + "." + b64.EncodeToString([]byte(identifier))
+	m := hmac.New(sha256.New, s.signingKey)
+	m.Write([]byte(head))
+	return "sk-user-" + head + "." + b64.EncodeToString(m.Sum(nil))
+}
+
+// readJSONObject decodes an optional JSON object body into v; an empty body leaves v unchanged.
+func readJSONObject(r *http.Request, v any) *apiError {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return errValidation("Could not read the request body")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return errValidation("Request body must be a JSON object: " + err.Error())
+	}
+	return nil
+}
+
+func (s *Sandbox) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	c, aerr := s.clientFor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req struct {
+		Identifier *string `json:"identifier"`
+	}
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if req.Identifier == nil || strings.TrimSpace(*req.Identifier) == "" {
+		writeError(w, errValidation("Invalid parameters: identifier: field required"))
+		return
+	}
+	ident := strings.TrimSpace(*req.Identifier)
+	u := &user{id: uuid.NewString(), identifier: ident, active: true,
+		integrations: map[string][]*integration{}, files: map[string]*storedFile{}}
+	secret := s.newSecret(u.id, ident)
+	u.secretHash = sha256.Sum256([]byte(secret))
+	u.preview = "sk-user-..." + secret[len(secret)-8:]
+	s.mu.Lock()
+	if c.users[ident] != nil {
+		s.mu.Unlock()
+		writeError(w, &apiError{Status: http.StatusBadRequest, Code: codeUserExists, Message: "User already exists"})
+		return
+	}
+	c.users[ident] = u
+	c.usersByID[u.id] = u
+	view := s.userView(c, u)
+	s.mu.Unlock()
+	view["secret"] = secret
+	writeData(w, view, nil)
+}
+
+// userView renders a user as in protocol §9.1/§9.3 (secret null). Callers hold s.mu.
+func (s *Sandbox) userView(c *client, u *user) map[string]any {
+	integs := []map[string]any{}
+	for _, name := range s.names {
+		for _, in := range u.integrations[name] {
+			integs = append(integs, map[string]any{
+				"id": in.id, "client_id": c.id, "user_id": u.id, "connector": in.connector,
+				"user_identifier": in.uid, "selected": in.selected,
+			})
+		}
+	}
+	return map[string]any{
+		"id": u.id, "client_id": c.id, "identifier": u.identifier, "secret": nil,
+		"secret_preview": u.preview, "is_active": u.active, "integrations": integs,
+	}
+}
+
+func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
+	c, aerr := s.clientFor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	var req struct {
+		Identifier string `json:"identifier"`
+		Secret     string `json:"secret"`
+	}
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if req.Identifier == "" || req.Secret == "" {
+		writeError(w, errValidation("Invalid parameters: identifier and secret are required"))
+		return
+	}
+	s.mu.RLock()
+	u := c.users[req.Identifier]
+	s.mu.RUnlock()
+	h := sha256.Sum256([]byte(req.Secret))
+	if u == nil || subtle.ConstantTimeCompare(h[:], u.secretHash[:]) != 1 {
+		writeError(w, errUnauthorized("Invalid identifier or secret"))
+		return
+	}
+	if !u.active {
+		writeError(w, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"})
+		return
+	}
+	now := s.cfg.now().UTC()
+	exp := now.Add(s.cfg.tokenLifetime)
+	claims := tokenClaims{
+		ClientID: c.id, Identifier: u.identifier,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: u.id, ID: uuid.NewString(), ExpiresAt: jwt.NewNumericDate(exp.Truncate(time.Second))},
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.signingKey)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeData(w, map[string]any{
+		"token": tok, "token_type": "Bearer", "expires_at": exp.Format("2006-01-02T15:04:05.000000"),
+		"is_revoked": false, "user_id": u.id, "client_id": c.id,
+	}, nil)
+}
+
+func (s *Sandbox) handleMe(w http.ResponseWriter, r *http.Request) {
+	c, aerr := s.clientFor(r)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	u, aerr := s.userFor(r, c)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	s.mu.RLock()
+	view := s.userView(c, u)
+	s.mu.RUnlock()
+	writeData(w, view, nil)
+}
+
+// handleCreateClient serves POST /clients (protocol §9.5, §16 row 7).
+func (s *Sandbox) handleCreateClient(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("X-API-Key")
+	if key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.masterKey)) != 1 {
+		writeError(w, errUnauthorized("Invalid master key"))
+		return
+	}
+	var req struct {
+		Name string `json:"name"`
+	}
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		writeError(w, errValidation("Invalid parameters: name: field required"))
+		return
+	}
+	c := s.CreateClient(strings.TrimSpace(req.Name))
+	writeData(w, map[string]any{"id": c.ID, "name": c.Name, "api_key": c.APIKey, "is_active": true}, nil)
+}
+
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// randomToken returns n random alphanumeric characters.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// hmacEqual compares two MACs in constant time.
+func hmacEqual(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }

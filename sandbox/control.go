@@ -1,0 +1,163 @@
+package sandbox
+
+import (
+	"net/http"
+	"sort"
+	"time"
+)
+
+// The HTTP control surface (WithControl(true)); its requests are neither counted nor faulted.
+//
+//	POST   /sandbox/control/faults   {"connector", "action", "kind", "status", "retry_after_seconds", "latency_ms", "times"}
+//	DELETE /sandbox/control/faults   clear every fault
+//	GET    /sandbox/control/faults   the faults still queued
+//	GET    /sandbox/control/calls    every counter; ?connector=github&action=list_commits for one ("*" sums a connector)
+//	DELETE /sandbox/control/calls    reset the counters
+//	POST   /sandbox/control/clients  {"name"} → a new client with its key
+//
+// kind is one of status (default), malformed_json, no_content_type, drop_connection, oversized_body.
+
+type faultSpec struct {
+	Connector         string  `json:"connector"`
+	Action            string  `json:"action"`
+	Kind              string  `json:"kind,omitempty"`
+	Status            int     `json:"status,omitempty"`
+	RetryAfterSeconds float64 `json:"retry_after_seconds,omitempty"`
+	LatencyMS         float64 `json:"latency_ms,omitempty"`
+	Times             int     `json:"times"`
+}
+
+func (s *Sandbox) controlRoute(method string, segs []string) (routed, *apiError) {
+	if len(segs) != 1 {
+		return routed{}, errNotFound("Not found")
+	}
+	var h map[string]http.HandlerFunc
+	switch segs[0] {
+	case "faults":
+		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlInject, http.MethodDelete: s.ctlClearFaults, http.MethodGet: s.ctlListFaults}
+	case "calls":
+		h = map[string]http.HandlerFunc{http.MethodGet: s.ctlCalls, http.MethodDelete: s.ctlResetCalls}
+	case "clients":
+		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlCreateClient}
+	default:
+		return routed{}, errNotFound("Not found")
+	}
+	if f, ok := h[method]; ok {
+		return routed{handle: f}, nil
+	}
+	var allow []string
+	for m := range h {
+		allow = append(allow, m)
+	}
+	sort.Strings(allow)
+	return routed{}, errMethod(allow...)
+}
+
+func (s *Sandbox) ctlInject(w http.ResponseWriter, r *http.Request) {
+	var spec faultSpec
+	if aerr := readJSONObject(r, &spec); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	kind := FaultStatus
+	if spec.Kind != "" {
+		found := false
+		for k, n := range faultKindNames {
+			if n == spec.Kind {
+				kind, found = k, true
+			}
+		}
+		if !found {
+			writeError(w, errValidation("Invalid parameters: kind: one of status, malformed_json, no_content_type, drop_connection, oversized_body"))
+			return
+		}
+	}
+	if spec.Action == "" {
+		writeError(w, errValidation("Invalid parameters: action: required (an action name, \"*\", or with connector \"\" one of discovery, users, auth, clients, integrations)"))
+		return
+	}
+	if spec.Status != 0 && (spec.Status < 100 || spec.Status > 599) {
+		writeError(w, errValidation("Invalid parameters: status: not an HTTP status"))
+		return
+	}
+	f := Fault{Status: spec.Status, Kind: kind, Times: spec.Times,
+		RetryAfter: time.Duration(spec.RetryAfterSeconds * float64(time.Second)),
+		Latency:    time.Duration(spec.LatencyMS * float64(time.Millisecond))}
+	s.Inject(spec.Connector, spec.Action, f)
+	writeData(w, map[string]any{"success": true}, nil)
+}
+
+func (s *Sandbox) ctlClearFaults(w http.ResponseWriter, _ *http.Request) {
+	s.ClearFaults()
+	writeData(w, map[string]any{"success": true}, nil)
+}
+
+func (s *Sandbox) ctlListFaults(w http.ResponseWriter, _ *http.Request) {
+	out := []faultSpec{}
+	s.faults.mu.Lock()
+	for k, q := range s.faults.queues {
+		for _, e := range q {
+			times := 0
+			if e.f.Times > 0 {
+				times = e.remaining
+			}
+			out = append(out, faultSpec{Connector: k.connector, Action: k.action, Kind: e.f.Kind.String(), Status: e.f.Status,
+				RetryAfterSeconds: e.f.RetryAfter.Seconds(), LatencyMS: float64(e.f.Latency) / float64(time.Millisecond), Times: times})
+		}
+	}
+	s.faults.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Connector != out[j].Connector {
+			return out[i].Connector < out[j].Connector
+		}
+		return out[i].Action < out[j].Action
+	})
+	writeData(w, out, nil)
+}
+
+type callRow struct {
+	Connector string `json:"connector"`
+	Action    string `json:"action"`
+	CallCount
+}
+
+func (s *Sandbox) ctlCalls(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Has("action") {
+		writeData(w, s.Calls(q.Get("connector"), q.Get("action")), nil)
+		return
+	}
+	rows := []callRow{}
+	s.counters.mu.Lock()
+	for k, c := range s.counters.m {
+		rows = append(rows, callRow{Connector: k.connector, Action: k.action, CallCount: *c})
+	}
+	s.counters.mu.Unlock()
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Connector != rows[j].Connector {
+			return rows[i].Connector < rows[j].Connector
+		}
+		return rows[i].Action < rows[j].Action
+	})
+	writeData(w, rows, nil)
+}
+
+func (s *Sandbox) ctlResetCalls(w http.ResponseWriter, _ *http.Request) {
+	s.ResetCalls()
+	writeData(w, map[string]any{"success": true}, nil)
+}
+
+func (s *Sandbox) ctlCreateClient(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if req.Name == "" {
+		req.Name = "client"
+	}
+	c := s.CreateClient(req.Name)
+	writeData(w, map[string]any{"id": c.ID, "name": c.Name, "api_key": c.APIKey, "is_active": true}, nil)
+}

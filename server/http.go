@@ -1,0 +1,157 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	grpccreds "google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/gen/openapi"
+)
+
+// gatewayConn is the REST face's client connection to the gRPC server. It runs over an in-memory
+// listener served by the same grpc.Server, so REST calls are real gRPC calls: they pass the same
+// interceptors (request id, logging, metrics, recovery) and Paginate streams work.
+type gatewayConn struct {
+	lis  *bufconn.Listener
+	conn *grpc.ClientConn
+}
+
+// gatewayBuffer is the in-memory pipe's buffer size.
+const gatewayBuffer = 1 << 20
+
+// newGatewayConn connects to the in-memory listener. When the gRPC server uses TLS (which applies to
+// every listener it serves), the connection speaks TLS too, trusting exactly the server's own
+// certificate: the pipe never leaves the process, so there is no host name to verify.
+func newGatewayConn(maxMsg int, serverTLS *tls.Config) (*gatewayConn, error) {
+	lis := bufconn.Listen(gatewayBuffer)
+	creds := insecure.NewCredentials()
+	if serverTLS != nil {
+		own := serverTLS.Certificates[0].Certificate[0]
+		creds = grpccreds.NewTLS(&tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			InsecureSkipVerify: true, // replaced by the pinning check below
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				if len(raw) == 0 || !bytes.Equal(raw[0], own) {
+					return errors.New("gateway: internal connection reached a server with another certificate")
+				}
+				return nil
+			},
+		})
+	}
+	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
+	)
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	return &gatewayConn{lis: lis, conn: conn}, nil
+}
+
+func (g *gatewayConn) serve(s *grpc.Server) error { return s.Serve(g.lis) }
+
+func (g *gatewayConn) close() {
+	g.conn.Close()
+	g.lis.Close()
+}
+
+// forwardedHeaders are the request headers the REST face passes to the gRPC services as metadata.
+var forwardedHeaders = map[string]bool{
+	"Authorization": true, "X-Api-Key": true, "X-Bosa-Integration": true, "X-Request-Id": true,
+}
+
+// httpHandler serves the REST routes (grpc-gateway), /openapi.json, /healthz and /metrics.
+func (s *Server) httpHandler() (http.Handler, error) {
+	marshaler := &runtime.JSONPb{
+		// Field names as in the protos (and as BOSA spells them); unset fields shown, so that
+		// has_next: false and similar are explicit over REST.
+		MarshalOptions: protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true},
+		// Unknown fields are rejected: a misspelt field over REST must not be silently ignored.
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
+			if forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)] {
+				return strings.ToLower(h), true
+			}
+			return runtime.DefaultHeaderMatcher(h)
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(h string) (string, bool) {
+			if h == MDRequestID {
+				return "X-Request-Id", true
+			}
+			return runtime.MetadataHeaderPrefix + h, true
+		}),
+		runtime.WithErrorHandler(restError),
+	)
+	ctx := context.Background()
+	conn := s.gateway.conn
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		bosav1.RegisterConnectorServiceHandler,
+		bosav1.RegisterActionServiceHandler,
+		bosav1.RegisterUserServiceHandler,
+		bosav1.RegisterIntegrationServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, err
+		}
+	}
+
+	root := http.NewServeMux()
+	root.Handle("/", http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes)))
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.JSON)
+	})
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("NOT_SERVING\n"))
+			return
+		}
+		_, _ = w.Write([]byte("SERVING\n"))
+	})
+	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return root, nil
+}
+
+// maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.
+func maxRESTBody(maxMsg int) int64 { return int64(maxMsg)/3*4 + 1<<20 }
+
+// restError writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with details, so
+// ErrorInfo is visible), adding Retry-After when a RetryInfo is present.
+func restError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+				secs := int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)
+				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			}
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// The interceptor chain is, outermost first: request id → logging → metrics → recovery → deadline
+// margin. Metrics sit outside recovery so that recovered panics are counted as INTERNAL; logging sits
+// outside metrics so that every call is logged with its request id. Health checks are not logged.
+
+type requestIDKey struct{}
+
+// requestIDFrom returns the request id the interceptor chain assigned to ctx.
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID accepts caller-supplied ids that are short and printable, so that logs cannot be
+// forged with newlines or flooded.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// withRequestID reads x-request-id from the caller (or makes one), stores it in the context and
+// returns it in the response headers.
+func withRequestID(ctx context.Context) context.Context {
+	md, _ := metadata.FromIncomingContext(ctx)
+	id := first(md, MDRequestID)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs(MDRequestID, id))
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	return h(withRequestID(ctx), req)
+}
+
+func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	w := middleware.WrapServerStream(ss)
+	w.WrappedContext = withRequestID(ss.Context())
+	return h(srv, w)
+}
+
+// callLogger logs one line per call: method, code, ErrorInfo reason, duration and request id. It never
+// logs metadata (credentials) or payloads; status messages only at debug level, since validation
+// messages may quote input values.
+type callLogger struct{ log *slog.Logger }
+
+func (l callLogger) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := h(ctx, req)
+	l.record(ctx, info.FullMethod, start, err)
+	return resp, err
+}
+
+func (l callLogger) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	start := time.Now()
+	err := h(srv, ss)
+	l.record(ss.Context(), info.FullMethod, start, err)
+	return err
+}
+
+func (l callLogger) record(ctx context.Context, method string, start time.Time, err error) {
+	if strings.HasPrefix(method, "/grpc.health.v1.") {
+		return
+	}
+	st := status.Convert(err)
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("code", st.Code().String()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("request_id", requestIDFrom(ctx)),
+	}
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			attrs = append(attrs, slog.String("reason", ei.GetReason()))
+		}
+	}
+	level := slog.LevelInfo
+	switch st.Code() {
+	case codes.Internal, codes.Unknown, codes.Unavailable, codes.DataLoss:
+		level = slog.LevelWarn
+	}
+	l.log.LogAttrs(ctx, level, "grpc call", attrs...)
+	if err != nil {
+		l.log.LogAttrs(ctx, slog.LevelDebug, "grpc call error", slog.String("request_id", requestIDFrom(ctx)),
+			slog.String("message", st.Message()))
+	}
+}
+
+// recoveryHandler turns a panic into INTERNAL, logging the stack (not the request).
+func recoveryHandler(log *slog.Logger) recovery.RecoveryHandlerFuncContext {
+	return func(ctx context.Context, p any) error {
+		log.LogAttrs(ctx, slog.LevelError, "panic in handler", slog.String("request_id", requestIDFrom(ctx)),
+			slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+		return (&Error{Code: codes.Internal, Reason: ReasonInternal, Message: "internal error"}).GRPCStatus().Err()
+	}
+}
+
+// errServerClosed reports a listener closed by shutdown, which is not a failure.
+func errServerClosed(err error) bool {
+	return err == nil || errors.Is(err, grpc.ErrServerStopped)
+}
+
+// maxDeadlineMargin bounds how much earlier than the caller's deadline handlers give up.
+const maxDeadlineMargin = 200 * time.Millisecond
+
+// withDeadlineMargin gives handlers a deadline slightly before the caller's (a tenth of the time left,
+// at most maxDeadlineMargin), so that a timed-out upstream call ends while the caller still listens
+// and the caller receives the gateway's DEADLINE_EXCEEDED with its ErrorInfo, not only its own
+// library's bare timeout.
+func withDeadlineMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	margin := min(time.Until(dl)/10, maxDeadlineMargin)
+	return context.WithDeadline(ctx, dl.Add(-margin))
+}
+
+func deadlineUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	ctx, cancel := withDeadlineMargin(ctx)
+	defer cancel()
+	return h(ctx, req)
+}
+
+func deadlineStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	ctx, cancel := withDeadlineMargin(ss.Context())
+	defer cancel()
+	w := middleware.WrapServerStream(ss)
+	w.WrappedContext = ctx
+	return h(srv, w)
+}

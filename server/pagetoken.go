@@ -1,0 +1,77 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+)
+
+// pageTokenVersion is bumped when the token payload changes incompatibly.
+const pageTokenVersion = 1
+
+// pageState is what a page token carries: the complete upstream parameters of the page it leads to
+// (as derived by bosaclient from the previous page's meta), bound to one connector and action.
+// File parameters are not carried: callers send files again with the token.
+type pageState struct {
+	Version   int            `json:"v"`
+	Connector string         `json:"c"`
+	Action    string         `json:"a"`
+	Params    map[string]any `json:"p"`
+}
+
+// pageTokens signs and verifies page tokens with HMAC-SHA256. Tokens are opaque to callers but not
+// encrypted: they hold the caller's own parameters, which the caller already knows.
+type pageTokens struct {
+	key []byte
+}
+
+// encode returns "<base64url(json)>.<base64url(hmac)>".
+func (t pageTokens) encode(connector, action string, params map[string]any) (string, error) {
+	payload, err := json.Marshal(pageState{Version: pageTokenVersion, Connector: connector, Action: action, Params: withoutFiles(params)})
+	if err != nil {
+		return "", fmt.Errorf("encode page token: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(t.sign(payload)), nil
+}
+
+// decode verifies a token and checks that it belongs to connector/action. Any failure is an
+// INVALID_ARGUMENT with reason INVALID_PAGE_TOKEN and no detail about which check failed.
+func (t pageTokens) decode(token, connector, action string) (map[string]any, error) {
+	bad := &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
+	body, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, bad
+	}
+	enc := base64.RawURLEncoding
+	payload, err1 := enc.DecodeString(body)
+	mac, err2 := enc.DecodeString(sig)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, t.sign(payload)) {
+		return nil, bad
+	}
+	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	var st pageState
+	if err := dec.Decode(&st); err != nil || st.Version != pageTokenVersion {
+		return nil, bad
+	}
+	if st.Connector != connector || st.Action != action {
+		bad.Message = "page_token was issued for another connector or action"
+		return nil, bad
+	}
+	if st.Params == nil {
+		st.Params = map[string]any{}
+	}
+	return st.Params, nil
+}
+
+func (t pageTokens) sign(payload []byte) []byte {
+	m := hmac.New(sha256.New, t.key)
+	m.Write([]byte("bosa.v1.page_token\x00"))
+	m.Write(payload)
+	return m.Sum(nil)
+}

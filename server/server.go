@@ -1,0 +1,346 @@
+// Package server implements the bosa.v1 gRPC services on top of bosaclient, and runs them: a gRPC
+// server (health, reflection, interceptors) and an HTTP server with the REST face (grpc-gateway),
+// /openapi.json, /healthz and /metrics.
+//
+// The path of one request: gen/bosa/v1 (stubs) → connectors.go, actions.go, users.go, integrations.go
+// (one file per service) → bosaclient → BOSA. Errors are mapped in errors.go only; page tokens live in
+// pagetoken.go; caller credentials in credentials.go.
+//
+// Configure with a Config, call Complete once (it validates, applies defaults and binds the
+// listeners), then Run until the context ends:
+//
+//	srv, err := server.Config{UpstreamURL: url, APIKey: key}.Complete()
+//	...
+//	err = srv.Run(ctx)
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	grpccreds "google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"bosa.dev/gateway/bosaclient"
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+)
+
+// Defaults of Config, spelled out in one place.
+const (
+	DefaultGRPCAddr             = "127.0.0.1:50051"
+	DefaultHTTPAddr             = "127.0.0.1:8080"
+	DefaultMaxMessageBytes      = 64 << 20
+	DefaultMaxConcurrentStreams = 1000
+	DefaultMaxPages             = 1000
+	DefaultMaxPrefetch          = 8
+	DefaultMaxAttempts          = 10
+	DefaultShutdownTimeout      = 15 * time.Second
+	DefaultReadHeaderTimeout    = 10 * time.Second
+	DefaultReadTimeout          = 5 * time.Minute
+	DefaultIdleTimeout          = 2 * time.Minute
+	DefaultKeepaliveTime        = 2 * time.Minute
+	DefaultMaxConnectionIdle    = 15 * time.Minute
+)
+
+// Config is the complete configuration of a gateway. Zero fields take the Default* values.
+type Config struct {
+	// UpstreamURL is the BOSA base URL (bosaclient.DefaultBaseURL when empty).
+	UpstreamURL string
+	// APIKey is the gateway's BOSA client key. Empty means every caller must send x-api-key.
+	APIKey string
+
+	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free port (see Server.GRPCAddr).
+	GRPCAddr, HTTPAddr string
+	// TLSCertFile and TLSKeyFile, when both set, serve gRPC and HTTP over TLS.
+	TLSCertFile, TLSKeyFile string
+
+	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
+	MaxMessageBytes int
+	// MaxConcurrentStreams bounds concurrent calls per HTTP/2 connection.
+	MaxConcurrentStreams uint32
+	// MaxPages bounds one Paginate stream; MaxPrefetch bounds PaginateRequest.prefetch.
+	MaxPages, MaxPrefetch int
+	// MaxAttempts bounds max_attempts of a request; DefaultAttempts applies when a request leaves it 0
+	// (1, no retry, when unset).
+	MaxAttempts, DefaultAttempts int
+	// UpstreamTimeout is the per-attempt timeout of action calls (bosaclient's default when 0).
+	UpstreamTimeout time.Duration
+
+	// ExposeCredentials lets GetIntegration return stored third-party credentials (auth_string).
+	ExposeCredentials bool
+	// PageTokenSecret signs page tokens. Empty means a random secret: tokens then die with the process
+	// and are not valid across replicas.
+	PageTokenSecret []byte
+
+	// DrainDelay is how long the gateway keeps serving after it turned health NOT_SERVING on shutdown,
+	// so that load balancers stop routing to it before it refuses calls (0: stop at once).
+	DrainDelay time.Duration
+	// ShutdownTimeout bounds the graceful drain on shutdown before in-flight calls are cut.
+	ShutdownTimeout time.Duration
+	// HTTP server timeouts. There is no write timeout, since Paginate streams as long as it has pages;
+	// REST callers bound calls with a Grpc-Timeout header or by disconnecting.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+
+	// Logger receives structured logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
+	UpstreamHTTPClient *http.Client
+}
+
+// Server is a completed configuration with bound listeners. Run it once.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	grpc     *grpc.Server
+	http     *http.Server
+	health   *health.Server
+	gateway  *gatewayConn
+	registry *prometheus.Registry
+	runOnce  sync.Once
+}
+
+func (c *Config) applyDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&c.MaxPages, DefaultMaxPages)
+	def(&c.MaxPrefetch, DefaultMaxPrefetch)
+	def(&c.MaxAttempts, DefaultMaxAttempts)
+	def(&c.DefaultAttempts, 1)
+	if c.MaxConcurrentStreams == 0 {
+		c.MaxConcurrentStreams = DefaultMaxConcurrentStreams
+	}
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = DefaultGRPCAddr
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	durDef := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	durDef(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	durDef(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	durDef(&c.ReadTimeout, DefaultReadTimeout)
+	durDef(&c.IdleTimeout, DefaultIdleTimeout)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.DefaultAttempts > c.MaxAttempts {
+		c.DefaultAttempts = c.MaxAttempts
+	}
+}
+
+// Complete validates the configuration, applies defaults, builds the servers and binds both listeners.
+// The listeners are released by Run (or by Close when Run is never called).
+func (c Config) Complete() (*Server, error) {
+	c.applyDefaults()
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return nil, errors.New("server: TLS needs both a certificate and a key file")
+	}
+	var tlsCfg *tls.Config
+	if c.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("server: load TLS key pair: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	secret := c.PageTokenSecret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, fmt.Errorf("server: page token secret: %w", err)
+		}
+	}
+
+	clientOpts := []bosaclient.Option{
+		bosaclient.WithMaxResponseBytes(int64(c.MaxMessageBytes)),
+		bosaclient.WithMaxPages(c.MaxPages),
+		bosaclient.WithLogger(c.Logger.With("component", "bosaclient")),
+		bosaclient.WithUserAgent("bosa-gateway/1"),
+	}
+	if c.UpstreamTimeout > 0 {
+		clientOpts = append(clientOpts, bosaclient.WithTimeout(c.UpstreamTimeout))
+	}
+	if c.UpstreamHTTPClient != nil {
+		clientOpts = append(clientOpts, bosaclient.WithHTTPClient(c.UpstreamHTTPClient))
+	}
+	client, err := bosaclient.New(c.UpstreamURL, c.APIKey, clientOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	svc := &services{
+		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
+		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
+		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts,
+	}
+
+	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: prometheus.NewRegistry()}
+	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	logger := callLogger{log: c.Logger}
+	recover := recovery.WithRecoveryHandlerContext(recoveryHandler(c.Logger))
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(requestIDUnary, logger.unary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover), deadlineUnary),
+		grpc.ChainStreamInterceptor(requestIDStream, logger.stream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover), deadlineStream),
+		grpc.MaxRecvMsgSize(c.MaxMessageBytes),
+		grpc.MaxSendMsgSize(c.MaxMessageBytes),
+		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: DefaultMaxConnectionIdle, Time: DefaultKeepaliveTime, Timeout: 20 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(grpccreds.NewTLS(tlsCfg)))
+	}
+	s.grpc = grpc.NewServer(opts...)
+	bosav1.RegisterConnectorServiceServer(s.grpc, &connectorService{services: svc})
+	bosav1.RegisterActionServiceServer(s.grpc, &actionService{services: svc})
+	bosav1.RegisterUserServiceServer(s.grpc, &userService{services: svc})
+	bosav1.RegisterIntegrationServiceServer(s.grpc, &integrationService{services: svc})
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	metrics.InitializeMetrics(s.grpc)
+	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+
+	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, tlsCfg); err != nil {
+		return nil, err
+	}
+	handler, err := s.httpHandler()
+	if err != nil {
+		s.gateway.close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
+	}
+	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
+		s.gateway.close()
+		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
+		s.grpcLis.Close()
+		s.gateway.close()
+		return nil, fmt.Errorf("server: listen HTTP on %s: %w", c.HTTPAddr, err)
+	}
+	if tlsCfg != nil {
+		s.httpLis = tls.NewListener(s.httpLis, tlsCfg)
+	}
+	return s, nil
+}
+
+// GRPCAddr returns the bound gRPC address (host:port).
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// HTTPAddr returns the bound HTTP address (host:port).
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// TLS reports whether the servers use TLS.
+func (s *Server) TLS() bool { return s.cfg.TLSCertFile != "" }
+
+// Run serves until ctx ends, then shuts down gracefully: health turns NOT_SERVING, new calls are
+// refused, in-flight calls get ShutdownTimeout to finish, then the rest are cut. It returns the
+// first serving error, or nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	err := errors.New("server: Run called twice")
+	s.runOnce.Do(func() { err = s.run(ctx) })
+	return err
+}
+
+func (s *Server) run(ctx context.Context) error {
+	errc := make(chan error, 3)
+	go func() { errc <- s.gateway.serve(s.grpc) }()
+	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
+	go func() { errc <- s.http.Serve(s.httpLis) }()
+	s.log.LogAttrs(ctx, slog.LevelInfo, "gateway serving", slog.String("grpc", s.GRPCAddr()),
+		slog.String("http", s.HTTPAddr()), slog.Bool("tls", s.TLS()), slog.String("upstream", s.cfg.UpstreamURL),
+		slog.Bool("api_key_configured", s.cfg.APIKey != ""), slog.Bool("expose_credentials", s.cfg.ExposeCredentials),
+		slog.Int("max_message_bytes", s.cfg.MaxMessageBytes))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		if errServerClosed(runErr) || errors.Is(runErr, http.ErrServerClosed) {
+			runErr = nil
+		}
+	}
+	s.shutdown()
+	return runErr
+}
+
+// shutdown drains both servers within ShutdownTimeout, then stops them hard.
+func (s *Server) shutdown() {
+	s.log.Info("gateway shutting down", slog.Duration("drain_delay", s.cfg.DrainDelay), slog.Duration("timeout", s.cfg.ShutdownTimeout))
+	s.health.Shutdown() // every service NOT_SERVING, so load balancers stop sending calls
+	if s.cfg.DrainDelay > 0 {
+		time.Sleep(s.cfg.DrainDelay)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.http.Close()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		done := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.log.Warn("graceful stop timed out; cutting in-flight calls")
+			s.grpc.Stop()
+			<-done
+		}
+	}()
+	wg.Wait()
+	s.gateway.close()
+	s.log.Info("gateway stopped")
+}
+
+// Close releases the listeners of a Server that was never run.
+func (s *Server) Close() error {
+	var err error
+	ran := true
+	s.runOnce.Do(func() { ran = false })
+	if ran {
+		return nil
+	}
+	err = errors.Join(s.grpcLis.Close(), s.httpLis.Close())
+	s.gateway.close()
+	return err
+}

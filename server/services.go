@@ -1,0 +1,20 @@
+package server
+
+import (
+	"bosa.dev/gateway/bosaclient"
+)
+
+// services holds what every bosa.v1 service implementation shares. Each service is its own type
+// (connectorService, actionService, ...) embedding it, one file per service.
+type services struct {
+	client *bosaclient.Client
+	// hasAPIKey says whether the gateway has its own BOSA key; without one callers must send x-api-key.
+	hasAPIKey bool
+	tokens    pageTokens
+	// exposeCredentials lets GetIntegration return stored third-party credentials.
+	exposeCredentials bool
+	// maxPages bounds one Paginate stream; maxPrefetch bounds PaginateRequest.prefetch.
+	maxPages, maxPrefetch int
+	// maxAttempts bounds ExecuteActionRequest.max_attempts; defaultAttempts applies when it is 0.
+	maxAttempts, defaultAttempts int
+}
