@@ -29,7 +29,7 @@ func TestOptions(t *testing.T) {
 	e := newEnv(t, "optioned")
 	ctx := context.Background()
 
-	tr := &countingTransport{next: http.DefaultTransport}
+	tr := &countingTransport{next: e.transport}
 	c, _ := New(e.srv.URL, sandbox.DemoAPIKey, WithHTTPClient(&http.Client{Transport: tr}), WithHTTPClient(nil),
 		WithTimeout(150*time.Millisecond), WithTimeout(0), WithManagementTimeout(150*time.Millisecond), WithManagementTimeout(-1),
 		WithMaxPages(0), WithMaxResponseBytes(0), WithLogger(nil))

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,22 +24,41 @@ import (
 
 // env is a sandbox with one user holding a github and a google_drive integration, and a client for it.
 type env struct {
-	srv    *sandbox.Server
-	c      *Client
-	secret string
-	token  string
+	srv       *sandbox.Server
+	c         *Client
+	secret    string
+	token     string
+	transport *countingTransport // shared by every client of the env: counts requests sent
+	done      *doneCounter       // counts requests the sandbox finished
 }
 
 var fastRetry = RetryPolicy{MaxAttempts: 1, BaseDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
 
+// doneCounter is a slog.Handler counting the sandbox's per-request log lines, written when a request's
+// handler has returned.
+type doneCounter struct{ n atomic.Int64 }
+
+func (d *doneCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (d *doneCounter) WithAttrs([]slog.Attr) slog.Handler       { return d }
+func (d *doneCounter) WithGroup(string) slog.Handler            { return d }
+func (d *doneCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "request" {
+		d.n.Add(1)
+	}
+	return nil
+}
+
 func newEnv(t *testing.T, identifier string, opts ...Option) *env {
 	t.Helper()
-	srv := sandbox.NewServer()
+	done := &doneCounter{}
+	srv := sandbox.NewServer(sandbox.WithLogger(slog.New(done)))
 	t.Cleanup(srv.Close)
-	c, err := New(srv.URL, sandbox.DemoAPIKey, append([]Option{WithRetry(fastRetry)}, opts...)...)
+	e := &env{srv: srv, done: done, transport: &countingTransport{next: http.DefaultTransport.(*http.Transport).Clone()}}
+	c, err := e.newClient(append([]Option{WithRetry(fastRetry)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.c = c
 	ctx := context.Background()
 	u, err := c.CreateUser(ctx, identifier)
 	if err != nil {
@@ -48,11 +68,27 @@ func newEnv(t *testing.T, identifier string, opts ...Option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{srv: srv, c: c, secret: u.Secret, token: tok.Token}
+	e.secret, e.token = u.Secret, tok.Token
 	e.oauth(t, "github", "")
 	e.oauth(t, "google_drive", "")
 	srv.ResetCalls()
+	// Requests made so far have finished; the OAuth browser requests are finished but not "sent".
+	base := e.done.n.Load() - e.transport.n.Load()
+	// Runs before srv.Close (cleanups run last-registered first): wait for handlers of requests the client
+	// abandoned (injected latency on a POST the sandbox cannot see cancelled), so that Close never has to.
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for e.done.n.Load()-e.transport.n.Load() < base && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // the sandbox logs just before its handler wrapper returns
+	})
 	return e
+}
+
+// newClient returns a client of the env's sandbox whose requests are counted.
+func (e *env) newClient(opts ...Option) (*Client, error) {
+	return New(e.srv.URL, sandbox.DemoAPIKey, append([]Option{WithHTTPClient(&http.Client{Transport: e.transport})}, opts...)...)
 }
 
 // oauth runs the sandbox's OAuth2 flow for the env's user; login names the third-party account ("" = default).
@@ -408,7 +444,7 @@ func TestSandboxPagingCursor(t *testing.T) {
 	}
 
 	// The max pages bound.
-	small, _ := New(e.srv.URL, sandbox.DemoAPIKey, WithMaxPages(2))
+	small, _ := e.newClient(WithMaxPages(2))
 	r, err := small.Run(ctx, "github", "list_commits", map[string]any{"owner": "acme", "repo": "web"}, WithToken(e.token))
 	if err != nil {
 		t.Fatal(err)
@@ -651,7 +687,7 @@ func TestSandboxRetries(t *testing.T) {
 	})
 	t.Run("Retry-After capped", func(t *testing.T) {
 		e.srv.ClearFaults()
-		c, _ := New(e.srv.URL, sandbox.DemoAPIKey, WithRetry(RetryPolicy{MaxAttempts: 2, MaxRetryAfter: 50 * time.Millisecond}))
+		c, _ := e.newClient(WithRetry(RetryPolicy{MaxAttempts: 2, MaxRetryAfter: 50 * time.Millisecond}))
 		e.srv.Inject("github", "get_repository", sandbox.Fault{Status: 503, RetryAfter: 30 * time.Second, Times: 1})
 		start := time.Now()
 		if _, err := c.Execute(ctx, "github", "get_repository", params, WithToken(e.token)); err != nil {
@@ -1090,7 +1126,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func TestSandboxNonJSONRunAndTrailingSlash(t *testing.T) {
 	e := newEnv(t, "runner")
-	c, _ := New(e.srv.URL+"//", sandbox.DemoAPIKey)
+	c, _ := New(e.srv.URL+"//", sandbox.DemoAPIKey, WithHTTPClient(&http.Client{Transport: e.transport}))
 	ctx := context.Background()
 	if _, err := c.Run(ctx, "google_drive", "download_file", map[string]any{"file_id": "f-1k"}, WithToken(e.token)); !errors.Is(err, ErrNotJSON) {
 		t.Fatalf("Run on a download: %v", err)

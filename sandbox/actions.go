@@ -52,8 +52,6 @@ type action struct {
 // call is one running action.
 type call struct {
 	s           *Sandbox
-	ctx         *http.Request
-	client      *client
 	user        *user
 	integration string // user_identifier of the integration in use
 	params      map[string]any
@@ -90,7 +88,7 @@ func (s *Sandbox) runAction(w http.ResponseWriter, r *http.Request, act *action)
 		writeError(w, aerr)
 		return
 	}
-	cl := &call{s: s, ctx: r, client: c, now: s.cfg.now().UTC()}
+	cl := &call{s: s, now: s.cfg.now().UTC()}
 	if act.user || act.integration {
 		if cl.user, aerr = s.userFor(r, c); aerr != nil {
 			writeError(w, aerr)

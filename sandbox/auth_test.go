@@ -3,9 +3,11 @@ package sandbox_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,4 +266,42 @@ func TestWithAPIKeys(t *testing.T) {
 		t.Fatal("two keys share a client")
 	}
 	one.with("sk-client-two", one.token).get("/users/me").wantError(t, 403, "FORBIDDEN")
+}
+
+// TestLogsHoldNoSecrets runs a full flow with request logging on and checks that no key,
+// secret or token reaches the log.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	var buf syncBuffer
+	srv := start(t, sandbox.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c := newCaller(t, srv)
+	secret, u := newUser(c, "kim")
+	connect(u, "github", "kim-gh")
+	u.post("/connectors/github/list_commits", map[string]any{"owner": "acme", "repo": "web"}).list(t)
+	u.with("sk-client-wrong-key", u.token).get("/users/me").wantError(t, 401, "INVALID_CLIENT")
+	log := buf.String()
+	if !strings.Contains(log, "/connectors/github/list_commits") {
+		t.Fatalf("no request log: %q", log)
+	}
+	for _, s := range []string{sandbox.DemoAPIKey, "sk-client-wrong-key", secret, u.token} {
+		if strings.Contains(log, s) {
+			t.Fatalf("log holds a secret: %.40s…", s)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

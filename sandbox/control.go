@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -74,6 +75,11 @@ func (s *Sandbox) ctlInject(w http.ResponseWriter, r *http.Request) {
 	}
 	if spec.Action == "" {
 		writeError(w, errValidation("Invalid parameters: action: required (an action name, \"*\", or with connector \"\" one of discovery, users, auth, clients, integrations)"))
+		return
+	}
+	if !s.validTarget(spec.Connector, spec.Action) {
+		writeError(w, errValidation("Invalid parameters: no route matches connector "+strconv.Quote(spec.Connector)+
+			" and action "+strconv.Quote(spec.Action)))
 		return
 	}
 	if spec.Status != 0 && (spec.Status < 100 || spec.Status > 599) {
@@ -160,4 +166,21 @@ func (s *Sandbox) ctlCreateClient(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.CreateClient(req.Name)
 	writeData(w, map[string]any{"id": c.ID, "name": c.Name, "api_key": c.APIKey, "is_active": true}, nil)
+}
+
+// validTarget reports whether connector/action names something Inject can match, so that a
+// typo over HTTP is an error rather than a fault that never fires.
+func (s *Sandbox) validTarget(connector, action string) bool {
+	if connector == "" {
+		switch action {
+		case groupDiscovery, groupUsers, groupAuth, groupClients, groupIntegrations:
+			return true
+		}
+		return false
+	}
+	c := s.connectors[connector]
+	if c == nil {
+		return false
+	}
+	return action == "*" || action == groupIntegrations || c.actions[action] != nil
 }

@@ -121,6 +121,7 @@ func (g *genReader) Read(p []byte) (int, error) {
 type storedFile struct {
 	id, name, mime, folder string
 	description            string
+	tags                   []string
 	data                   []byte
 	md5                    string
 	created                time.Time
@@ -137,7 +138,7 @@ func storedView(f *storedFile) map[string]any {
 	return map[string]any{
 		"id": f.id, "name": f.name, "mimeType": f.mime, "size": int64(len(f.data)), "parents": []any{f.folder},
 		"createdTime": iso(f.created), "modifiedTime": iso(f.created), "md5Checksum": f.md5,
-		"description": f.description,
+		"description": f.description, "tags": append([]string{}, f.tags...),
 	}
 }
 
@@ -186,12 +187,14 @@ func driveConnector() *connector {
 	})
 	c.add(&action{
 		name: "upload_file", user: true, integration: true,
-		doc: "Upload a file to the user's drive.\n\nArgs:\n    request: file (multipart part), optional folder_id, name and description.",
+		doc: "Upload a file to the user's drive.\n\nArgs:\n    request: file (multipart part), optional folder_id, name, description, tags and overwrite.",
 		schema: actionSchema("UploadFileRequest", noPaging, "", map[string]*schema.Schema{
 			"file":        withDesc(sBinary(), "The file content, sent as a multipart/form-data part named file."),
 			"folder_id":   withDesc(optional(sString()), "Target folder (default root)."),
 			"name":        withDesc(optional(sString()), "File name (default: the part's filename)."),
 			"description": withDesc(optional(sString()), "Free text stored with the file."),
+			"tags":        withDesc(optional(sArray(sString())), "Labels stored with the file (a repeated form field)."),
+			"overwrite":   withDesc(optional(sBool()), "Replace the user's uploads with the same name in the same folder (default false)."),
 		}),
 		run: func(cl *call) (*result, error) {
 			up, ok := cl.params["file"].(*upload)
@@ -215,7 +218,26 @@ func driveConnector() *connector {
 				description: paramString(cl.params, "description"), data: up.Data,
 				md5: hex.EncodeToString(sum[:]), created: cl.now,
 			}
+			if tags, ok := cl.params["tags"].([]any); ok {
+				for _, t := range tags {
+					if s, ok := t.(string); ok {
+						f.tags = append(f.tags, s)
+					}
+				}
+			}
+			overwrite, _ := cl.params["overwrite"].(bool)
 			cl.s.mu.Lock()
+			if overwrite {
+				kept := cl.user.fileOrder[:0:0]
+				for _, id := range cl.user.fileOrder {
+					if old := cl.user.files[id]; old.name == f.name && old.folder == f.folder {
+						delete(cl.user.files, id)
+						continue
+					}
+					kept = append(kept, id)
+				}
+				cl.user.fileOrder = kept
+			}
 			cl.user.files[f.id] = f
 			cl.user.fileOrder = append(cl.user.fileOrder, f.id)
 			cl.s.mu.Unlock()

@@ -264,3 +264,40 @@ func TestListFiles(t *testing.T) {
 		t.Fatalf("%d png files on the first page", len(items))
 	}
 }
+
+// TestUploadFormFields sends form fields as the reference client does (§6.2): Python booleans
+// True/False and repeated fields for lists.
+func TestUploadFormFields(t *testing.T) {
+	srv := start(t)
+	u := connected(t, srv, "grace")
+	upload := func(overwrite string, content string) map[string]any {
+		t.Helper()
+		body, ct := multipartBody(url.Values{"folder_id": {"fld-q3"}, "overwrite": {overwrite}, "tags": {"finance", "q3"}},
+			filePart{"file", "q3-report.pdf", "application/pdf", []byte(content)})
+		return u.post("/connectors/google_drive/upload_file", body, "Content-Type", ct).data(t)
+	}
+	first := upload("False", "v1")
+	if tags := first["tags"].([]any); len(tags) != 2 || tags[0] != "finance" || tags[1] != "q3" {
+		t.Fatalf("tags %v", first["tags"])
+	}
+	upload("false", "v2")
+	count := func() int {
+		items, _ := u.post("/connectors/google_drive/list_files", map[string]any{"folder_id": "fld-q3"}).list(t)
+		return len(items)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d files after two uploads without overwrite", n)
+	}
+	last := upload("True", "v3")
+	if n := count(); n != 1 {
+		t.Fatalf("%d files after overwrite", n)
+	}
+	download(t, u, first["id"].(string), nil).wantError(t, 404, "NOT_FOUND")
+	if r := download(t, u, last["id"].(string), nil); string(r.body) != "v3" {
+		t.Fatalf("content %q", r.body)
+	}
+	body, ct := multipartBody(url.Values{"overwrite": {"perhaps"}}, filePart{"file", "x", "", []byte("x")})
+	if msg := u.post("/connectors/google_drive/upload_file", body, "Content-Type", ct).wantError(t, 400, "VALIDATION_ERROR"); !strings.Contains(msg, "overwrite") {
+		t.Fatalf("message %q", msg)
+	}
+}

@@ -124,6 +124,7 @@ func (t *counterTable) add(keys []callKey, total, cancelled int) {
 // "integrations" targets those routes; connector "github" with action "integrations" targets
 // only that connector's integration routes (including the sandbox's OAuth authorize page).
 // Faults on one target apply in the order injected; one with Times 0 stays until ClearFaults.
+// A target that names no route is accepted and never matches.
 func (s *Sandbox) Inject(connector, action string, f Fault) {
 	if f.Times < 0 {
 		f.Times = 0

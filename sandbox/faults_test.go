@@ -260,7 +260,7 @@ func TestCallCounters(t *testing.T) {
 	u.post("/connectors/github/list_pull_requests", prs).list(t)
 	u.with("", "").post("/connectors/github/list_pull_requests", prs).wantError(t, 401, "INVALID_CLIENT") // counted: before auth
 	u.post("/connectors/github/list_pull_requests", map[string]any{}).wantError(t, 400, "VALIDATION_ERROR")
-	u.post("/connectors/github/nope", prs).wantError(t, 404, "NOT_FOUND")                   // not counted: no route
+	u.post("/connectors/github/nope", prs).wantError(t, 404, "NOT_FOUND")                  // not counted: no route
 	u.get("/connectors/github/list_pull_requests").wantError(t, 405, "METHOD_NOT_ALLOWED") // not counted
 	u.with("", "").get("/connectors/names").ok(t)
 	u.get("/users/me").data(t)
@@ -334,7 +334,15 @@ func TestControlSurface(t *testing.T) {
 	c := ctl.post("/sandbox/control/clients", map[string]any{"name": "tenant-b"}).data(t)
 	newUser(u.with(c["api_key"].(string), ""), "someone")
 
-	for _, bad := range []map[string]any{{"action": "*", "kind": "explode"}, {"connector": "github"}, {"action": "*", "status": 42}} {
+	for _, bad := range []map[string]any{
+		{"connector": "github", "action": "*", "kind": "explode"},
+		{"connector": "github"},
+		{"connector": "github", "action": "*", "status": 42},
+		{"connector": "github", "action": "list_issues"},
+		{"connector": "nope", "action": "*"},
+		{"connector": "", "action": "*"},
+		{"connector": "", "action": "tokens"},
+	} {
 		ctl.post("/sandbox/control/faults", bad).wantError(t, 400, "VALIDATION_ERROR")
 	}
 	ctl.do(http.MethodPut, "/sandbox/control/faults", nil).wantError(t, 405, "METHOD_NOT_ALLOWED")

@@ -298,7 +298,8 @@ func baseURL(r *http.Request) string {
 
 // handleAuthorize is the sandbox's stand-in for the provider's consent page: it consents at
 // once (or refuses with ?consent=deny) and redirects to the connector's callback route. Query
-// login names the third-party account.
+// login names the third-party account; the URL handed out carries a default, and a login
+// appended to it overrides that.
 func (s *Sandbox) handleAuthorize(w http.ResponseWriter, r *http.Request, conn *connector) {
 	q := r.URL.Query()
 	rawState := q.Get("state")
@@ -311,7 +312,10 @@ func (s *Sandbox) handleAuthorize(w http.ResponseWriter, r *http.Request, conn *
 	if q.Get("consent") == "deny" {
 		back.Set("error", "access_denied")
 	} else {
-		login := strings.TrimSpace(q.Get("login"))
+		login := ""
+		if all := q["login"]; len(all) > 0 {
+			login = strings.TrimSpace(all[len(all)-1]) // the last one wins: append &login=… to pick another account
+		}
 		if login == "" {
 			writeError(w, errValidation("Invalid parameters: login: the third-party account name is required"))
 			return

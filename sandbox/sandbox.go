@@ -102,6 +102,15 @@ func New(opts ...Option) *Sandbox {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	if cfg.maxUpload <= 0 {
+		cfg.maxUpload = DefaultMaxUploadSize
+	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		panic("sandbox: no randomness: " + err.Error())
@@ -140,6 +149,18 @@ func (s *Sandbox) CreateClient(name string) Client {
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		// A bug in a handler answers 500 with the error body instead of a dropped connection.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.cfg.logger.Error("handler panic", slog.String("path", r.URL.Path), slog.Any("panic", v))
+			if rec.status == 0 {
+				writeError(rec, &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "Internal error"})
+			}
+		}
+	}()
 	s.serve(rec, r)
 	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),

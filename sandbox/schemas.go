@@ -15,6 +15,7 @@ func sString() *schema.Schema { return &schema.Schema{Type: "string"} }
 func sInt() *schema.Schema    { return &schema.Schema{Type: "integer"} }
 func sBinary() *schema.Schema { return &schema.Schema{Type: "string", Format: "binary"} }
 func sObject() *schema.Schema { return &schema.Schema{Type: "object"} }
+func sBool() *schema.Schema   { return &schema.Schema{Type: "boolean"} }
 func sEnum(vals ...string) *schema.Schema {
 	e := make([]any, len(vals))
 	for i, v := range vals {

@@ -13,8 +13,9 @@ type Server struct {
 	*Sandbox
 
 	srv      *http.Server
+	mu       sync.Mutex // guards closed and the transitions of inflight from zero
+	closed   bool
 	inflight sync.WaitGroup
-	once     sync.Once
 }
 
 // NewServer starts a sandbox on 127.0.0.1 with a free port. Close stops it.
@@ -24,19 +25,33 @@ func NewServer(opts ...Option) *Server {
 		panic("sandbox: listen: " + err.Error())
 	}
 	s := &Server{URL: "http://" + ln.Addr().String(), Sandbox: New(opts...)}
-	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.inflight.Add(1)
-		defer s.inflight.Done()
-		s.Sandbox.ServeHTTP(w, r)
-	})}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveTracked)}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s
 }
 
+func (s *Server) serveTracked(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		panic(http.ErrAbortHandler) // closing: drop the request
+	}
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	defer s.inflight.Done()
+	s.Sandbox.ServeHTTP(w, r)
+}
+
 // Close closes the listener and every connection, then waits for running handlers to return.
+// It may be called more than once.
 func (s *Server) Close() {
-	s.once.Do(func() {
-		_ = s.srv.Close()
-		s.inflight.Wait()
-	})
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if already {
+		return
+	}
+	_ = s.srv.Close()
+	s.inflight.Wait()
 }

@@ -347,6 +347,20 @@ var errorCases = []errorCase{
 		code: codes.InvalidArgument, reason: "INVALID_PAGE_TOKEN",
 	},
 	{
+		name: "error after the first page of a stream ends it after that page",
+		call: func(j *journey, ctx context.Context) error {
+			// The first fault only passes the first page through; the second fails page two.
+			j.env.sb.Inject("github", "list_commits", sandbox.Fault{Times: 1})
+			j.env.sb.Inject("github", "list_commits", sandbox.Fault{Status: 502, Times: 1})
+			pages, err := j.tr.paginate(ctx, j.md(), &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", Input: input(j.t, repo)})
+			if len(pages) != 1 || pages[0].GetPageToken() == "" {
+				j.t.Errorf("got %d pages before the error, want 1 with a page token to resume from", len(pages))
+			}
+			return err
+		},
+		code: codes.Unavailable, reason: "UPSTREAM_UNAVAILABLE", meta: map[string]string{"upstream_status": "502"},
+	},
+	{
 		name:   "error before the first page of a stream",
 		inject: &sandbox.Fault{Status: 503, Times: 1},
 		target: [2]string{"github", "list_commits"},
@@ -451,6 +465,18 @@ var journeySteps = []struct {
 		resp := j.execute(&bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: input(j.t, repo)})
 		if field(resp.GetData(), "full_name").GetStringValue() != "acme/web" || resp.GetUpstreamStatus() != 200 {
 			j.t.Fatalf("get_repository: %v", resp)
+		}
+	}},
+	{"max_attempts retries a transient upstream failure", func(j *journey) {
+		j.env.sb.Inject("github", "get_repository", sandbox.Fault{Status: 503, Times: 1})
+		defer j.env.sb.ClearFaults()
+		before := j.env.sb.Calls("github", "get_repository").Total
+		resp := j.execute(&bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: input(j.t, repo), MaxAttempts: 2})
+		if field(resp.GetData(), "full_name").GetStringValue() != "acme/web" {
+			j.t.Fatalf("get_repository: %v", resp)
+		}
+		if n := j.env.sb.Calls("github", "get_repository").Total - before; n != 2 {
+			j.t.Fatalf("%d upstream attempts, want 2", n)
 		}
 	}},
 	{"custom integration, select, per-call choice, remove", func(j *journey) {
@@ -596,13 +622,13 @@ var journeySteps = []struct {
 	{"error mappings", func(j *journey) {
 		for _, c := range errorCases {
 			j.t.Run(c.name, func(t *testing.T) {
+				t.Cleanup(j.env.sb.ClearFaults)
 				if c.inject != nil {
 					target := c.target
 					if target[0] == "" {
 						target = [2]string{"github", "get_repository"}
 					}
 					j.env.sb.Inject(target[0], target[1], *c.inject)
-					t.Cleanup(j.env.sb.ClearFaults)
 				}
 				jj := *j
 				jj.t = t

@@ -99,8 +99,11 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			return runtime.DefaultHeaderMatcher(h)
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(h string) (string, bool) {
-			if h == MDRequestID {
+			switch h {
+			case MDRequestID:
 				return "X-Request-Id", true
+			case "content-type":
+				return "", false
 			}
 			return runtime.MetadataHeaderPrefix + h, true
 		}),

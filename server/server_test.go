@@ -147,6 +147,26 @@ func TestHTTPEndpoints(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `grpc_server_handled_total{grpc_code="OK",grpc_method="ListConnectors",grpc_service="bosa.v1.ConnectorService",grpc_type="unary"} 1`) {
 		t.Errorf("/metrics: %d, no count of the ListConnectors call", code)
 	}
+	// A 429 over REST carries Retry-After, from the RetryInfo.
+	e.sb.Inject("", "users", sandbox.Fault{Status: 429, RetryAfter: 2 * time.Second, Times: 1})
+	resp429, err := http.Post(e.httpBase+"/v1/users", "application/json", strings.NewReader(`{"identifier": "limited"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp429.Body.Close()
+	if resp429.StatusCode != http.StatusTooManyRequests || resp429.Header.Get("Retry-After") != "2" {
+		t.Errorf("429 over REST: HTTP %d, Retry-After %q", resp429.StatusCode, resp429.Header.Get("Retry-After"))
+	}
+	// The request id: echoed when the caller sends a sane one, made up otherwise.
+	var hdr metadata.MD
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "trace-42")
+	if _, err := bosav1.NewConnectorServiceClient(e.conn).ListConnectors(ctx, &bosav1.ListConnectorsRequest{}, grpc.Header(&hdr)); err != nil || first(hdr, "x-request-id") != "trace-42" {
+		t.Errorf("request id: %v %v", hdr, err)
+	}
+	ctx = metadata.AppendToOutgoingContext(context.Background(), "x-request-id", strings.Repeat("x", 200))
+	if _, err := bosav1.NewConnectorServiceClient(e.conn).ListConnectors(ctx, &bosav1.ListConnectorsRequest{}, grpc.Header(&hdr)); err != nil || len(first(hdr, "x-request-id")) != 24 {
+		t.Errorf("made-up request id: %v %v", hdr, err)
+	}
 	// An unknown JSON field over REST is rejected, not ignored.
 	resp, err := http.Post(e.httpBase+"/v1/users", "application/json", strings.NewReader(`{"identifer": "typo"}`))
 	if err != nil {
@@ -156,6 +176,13 @@ func TestHTTPEndpoints(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("misspelt field: HTTP %d, want 400", resp.StatusCode)
 	}
+}
+
+func first(md metadata.MD, k string) string {
+	if v := md.Get(k); len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func TestHealthAndReflection(t *testing.T) {

@@ -49,39 +49,62 @@ type options struct {
 
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
+	env := &envReader{}
 	fs := flag.NewFlagSet("bosa-gateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	str := func(p *string, name, env, def, usage string) {
-		fs.StringVar(p, name, envString(env, def), usage+" (env "+env+")")
+	str := func(p *string, name, key, def, usage string) {
+		fs.StringVar(p, name, env.string(key, def), usage+" (env "+key+")")
 	}
-	integer := func(p *int, name, env string, def int, usage string) {
-		fs.IntVar(p, name, envInt(env, def), usage+" (env "+env+")")
+	integer := func(p *int, name, key string, def int, usage string) {
+		fs.IntVar(p, name, env.int(key, def), usage+" (env "+key+")")
 	}
-	boolean := func(p *bool, name, env string, usage string) {
-		fs.BoolVar(p, name, envBool(env), usage+" (env "+env+")")
+	// Secrets are not used as flag defaults, which -help would print; they are applied after parsing.
+	secrets := map[string]struct {
+		p   *string
+		key string
+	}{}
+	secret := func(p *string, name, key, usage string) {
+		fs.StringVar(p, name, "", usage+" (env "+key+")")
+		secrets[name] = struct {
+			p   *string
+			key string
+		}{p, key}
+	}
+	boolean := func(p *bool, name, key string, usage string) {
+		fs.BoolVar(p, name, env.bool(key), usage+" (env "+key+")")
 	}
 	c := &o.cfg
 	str(&c.UpstreamURL, "upstream-url", "BOSA_API_URL", "", "BOSA base URL (default https://connector.gdplabs.id)")
-	str(&c.APIKey, "api-key", "BOSA_API_KEY", "", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
+	secret(&c.APIKey, "api-key", "BOSA_API_KEY", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
 	str(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
 	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
 	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
 	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
 	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
-	str(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "", "secret that signs page tokens; set the same on every replica (default random per process)")
+	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
 	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message, REST body and upstream answer, files included")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
 	var streams int
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
-	fs.DurationVar(&c.DrainDelay, "drain-delay", envDuration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", env.duration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
 	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
 	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
+	if err := errors.Join(env.errs...); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, sec := range secrets {
+		if !set[name] {
+			*sec.p = os.Getenv(sec.key)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -167,28 +190,51 @@ func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }
 
-func envString(key, def string) string {
+// envReader reads flag defaults from the environment and remembers malformed values, so that a
+// typo in a variable fails the start instead of silently falling back to a default.
+type envReader struct{ errs []error }
+
+func (e *envReader) string(key, def string) string {
 	if v, ok := os.LookupEnv(key); ok {
 		return v
 	}
 	return def
 }
 
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
+func (e *envReader) int(key string, def int) int {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return n
 }
 
-func envBool(key string) bool {
-	v, err := strconv.ParseBool(os.Getenv(key))
-	return err == nil && v
+func (e *envReader) bool(key string) bool {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+	}
+	return b
 }
 
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return v
+func (e *envReader) duration(key string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return def
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return d
 }

@@ -1,0 +1,32 @@
+"""Python client for the BOSA gateway (the bosa.v1 gRPC API).
+
+    from bosa_gateway import Client, BosaError
+
+    with Client("localhost:50051") as client:
+        ...
+
+The generated messages and stubs are the ``bosa.v1`` package (``bosa.v1.action_pb2`` ...),
+installed with this one.
+"""
+
+from bosa.v1.action_pb2 import (
+    DIRECTION_BACKWARD,
+    DIRECTION_FORWARD,
+    DIRECTION_UNSPECIFIED,
+    File,
+    ResponseFilter,
+)
+
+from ._client import Client, to_python
+from ._errors import BosaError
+
+__all__ = [
+    "BosaError",
+    "Client",
+    "DIRECTION_BACKWARD",
+    "DIRECTION_FORWARD",
+    "DIRECTION_UNSPECIFIED",
+    "File",
+    "ResponseFilter",
+    "to_python",
+]

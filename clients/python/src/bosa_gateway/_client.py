@@ -1,0 +1,264 @@
+"""Client: the bosa.v1 services over one gRPC channel, with credentials set once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
+
+from bosa.v1 import (
+    action_pb2,
+    action_pb2_grpc,
+    connector_pb2_grpc,
+    integration_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
+
+from ._errors import BosaError
+
+Metadata = Sequence[tuple[str, str]]
+_S = TypeVar("_S")
+
+
+class Client:
+    """A connection to the BOSA gateway.
+
+    ``api_key`` (``x-api-key``), ``token`` (``authorization: Bearer <token>``) and
+    ``integration`` (``x-bosa-integration``) are sent with every call. The generated stubs are
+    exposed as ``users``, ``connectors``, ``actions`` and ``integrations``: call them with the
+    generated request messages; every failure raises :class:`BosaError`, also while iterating a
+    stream. :meth:`execute` and :meth:`paginate` take plain Python values.
+
+    Use it as a context manager, or call :meth:`close`, to close the channel.
+    """
+
+    users: "_Service[user_pb2_grpc.UserServiceStub]"
+    connectors: "_Service[connector_pb2_grpc.ConnectorServiceStub]"
+    actions: "_Service[action_pb2_grpc.ActionServiceStub]"
+    integrations: "_Service[integration_pb2_grpc.IntegrationServiceStub]"
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        api_key: str | None = None,
+        token: str | None = None,
+        integration: str | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: Sequence[tuple[str, Any]] = (),
+        timeout: float | None = None,
+        channel: grpc.Channel | None = None,
+    ) -> None:
+        """Connects to ``target`` ("host:port").
+
+        Args:
+            target: the gateway's gRPC address.
+            api_key: a BOSA client key, when the gateway has none of its own.
+            token: a user's bearer token (see :meth:`authenticate`).
+            integration: the user_identifier of the integration actions should use.
+            credentials: TLS channel credentials; plaintext when None.
+            options: grpc channel options.
+            timeout: default deadline of each call, in seconds; None waits indefinitely.
+            channel: an existing channel to use instead of dialling ``target`` (not closed by
+                :meth:`close`).
+        """
+        self.target = target
+        self.timeout = timeout
+        self._owns_channel = channel is None
+        if channel is None:
+            channel = (
+                grpc.secure_channel(target, credentials, options=list(options))
+                if credentials is not None
+                else grpc.insecure_channel(target, options=list(options))
+            )
+        self._channel = channel
+        self._api_key, self._token, self._integration = api_key, token, integration
+        md: list[tuple[str, str]] = []
+        if api_key:
+            md.append(("x-api-key", api_key))
+        if token:
+            md.append(("authorization", f"Bearer {token}"))
+        if integration:
+            md.append(("x-bosa-integration", integration))
+        self._metadata: tuple[tuple[str, str], ...] = tuple(md)
+        self.users = _Service(user_pb2_grpc.UserServiceStub(channel), self)
+        self.connectors = _Service(connector_pb2_grpc.ConnectorServiceStub(channel), self)
+        self.actions = _Service(action_pb2_grpc.ActionServiceStub(channel), self)
+        self.integrations = _Service(integration_pb2_grpc.IntegrationServiceStub(channel), self)
+
+    def with_credentials(
+        self,
+        *,
+        token: str | None = None,
+        integration: str | None = None,
+        api_key: str | None = None,
+    ) -> Client:
+        """A client on the same channel with other credentials; unset arguments keep this one's.
+
+        Closing the new client does not close the shared channel.
+        """
+        return Client(
+            self.target,
+            api_key=api_key if api_key is not None else self._api_key,
+            token=token if token is not None else self._token,
+            integration=integration if integration is not None else self._integration,
+            timeout=self.timeout,
+            channel=self._channel,
+        )
+
+    def create_user(self, identifier: str) -> user_pb2.User:
+        """Registers a user; the returned user's ``secret`` is shown only here."""
+        return self.users.CreateUser(user_pb2.CreateUserRequest(identifier=identifier)).user
+
+    def authenticate(self, identifier: str, secret: str) -> str:
+        """Exchanges a user's identifier and secret for a bearer token."""
+        req = user_pb2.AuthenticateUserRequest(identifier=identifier, secret=secret)
+        return self.users.AuthenticateUser(req).token
+
+    def execute(
+        self,
+        connector: str,
+        action: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        files: Iterable[action_pb2.File] = (),
+        response_fields: Iterable[str] = (),
+        response_filters: Iterable[action_pb2.ResponseFilter] = (),
+        max_attempts: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> action_pb2.ExecuteActionResponse:
+        """Runs one action. ``input`` is the action's parameters as a JSON-like dict.
+
+        The result is ``response.data`` (see :func:`to_python`) or ``response.file``.
+        """
+        req = action_pb2.ExecuteActionRequest(
+            connector=connector,
+            action=action,
+            input=_struct(input),
+            files=list(files),
+            response_fields=list(response_fields),
+            response_filters=list(response_filters),
+            max_attempts=max_attempts,
+            page_token=page_token,
+        )
+        return self.actions.ExecuteAction(req, timeout=timeout)
+
+    def paginate(
+        self,
+        connector: str,
+        action: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        max_pages: int = 0,
+        direction: action_pb2.Direction.ValueType = action_pb2.DIRECTION_UNSPECIFIED,
+        page_token: str = "",
+        prefetch: int = 0,
+        response_fields: Iterable[str] = (),
+        response_filters: Iterable[action_pb2.ResponseFilter] = (),
+        max_attempts: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[action_pb2.PaginateResponse]:
+        """Iterates over the pages of a paged action, one PaginateResponse per upstream page.
+
+        The stream starts on the first ``next()``; leaving the loop early cancels it.
+        """
+        req = action_pb2.PaginateRequest(
+            connector=connector,
+            action=action,
+            input=_struct(input),
+            max_pages=max_pages,
+            direction=direction,
+            page_token=page_token,
+            prefetch=prefetch,
+            response_fields=list(response_fields),
+            response_filters=list(response_filters),
+            max_attempts=max_attempts,
+        )
+        return self.actions.Paginate(req, timeout=timeout)
+
+    def close(self) -> None:
+        """Closes the channel, unless it was passed in."""
+        if self._owns_channel:
+            self._channel.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call_metadata(self, extra: Metadata | None) -> tuple[tuple[str, str], ...]:
+        return self._metadata + tuple(extra or ())
+
+
+class _Service(Generic[_S]):
+    """A generated stub whose methods send the client's metadata and raise BosaError."""
+
+    def __init__(self, stub: _S, client: Client) -> None:
+        self._stub = stub
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._stub, name)
+        streaming = isinstance(method, grpc.UnaryStreamMultiCallable)
+        client = self._client
+
+        def call(
+            request: Message, *, timeout: float | None = None, metadata: Metadata | None = None, **kwargs: Any
+        ) -> Any:
+            md = client._call_metadata(metadata)
+            deadline = timeout if timeout is not None else client.timeout
+            if streaming:
+                return _stream(method, request, deadline, md, kwargs)
+            try:
+                return method(request, timeout=deadline, metadata=md, **kwargs)
+            except grpc.RpcError as err:
+                raise BosaError.from_rpc_error(err) from err
+
+        call.__name__ = name
+        call.__doc__ = getattr(method, "__doc__", None)
+        return call
+
+
+def _stream(
+    method: Any, request: Message, timeout: float | None, metadata: Metadata, kwargs: dict[str, Any]
+) -> Iterator[Any]:
+    call = method(request, timeout=timeout, metadata=metadata, **kwargs)
+    try:
+        for msg in call:
+            yield msg
+    except grpc.RpcError as err:
+        raise BosaError.from_rpc_error(err) from err
+    finally:
+        call.cancel()
+
+
+def _struct(value: Mapping[str, Any] | None) -> struct_pb2.Struct | None:
+    if value is None:
+        return None
+    s = struct_pb2.Struct()
+    s.update(value)
+    return s
+
+
+def to_python(message: Message | None) -> Any:
+    """Converts a google.protobuf Value, Struct or ListValue (or any message) to plain Python:
+    dicts, lists, str, bool, None and numbers (integral numbers as int)."""
+    if message is None:
+        return None
+    return _ints(json_format.MessageToDict(message, preserving_proto_field_name=True))
+
+
+def _ints(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _ints(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_ints(x) for x in v]
+    return v
