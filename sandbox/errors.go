@@ -122,10 +122,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRawJSON(w, status, b)
 }
 
+// writeRawJSON sends b followed by a newline, so that bodies printed by curl end their line.
+// b may be shared (pre-rendered discovery) and is not modified.
 func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	if _, err := w.Write(b); err == nil {
+		_, _ = w.Write(newline)
+	}
 }
+
+var newline = []byte("\n")

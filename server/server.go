@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -271,7 +272,7 @@ func (s *Server) TLS() bool { return s.cfg.TLSCertFile != "" }
 // refused, in-flight calls get ShutdownTimeout to finish, then the rest are cut. It returns the
 // first serving error, or nil after a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
-	err := errors.New("server: Run called twice")
+	err := errors.New("server: Run called after Run or Close")
 	s.runOnce.Do(func() { err = s.run(ctx) })
 	return err
 }
@@ -282,7 +283,7 @@ func (s *Server) run(ctx context.Context) error {
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() { errc <- s.http.Serve(s.httpLis) }()
 	s.log.LogAttrs(ctx, slog.LevelInfo, "gateway serving", slog.String("grpc", s.GRPCAddr()),
-		slog.String("http", s.HTTPAddr()), slog.Bool("tls", s.TLS()), slog.String("upstream", s.cfg.UpstreamURL),
+		slog.String("http", s.HTTPAddr()), slog.Bool("tls", s.TLS()), slog.String("upstream", redactURL(s.cfg.UpstreamURL)),
 		slog.Bool("api_key_configured", s.cfg.APIKey != ""), slog.Bool("expose_credentials", s.cfg.ExposeCredentials),
 		slog.Int("max_message_bytes", s.cfg.MaxMessageBytes))
 
@@ -343,4 +344,16 @@ func (s *Server) Close() error {
 	err = errors.Join(s.grpcLis.Close(), s.httpLis.Close())
 	s.gateway.close()
 	return err
+}
+
+// redactURL drops any user:password from a URL before it is logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	return u.String()
 }

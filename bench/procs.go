@@ -1,0 +1,186 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"bosa.dev/gateway/sandbox"
+)
+
+// Process is a child process started by the harness: the sandbox or the gateway.
+type Process struct {
+	Proc
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // exit status, valid after done is closed
+}
+
+func start(name string, cmd *exec.Cmd) (*Process, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start %s: %w", name, err)
+	}
+	p := &Process{Proc: Proc{PID: cmd.Process.Pid}, name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// Stop sends SIGTERM and waits up to 10 s for the process to exit, then kills it.
+func (p *Process) Stop() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("bench: %s did not stop on SIGTERM; killed", p.name)
+	}
+}
+
+// exited reports the process's exit error when it has already exited.
+func (p *Process) exited() error {
+	select {
+	case <-p.done:
+		if p.err == nil {
+			return fmt.Errorf("bench: %s exited", p.name)
+		}
+		return fmt.Errorf("bench: %s exited: %w", p.name, p.err)
+	default:
+		return nil
+	}
+}
+
+// SandboxProcess is a running bosa-sandbox binary.
+type SandboxProcess struct {
+	*Process
+	URL string // base URL, http://127.0.0.1:port
+}
+
+// StartSandbox runs the bosa-sandbox binary on a free loopback port with the fault-control surface
+// on; its log goes to logPath.
+func StartSandbox(ctx context.Context, bin, logPath string) (*SandboxProcess, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("bench: sandbox log: %w", err)
+	}
+	defer logf.Close() // the child keeps its own descriptor
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--control", "--max-upload", fmt.Sprint(64<<20))
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: sandbox stdout: %w", err)
+	}
+	p, err := start("bosa-sandbox", cmd)
+	if err != nil {
+		return nil, err
+	}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "BOSA sandbox serving on "); ok {
+				urlc <- strings.TrimSpace(rest)
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case u := <-urlc:
+		return &SandboxProcess{Process: p, URL: u}, nil
+	case <-p.done:
+		return nil, p.exited()
+	case <-time.After(10 * time.Second):
+		_ = p.Stop()
+		return nil, errors.New("bench: sandbox did not report its address within 10 s")
+	case <-ctx.Done():
+		_ = p.Stop()
+		return nil, ctx.Err()
+	}
+}
+
+// GatewayProcess is a running bosa-gateway binary.
+type GatewayProcess struct {
+	*Process
+	GRPCAddr, HTTPAddr string
+}
+
+// StartGateway runs the bosa-gateway binary on free loopback ports with upstreamURL as BOSA_API_URL
+// and the sandbox's demo key as BOSA_API_KEY, logging (JSON, default level info) to logPath. extra
+// flags are appended.
+func StartGateway(ctx context.Context, bin, upstreamURL, logPath string, extra ...string) (*GatewayProcess, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("bench: gateway log: %w", err)
+	}
+	defer logf.Close()
+	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "BOSA_API_URL="+upstreamURL, "BOSA_API_KEY="+sandbox.DemoAPIKey)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = logf
+	p, err := start("bosa-gateway", cmd)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if g := gatewayAddrs(logPath); g != nil {
+			g.Process = p
+			return g, nil
+		}
+		if err := p.exited(); err != nil {
+			return nil, fmt.Errorf("%w (log: %s)", err, logPath)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			_ = p.Stop()
+			return nil, fmt.Errorf("bench: gateway not serving within 15 s (log: %s)", logPath)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// gatewayAddrs finds the "gateway serving" JSON log line and returns the bound addresses.
+func gatewayAddrs(logPath string) *GatewayProcess {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var line struct {
+			Msg  string `json:"msg"`
+			GRPC string `json:"grpc"`
+			HTTP string `json:"http"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "gateway serving" && line.GRPC != "" && line.HTTP != "" {
+			return &GatewayProcess{GRPCAddr: line.GRPC, HTTPAddr: line.HTTP}
+		}
+	}
+	return nil
+}
+
+// Binaries locates the binaries the harness runs.
+type Binaries struct{ Dir string }
+
+// Sandbox returns the path of bosa-sandbox.
+func (b Binaries) Sandbox() string { return filepath.Join(b.Dir, "bosa-sandbox") }
+
+// Gateway returns the path of bosa-gateway.
+func (b Binaries) Gateway() string { return filepath.Join(b.Dir, "bosa-gateway") }

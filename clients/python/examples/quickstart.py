@@ -1,0 +1,87 @@
+"""Quickstart: one user's journey through the BOSA gateway, from Python.
+
+Run against a gateway started with `go run ./cmd/bosa-gateway --sandbox`:
+
+    python quickstart.py localhost:50051
+"""
+
+import http.server
+import sys
+import threading
+import urllib.request
+
+from bosa.v1 import integration_pb2
+from bosa_gateway import BosaError, Client, File, to_python
+
+
+def main(target: str) -> None:
+    # Without user credentials: add api_key="sk-client-..." when the gateway has no key of its own.
+    with Client(target, timeout=30) as client:
+        user = client.create_user("quickstart-alice")  # user.secret is shown only here
+        token = client.authenticate("quickstart-alice", user.secret)
+        alice = client.with_credentials(token=token)  # same channel, sends the bearer token
+
+        # OAuth2: send the user's browser to the authorization URL; BOSA stores the
+        # integration and redirects the browser to callback_url.
+        for connector in ("github", "google_drive"):
+            with CallbackPage() as page:
+                req = integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=page.url)
+                url = alice.integrations.InitiateIntegration(req).url
+                open_in_browser(url)
+                print(connector, "connected:", "error" not in page.query)
+
+        # One action; data and meta are google.protobuf values, to_python makes them plain.
+        repo = to_python(alice.execute("github", "get_repository", {"owner": "acme", "repo": "web"}).data)
+        print(repo["full_name"], "viewed as", repo["viewer_login"])
+
+        # Every page of a paged action, streamed.
+        titles = []
+        for page in alice.paginate("github", "list_pull_requests", {"owner": "acme", "repo": "web", "per_page": 20}):
+            titles += [pr["title"] for pr in to_python(page.data)]
+        print(len(titles), "open pull requests")
+
+        # Files travel as bytes, both ways.
+        report = File(parameter="file", filename="q3.csv", content_type="text/csv", data=b"quarter,total\nq3,42\n")
+        uploaded = to_python(alice.execute("google_drive", "upload_file", {}, files=[report]).data)
+        got = alice.execute("google_drive", "download_file", {"file_id": uploaded["id"]}).file
+        print(got.filename, got.content_type, got.data == report.data)
+
+        # Failures raise BosaError with the gRPC code and the stable ErrorInfo reason.
+        try:
+            alice.execute("github", "get_repository", {"owner": "acme"})
+        except BosaError as err:
+            print(err.code.name, err.reason, err.field_violations)
+
+
+def open_in_browser(url: str) -> None:
+    """Stands in for the user's browser: the sandbox's consent page agrees at once."""
+    urllib.request.urlopen(url, timeout=10).close()
+
+
+class CallbackPage(http.server.ThreadingHTTPServer):
+    """The application's OAuth2 callback page, on a free local port."""
+
+    def __init__(self) -> None:
+        page = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                page.query = self.path.partition("?")[2]
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/integrations/done"
+        self.query = ""
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        super().__exit__(*exc)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "localhost:50051")

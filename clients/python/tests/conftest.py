@@ -1,0 +1,132 @@
+"""Fixtures: a real `bosa-gateway --sandbox` on free ports, built from this repository."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bosa_gateway import Client
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Gateway:
+    """A running gateway: its gRPC target ("host:port") and REST base URL."""
+
+    target: str
+    http_base: str
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[Gateway]:
+    """Builds cmd/bosa-gateway and runs it with --sandbox on ports the OS picks (":0"); the
+    addresses are read from the session banner it prints, then /healthz is polled."""
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = os.path.join(tmp, "bosa-gateway")
+        subprocess.run(["go", "build", "-o", binary, "./cmd/bosa-gateway"], cwd=REPO, check=True)
+        log = open(os.path.join(tmp, "gateway.log"), "w+b")
+        proc = subprocess.Popen(
+            [binary, "--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        try:
+            yield _wait_ready(proc, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], log) -> Gateway:
+    assert proc.stdout is not None
+    banner = ""
+    deadline = time.monotonic() + 30
+    grpc_addr = http_base = None
+    while grpc_addr is None or http_base is None:
+        line = proc.stdout.readline().decode()
+        if not line or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"gateway did not start (exit {proc.poll()}): {banner}{log.read().decode()}")
+        banner += line
+        if m := re.search(r"gRPC \((\S+?)\)", line):
+            grpc_addr = m.group(1)
+        if m := re.search(r"REST \((https?://\S+?)\)", line):
+            http_base = m.group(1)
+    # Keep draining stdout so the gateway never blocks on a full pipe.
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    while True:
+        try:
+            with urllib.request.urlopen(http_base + "/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return Gateway(grpc_addr, http_base)
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("gateway /healthz never answered 200")
+        time.sleep(0.05)
+
+
+@pytest.fixture()
+def client(gateway: Gateway) -> Iterator[Client]:
+    """A client without user credentials (the sandbox gateway needs no API key)."""
+    with Client(gateway.target, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture()
+def identifier() -> str:
+    """A user identifier no other test uses."""
+    return "user-" + uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Callback:
+    """A local HTTP server standing in for the application's OAuth2 callback page."""
+
+    url: str
+    queries: list[str]
+
+
+@pytest.fixture()
+def callback() -> Iterator[Callback]:
+    queries: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            queries.append(self.path)
+            body = b"integration connected"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield Callback(f"http://127.0.0.1:{srv.server_address[1]}/oauth/done", queries)
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -1,0 +1,229 @@
+"""The whole user journey through bosa_gateway.Client against a real sandbox gateway."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+
+from bosa.v1 import connector_pb2, integration_pb2, user_pb2
+from bosa_gateway import BosaError, Client, File, to_python
+
+from conftest import Callback
+
+
+def connect(client: Client, connector: str, callback: Callback) -> None:
+    """Runs the OAuth2 round trip: InitiateIntegration, then the user's browser, played by
+    urllib, follows the authorization URL and its redirects to the callback page."""
+    started = client.integrations.InitiateIntegration(
+        integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=callback.url)
+    )
+    with urllib.request.urlopen(started.url, timeout=10) as resp:
+        assert resp.status == 200
+        assert resp.url.startswith(callback.url), resp.url
+        assert resp.read() == b"integration connected"
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback.queries[-1]).query)
+    assert "error" not in query, query
+
+
+@dataclass
+class User:
+    identifier: str
+    client: Client  # carries the user's token
+
+
+@pytest.fixture()
+def user(client: Client, identifier: str) -> Iterator[User]:
+    created = client.create_user(identifier)
+    token = client.authenticate(identifier, created.secret)
+    yield User(identifier, client.with_credentials(token=token))
+
+
+@pytest.fixture()
+def connected(user: User, callback: Callback) -> User:
+    """A user with GitHub and Google Drive connected through OAuth2."""
+    connect(user.client, "github", callback)
+    connect(user.client, "google_drive", callback)
+    return user
+
+
+def test_list_connectors(client: Client) -> None:
+    got = client.connectors.ListConnectors(connector_pb2.ListConnectorsRequest())
+    names = [c.name for c in got.connectors]
+    assert names == ["github", "google_drive"]
+    github = client.connectors.GetConnector(connector_pb2.GetConnectorRequest(connector="github")).connector
+    actions = {a.name: a for a in github.actions}
+    assert "list_pull_requests" in actions
+    assert "owner" in to_python(actions["list_pull_requests"].parameters_schema)["properties"]
+
+
+def test_create_user_and_token(client: Client, identifier: str) -> None:
+    created = client.create_user(identifier)
+    assert created.identifier == identifier
+    assert created.secret.startswith("sk-user-")
+    token = client.authenticate(identifier, created.secret)
+    assert token
+    me = client.with_credentials(token=token).users.GetCurrentUser(user_pb2.GetCurrentUserRequest()).user
+    assert (me.id, me.identifier, me.secret) == (created.id, identifier, "")
+
+
+def test_oauth2_integration_round_trip(user: User, callback: Callback) -> None:
+    check = integration_pb2.CheckIntegrationRequest(connector="github")
+    assert not user.client.integrations.CheckIntegration(check).has_integration
+
+    connect(user.client, "github", callback)
+
+    assert user.client.integrations.CheckIntegration(check).has_integration
+    listed = user.client.integrations.ListIntegrations(integration_pb2.ListIntegrationsRequest(connector="github"))
+    assert [(i.user_identifier, i.selected) for i in listed.integrations] == [(user.identifier + "-gh", True)]
+    repo = to_python(user.client.execute("github", "get_repository", {"owner": "acme", "repo": "web"}).data)
+    assert repo["full_name"] == "acme/web"
+    assert repo["viewer_login"] == user.identifier + "-gh"
+
+
+def test_integration_chosen_per_client(connected: User) -> None:
+    """integration= sends x-bosa-integration: the action runs with that integration, not the default."""
+    cfg = struct_pb2.Struct()
+    cfg.update({"identifier": "work-account", "token": "ghp_example"})
+    connected.client.integrations.ConfigureIntegration(
+        integration_pb2.ConfigureIntegrationRequest(connector="github", configuration=cfg)
+    )
+    work = connected.client.with_credentials(integration="work-account")
+    repo = to_python(work.execute("github", "get_repository", {"owner": "acme", "repo": "api"}).data)
+    assert repo["viewer_login"] == "work-account"
+    default = to_python(connected.client.execute("github", "get_repository", {"owner": "acme", "repo": "api"}).data)
+    assert default["viewer_login"] == connected.identifier + "-gh"
+
+
+def test_execute_with_page_tokens(connected: User) -> None:
+    params = {"owner": "acme", "repo": "web", "state": "all", "per_page": 100}
+    first = connected.client.execute("github", "list_pull_requests", params)
+    numbers = [pr["number"] for pr in to_python(first.data)]
+    assert numbers == list(range(237, 137, -1))
+    assert to_python(first.meta)["total"] == 237
+    assert first.next_page_token and not first.prev_page_token
+    second = connected.client.execute("github", "list_pull_requests", page_token=first.next_page_token)
+    assert [pr["number"] for pr in to_python(second.data)] == list(range(137, 37, -1))
+    assert second.prev_page_token
+
+
+def test_paginate_streams_every_page(connected: User) -> None:
+    pages = list(
+        connected.client.paginate(
+            "github", "list_pull_requests", {"owner": "acme", "repo": "web", "state": "all", "per_page": 50}
+        )
+    )
+    assert [p.index for p in pages] == [0, 1, 2, 3, 4]
+    assert [p.has_next for p in pages] == [True, True, True, True, False]
+    assert all(p.page_token for p in pages[:-1]) and not pages[-1].page_token
+    numbers = [pr["number"] for p in pages for pr in to_python(p.data)]
+    assert numbers == list(range(237, 0, -1))
+
+
+def test_paginate_cursor_pages_with_limit_and_early_exit(connected: User) -> None:
+    # list_commits pages by cursor; max_pages bounds the stream.
+    pages = list(
+        connected.client.paginate(
+            "github", "list_commits", {"owner": "acme", "repo": "api", "per_page": 40}, max_pages=2
+        )
+    )
+    assert [len(to_python(p.data)) for p in pages] == [40, 40]
+    assert pages[-1].has_next
+    # Leaving the loop early cancels the stream cleanly, and the client stays usable.
+    for page in connected.client.paginate("github", "list_commits", {"owner": "acme", "repo": "web", "per_page": 10}):
+        assert page.index == 0
+        break
+    assert connected.client.execute("github", "get_repository", {"owner": "acme", "repo": "web"}).upstream_status == 200
+
+
+def test_upload_and_download_byte_exact(connected: User) -> None:
+    payload = bytes(range(256)) * 512 + os.urandom(100_001)  # every byte value, ~230 KB
+    uploaded = connected.client.execute(
+        "google_drive",
+        "upload_file",
+        {"name": "report.bin", "description": "pytest"},
+        files=[File(parameter="file", filename="report.bin", content_type="application/octet-stream", data=payload)],
+    )
+    meta = to_python(uploaded.data)
+    assert meta["name"] == "report.bin"
+    downloaded = connected.client.execute("google_drive", "download_file", {"file_id": meta["id"]})
+    assert downloaded.WhichOneof("result") == "file"
+    assert downloaded.file.data == payload
+    assert downloaded.file.filename == "report.bin"
+    assert downloaded.file.content_type == "application/octet-stream"
+    listed = [f["id"] for f in to_python(connected.client.execute("google_drive", "list_files", {"name_contains": "report.bin"}).data)]
+    assert meta["id"] in listed
+
+
+def _duplicate_user(client: Client, identifier: str, user: User) -> None:
+    client.create_user(user.identifier)
+
+
+def _wrong_secret(client: Client, identifier: str, user: User) -> None:
+    client.authenticate(user.identifier, "sk-user-wrong")
+
+
+def _bad_token(client: Client, identifier: str, user: User) -> None:
+    client.with_credentials(token="not-a-token").users.GetCurrentUser(user_pb2.GetCurrentUserRequest())
+
+
+def _invalid_parameters(client: Client, identifier: str, user: User) -> None:
+    user.client.execute("github", "list_pull_requests", {"owner": "acme", "per_page": "many"})
+
+
+def _unknown_connector(client: Client, identifier: str, user: User) -> None:
+    user.client.execute("gitlab", "list_merge_requests", {})
+
+
+def _integration_missing(client: Client, identifier: str, user: User) -> None:
+    user.client.execute("github", "get_repository", {"owner": "acme", "repo": "web"})
+
+
+def _tampered_page_token(client: Client, identifier: str, user: User) -> None:
+    user.client.execute("github", "list_pull_requests", page_token="AAAA" + "x" * 40)
+
+
+def _error_mid_stream(client: Client, identifier: str, user: User) -> None:
+    for _ in user.client.paginate("github", "list_pull_requests", {"repo": "web"}):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "reason", "metadata", "violations"),
+    [
+        pytest.param(_duplicate_user, grpc.StatusCode.ALREADY_EXISTS, "ALREADY_EXISTS",
+                     {"upstream_status": "400"}, None, id="duplicate-user"),
+        pytest.param(_wrong_secret, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+                     {"upstream_status": "401"}, None, id="wrong-secret"),
+        pytest.param(_bad_token, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+                     {"upstream_status": "401"}, None, id="bad-token"),
+        pytest.param(_invalid_parameters, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PARAMETERS",
+                     {}, {"input.repo", "input.per_page"}, id="invalid-parameters"),
+        pytest.param(_unknown_connector, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {}, None, id="unknown-connector"),
+        pytest.param(_integration_missing, grpc.StatusCode.FAILED_PRECONDITION, "INTEGRATION_MISSING",
+                     {"upstream_status": "404"}, None, id="integration-missing"),
+        pytest.param(_tampered_page_token, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN",
+                     {}, None, id="tampered-page-token"),
+        pytest.param(_error_mid_stream, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PARAMETERS",
+                     {}, {"input.owner"}, id="paginate-stream-error"),
+    ],
+)
+def test_errors_carry_code_and_reason(client, identifier, user, call, code, reason, metadata, violations) -> None:
+    with pytest.raises(BosaError) as info:
+        call(client, identifier, user)
+    err = info.value
+    assert err.code == code
+    assert err.reason == reason
+    assert err.domain == "bosa.dev"
+    assert metadata.items() <= err.metadata.items()
+    if violations is not None:
+        assert set(err.field_violations) == violations
+    assert isinstance(err.__cause__, grpc.RpcError)
+    for secret in ("sk-user-", "Bearer", "not-a-token"):
+        assert secret not in str(err)

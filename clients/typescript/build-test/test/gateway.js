@@ -1,0 +1,92 @@
+// Test helpers: a real `bosa-gateway --sandbox` on free ports, and a local OAuth2 callback page.
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+/** The repository root: the nearest directory above this file with a go.mod. */
+export const repoRoot = (() => {
+    let dir = dirname(fileURLToPath(import.meta.url));
+    while (!existsSync(join(dir, "go.mod"))) {
+        const up = dirname(dir);
+        if (up === dir)
+            throw new Error("go.mod not found above " + fileURLToPath(import.meta.url));
+        dir = up;
+    }
+    return dir;
+})();
+/**
+ * Builds cmd/bosa-gateway and runs it with --sandbox on ports the OS picks; the addresses come
+ * from the session banner it prints, then /healthz is polled.
+ */
+export async function startGateway() {
+    const tmp = mkdtempSync(join(tmpdir(), "bosa-gateway-ts-"));
+    const binary = join(tmp, "bosa-gateway");
+    execFileSync("go", ["build", "-o", binary, "./cmd/bosa-gateway"], { cwd: repoRoot, stdio: "inherit" });
+    const proc = spawn(binary, ["--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    proc.stderr.on("data", (d) => (err += d.toString()));
+    const addrs = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}${err}`)), 30_000);
+        proc.stdout.on("data", (d) => {
+            out += d.toString();
+            const grpc = /gRPC \((\S+?)\)/.exec(out)?.[1];
+            const http = /REST \((https?:\/\/\S+?)\)/.exec(out)?.[1];
+            if (grpc && http) {
+                clearTimeout(timer);
+                resolve({ grpc, http });
+            }
+        });
+        proc.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Error(`gateway exited with ${code}: ${out}${err}`));
+        });
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+        try {
+            if ((await fetch(addrs.http + "/healthz")).status === 200)
+                break;
+        }
+        catch {
+            // not listening yet
+        }
+        if (Date.now() > deadline)
+            throw new Error("gateway /healthz never answered 200");
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    return {
+        baseUrl: "http://" + addrs.grpc,
+        httpBase: addrs.http,
+        stop: () => stop(proc, tmp),
+    };
+}
+async function stop(proc, tmp) {
+    if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+        await exited;
+        clearTimeout(timer);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+}
+export async function startCallbackPage() {
+    const queries = [];
+    const server = createServer((req, res) => {
+        queries.push(new URL(req.url ?? "/", "http://localhost").searchParams);
+        res.writeHead(200, { "content-type": "text/plain" }).end("integration connected");
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const addr = server.address();
+    if (addr === null || typeof addr === "string")
+        throw new Error("callback page has no port");
+    return {
+        url: `http://127.0.0.1:${addr.port}/oauth/done`,
+        queries,
+        close: () => new Promise((r) => server.close(() => r())),
+    };
+}
+//# sourceMappingURL=gateway.js.map

@@ -1,0 +1,196 @@
+import { toJson, type MessageInitShape } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import {
+  ActionService,
+  type ExecuteActionResponse,
+  type FileSchema,
+  type PaginateRequestSchema,
+  type PaginateResponse,
+  type ResponseFilterSchema,
+} from "./gen/bosa/v1/action_pb.js";
+import { ConnectorService } from "./gen/bosa/v1/connector_pb.js";
+import { IntegrationService } from "./gen/bosa/v1/integration_pb.js";
+import { UserService, type User } from "./gen/bosa/v1/user_pb.js";
+import { BosaError } from "./errors.js";
+
+/** JSON object, as the gateway's google.protobuf.Struct fields are typed. */
+export type JsonObject = { [k: string]: JsonValue };
+/** JSON value, as the gateway's google.protobuf.Value fields are typed. */
+export type JsonValue = number | string | boolean | null | JsonObject | JsonValue[];
+
+/**
+ * Converts a google.protobuf.Value, such as ExecuteActionResponse's data or
+ * PaginateResponse.data, to a plain JSON value; undefined becomes null.
+ */
+export function toJsonValue(value: Value | undefined): JsonValue {
+  return value === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
+}
+
+/** Options of createBosaClient. */
+export interface BosaClientOptions {
+  /** The gateway's gRPC address as a URL, e.g. "http://localhost:50051" (https for TLS). */
+  baseUrl: string;
+  /** A BOSA client key (x-api-key), when the gateway has none of its own. */
+  apiKey?: string;
+  /** A user's bearer token (authorization: Bearer <token>), see authenticate(). */
+  token?: string;
+  /** The user_identifier of the integration actions should use (x-bosa-integration). */
+  integration?: string;
+  /** Default deadline of each call in milliseconds; none when unset. */
+  timeoutMs?: number;
+}
+
+/** Options of execute() and paginate() beyond connector, action and input. */
+export interface ActionOptions {
+  /** Files for the action's binary parameters. */
+  files?: MessageInitShape<typeof FileSchema>[];
+  /** Dot paths of the fields to keep in each item. */
+  responseFields?: string[];
+  /** Upstream response filters. */
+  responseFilters?: MessageInitShape<typeof ResponseFilterSchema>[];
+  /** Attempts for transient upstream failures; 0 uses the gateway's default. */
+  maxAttempts?: number;
+  /** A page token from an earlier response; replaces input. */
+  pageToken?: string;
+  /** Deadline of this call in milliseconds. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** Options of paginate(). */
+export interface PaginateOptions extends ActionOptions {
+  /** Stop after this many pages; 0 means the gateway's limit. */
+  maxPages?: number;
+  /** Which way to walk (Direction enum); forward when unset. */
+  direction?: MessageInitShape<typeof PaginateRequestSchema>["direction"];
+  /** Pages the gateway fetches ahead. */
+  prefetch?: number;
+}
+
+/**
+ * A connection to the BOSA gateway. The generated Connect clients are `users`, `connectors`,
+ * `actions` and `integrations`; every call sends the credentials given to createBosaClient and
+ * rejects with BosaError, also while iterating a stream.
+ */
+export interface BosaClient {
+  readonly users: Client<typeof UserService>;
+  readonly connectors: Client<typeof ConnectorService>;
+  readonly actions: Client<typeof ActionService>;
+  readonly integrations: Client<typeof IntegrationService>;
+  /** A client on the same HTTP/2 connection with other credentials; unset ones are kept. */
+  withCredentials(creds: Pick<BosaClientOptions, "apiKey" | "token" | "integration">): BosaClient;
+  /** Registers a user; the returned user's secret is shown only here. */
+  createUser(identifier: string): Promise<User>;
+  /** Exchanges a user's identifier and secret for a bearer token. */
+  authenticate(identifier: string, secret: string): Promise<string>;
+  /** Runs one action; the result is `result.case === "data"` (JSON) or `"file"`. */
+  execute(connector: string, action: string, input?: JsonObject, options?: ActionOptions): Promise<ExecuteActionResponse>;
+  /** Streams the pages of a paged action; leaving a for-await loop early cancels the stream. */
+  paginate(connector: string, action: string, input?: JsonObject, options?: PaginateOptions): AsyncIterable<PaginateResponse>;
+  /** Closes the HTTP/2 connection shared by this client and those made by withCredentials(). */
+  close(): void;
+}
+
+/** Connects to the BOSA gateway over gRPC (always HTTP/2 with Connect v2's createGrpcTransport). */
+export function createBosaClient(options: BosaClientOptions): BosaClient {
+  return newClient(options, new Http2SessionManager(options.baseUrl));
+}
+
+function newClient(options: BosaClientOptions, sessionManager: Http2SessionManager): BosaClient {
+  const transport = createGrpcTransport({
+    baseUrl: options.baseUrl,
+    sessionManager,
+    defaultTimeoutMs: options.timeoutMs,
+    interceptors: [credentials(options), bosaErrors],
+  });
+  const users = createClient(UserService, transport);
+  const actions = createClient(ActionService, transport);
+  return {
+    users,
+    connectors: createClient(ConnectorService, transport),
+    actions,
+    integrations: createClient(IntegrationService, transport),
+    withCredentials(creds) {
+      return newClient({ ...options, ...defined(creds) }, sessionManager);
+    },
+    async createUser(identifier) {
+      const res = await users.createUser({ identifier });
+      if (!res.user) throw new Error("CreateUser returned no user");
+      return res.user;
+    },
+    async authenticate(identifier, secret) {
+      return (await users.authenticateUser({ identifier, secret })).token;
+    },
+    execute(connector, action, input, opts = {}) {
+      return actions.executeAction(
+        { connector, action, input, ...actionFields(opts) },
+        { timeoutMs: opts.timeoutMs, signal: opts.signal },
+      );
+    },
+    paginate(connector, action, input, opts = {}) {
+      return actions.paginate(
+        {
+          connector,
+          action,
+          input,
+          ...actionFields(opts),
+          maxPages: opts.maxPages ?? 0,
+          direction: opts.direction,
+          prefetch: opts.prefetch ?? 0,
+        },
+        { timeoutMs: opts.timeoutMs, signal: opts.signal },
+      );
+    },
+    close() {
+      sessionManager.abort();
+    },
+  };
+}
+
+function actionFields(o: ActionOptions) {
+  return {
+    files: o.files ?? [],
+    responseFields: o.responseFields ?? [],
+    responseFilters: o.responseFilters ?? [],
+    maxAttempts: o.maxAttempts ?? 0,
+    pageToken: o.pageToken ?? "",
+  };
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Sets the credential headers on every request. */
+function credentials(o: BosaClientOptions): Interceptor {
+  return (next) => (req) => {
+    if (o.apiKey) req.header.set("x-api-key", o.apiKey);
+    if (o.token) req.header.set("authorization", `Bearer ${o.token}`);
+    if (o.integration) req.header.set("x-bosa-integration", o.integration);
+    return next(req);
+  };
+}
+
+/** Turns every ConnectError, also those raised while reading a stream, into a BosaError. */
+const bosaErrors: Interceptor = (next) => async (req) => {
+  try {
+    const res = await next(req);
+    if (!res.stream) return res;
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        try {
+          yield* messages;
+        } catch (err) {
+          throw BosaError.from(err);
+        }
+      })(),
+    };
+  } catch (err) {
+    throw BosaError.from(err);
+  }
+};
