@@ -7,7 +7,7 @@ BUF     := $(GO) tool -modfile=tools/go.mod buf
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint test-go
+test: lint lint-proto check-generated test-go
 
 ## test-go: the Go test suite with the race detector.
 test-go:
