@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,30 +94,45 @@ func NewSession(ctx context.Context, sandboxURL, grpcAddr, httpAddr string) (*Se
 		resp.Body.Close()
 	}
 	s := &Session{SandboxURL: sandboxURL, Token: tok.Token, direct: c}
+	if err := s.Attach(grpcAddr, httpAddr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Attach points the session's gateway clients at a (new) gateway, closing the previous ones. Empty
+// addresses leave that client unset.
+func (s *Session) Attach(grpcAddr, httpAddr string) error {
+	s.detach()
 	if grpcAddr != "" {
-		s.conn, err = grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(128<<20), grpc.MaxCallSendMsgSize(128<<20)))
 		if err != nil {
-			return nil, fmt.Errorf("bench: dial gateway: %w", err)
+			return fmt.Errorf("bench: dial gateway: %w", err)
 		}
-		s.action = bosav1.NewActionServiceClient(s.conn)
+		s.conn, s.action = conn, bosav1.NewActionServiceClient(conn)
 	}
 	if httpAddr != "" {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
 		s.rest, s.base = &http.Client{Transport: tr}, "http://"+httpAddr
 	}
-	return s, nil
+	return nil
 }
 
-// Close closes the session's connections.
-func (s *Session) Close() {
+func (s *Session) detach() {
 	if s.conn != nil {
 		s.conn.Close()
 	}
 	if s.rest != nil {
 		s.rest.CloseIdleConnections()
 	}
+	s.conn, s.action, s.rest, s.base = nil, nil, nil, ""
+}
+
+// Close closes the session's connections.
+func (s *Session) Close() {
+	s.detach()
 	s.direct.CloseIdleConnections()
 }
 
@@ -338,5 +352,3 @@ func payload(n int, seed string) []byte {
 	_, _ = rand.NewChaCha8(key).Read(b)
 	return b
 }
-
-var _ = base64.StdEncoding // REST files travel as base64 via encoding/json's []byte
