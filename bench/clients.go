@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -33,17 +34,17 @@ const (
 	REST   Path = "rest"
 )
 
-// Upload is a file sent with an action.
-type Upload struct {
+// FileUpload is a file sent with an action.
+type FileUpload struct {
 	Parameter, Filename, ContentType string
-	Data                              []byte
+	Data                             []byte
 }
 
 // Request is an action call, prepared once per path (Prepare) and then sent many times concurrently.
 type Request struct {
 	Connector, Action string
 	Input             map[string]any
-	Files             []Upload
+	Files             []FileUpload
 }
 
 // Result is what a call returned, reduced to what the harness checks.
@@ -58,11 +59,12 @@ type Session struct {
 	SandboxURL string
 	Token      string
 
-	direct *bosaclient.Client
-	conn   *grpc.ClientConn
-	action bosav1.ActionServiceClient
-	rest   *http.Client
-	base   string // gateway REST base URL
+	direct      *bosaclient.Client
+	floorClient *http.Client // plain HTTP to the sandbox, for the transport floor
+	conn        *grpc.ClientConn
+	action      bosav1.ActionServiceClient
+	rest        *http.Client
+	base        string // gateway REST base URL
 }
 
 // NewSession creates a user on the sandbox at sandboxURL (directly), connects GitHub and Google Drive
@@ -93,7 +95,9 @@ func NewSession(ctx context.Context, sandboxURL, grpcAddr, httpAddr string) (*Se
 		}
 		resp.Body.Close()
 	}
-	s := &Session{SandboxURL: sandboxURL, Token: tok.Token, direct: c}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	s := &Session{SandboxURL: sandboxURL, Token: tok.Token, direct: c, floorClient: &http.Client{Transport: tr}}
 	if err := s.Attach(grpcAddr, httpAddr); err != nil {
 		return nil, err
 	}
@@ -149,6 +153,56 @@ func (s *Session) Prepare(path Path, req Request) (func(ctx context.Context) (Re
 		return s.prepareGRPC(req)
 	case REST:
 		return s.prepareREST(req)
+	}
+	return nil, fmt.Errorf("bench: unknown path %q", path)
+}
+
+// PrepareFloor returns the cheapest round trip of path: GET /connectors/names on the sandbox (direct),
+// the gRPC health check of the gateway (grpc) or GET /healthz on its HTTP port (rest).
+func (s *Session) PrepareFloor(path Path) (func(ctx context.Context) (Result, error), error) {
+	get := func(client *http.Client, url string) func(ctx context.Context) (Result, error) {
+		return func(ctx context.Context) (Result, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return Result{}, err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return Result{}, err
+			}
+			defer resp.Body.Close()
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				return Result{}, err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return Result{}, fmt.Errorf("bench: GET %s: %d", url, resp.StatusCode)
+			}
+			return Result{}, nil
+		}
+	}
+	switch path {
+	case Direct:
+		return get(s.floorClient, s.SandboxURL+"/connectors/names"), nil
+	case GRPC:
+		if s.conn == nil {
+			return nil, errors.New("bench: no gateway gRPC address")
+		}
+		hc := healthpb.NewHealthClient(s.conn)
+		return func(ctx context.Context) (Result, error) {
+			resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				return Result{}, err
+			}
+			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				return Result{}, fmt.Errorf("bench: gateway health %s", resp.GetStatus())
+			}
+			return Result{}, nil
+		}, nil
+	case REST:
+		if s.rest == nil {
+			return nil, errors.New("bench: no gateway HTTP address")
+		}
+		return get(s.rest, s.base+"/healthz"), nil
 	}
 	return nil, fmt.Errorf("bench: unknown path %q", path)
 }

@@ -121,17 +121,16 @@ type GatewayProcess struct {
 }
 
 // StartGateway runs the bosa-gateway binary on free loopback ports with upstreamURL as BOSA_API_URL
-// and the sandbox's demo key as BOSA_API_KEY, logging (JSON, default level info) to logPath. extra
-// flags are appended.
-func StartGateway(ctx context.Context, bin, upstreamURL, logPath string, extra ...string) (*GatewayProcess, error) {
+// and the sandbox's demo key as BOSA_API_KEY, logging (JSON, default level info) to logPath. env
+// ("KEY=value") is added to the environment, e.g. GOMAXPROCS=1.
+func StartGateway(ctx context.Context, bin, upstreamURL, logPath string, env ...string) (*GatewayProcess, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("bench: gateway log: %w", err)
 	}
 	defer logf.Close()
-	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "BOSA_API_URL="+upstreamURL, "BOSA_API_KEY="+sandbox.DemoAPIKey)
+	cmd := exec.Command(bin, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Env = append(append(os.Environ(), "BOSA_API_URL="+upstreamURL, "BOSA_API_KEY="+sandbox.DemoAPIKey), env...)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = logf
 	p, err := start("bosa-gateway", cmd)

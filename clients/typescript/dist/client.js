@@ -23,15 +23,15 @@ function newClient(options, sessionManager) {
         baseUrl: options.baseUrl,
         sessionManager,
         defaultTimeoutMs: options.timeoutMs,
-        interceptors: [credentials(options), bosaErrors],
+        interceptors: [credentials(options)],
     });
-    const users = createClient(UserService, transport);
-    const actions = createClient(ActionService, transport);
+    const users = withBosaErrors(UserService, transport);
+    const actions = withBosaErrors(ActionService, transport);
     return {
         users,
-        connectors: createClient(ConnectorService, transport),
+        connectors: withBosaErrors(ConnectorService, transport),
         actions,
-        integrations: createClient(IntegrationService, transport),
+        integrations: withBosaErrors(IntegrationService, transport),
         withCredentials(creds) {
             return newClient({ ...options, ...defined(creds) }, sessionManager);
         },
@@ -87,27 +87,53 @@ function credentials(o) {
         return next(req);
     };
 }
-/** Turns every ConnectError, also those raised while reading a stream, into a BosaError. */
-const bosaErrors = (next) => async (req) => {
+/**
+ * Wraps a generated client so that every ConnectError, also one raised while reading a stream,
+ * reaches the caller as a BosaError. (An interceptor cannot do this: Connect turns whatever an
+ * interceptor throws back into a ConnectError.)
+ */
+function withBosaErrors(service, transport) {
+    const inner = createClient(service, transport);
+    const wrapped = {};
+    for (const [localName, method] of Object.entries(service.method)) {
+        const call = inner[localName];
+        wrapped[localName] =
+            method.methodKind === "server_streaming"
+                ? (request, options) => stream(call, request, options)
+                : (request, options) => call(request, options).catch((err) => Promise.reject(BosaError.from(err)));
+    }
+    return wrapped;
+}
+/**
+ * Runs a server-streaming call. Leaving the consumer's loop early aborts the call, so the
+ * gateway stops fetching pages and the connection is not held open.
+ */
+async function* stream(call, request, options = {}) {
+    const early = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, early.signal]) : early.signal;
+    const it = call(request, { ...options, signal })[Symbol.asyncIterator]();
+    let settled = false;
     try {
-        const res = await next(req);
-        if (!res.stream)
-            return res;
-        const messages = res.message;
-        return {
-            ...res,
-            message: (async function* () {
-                try {
-                    yield* messages;
-                }
-                catch (err) {
-                    throw BosaError.from(err);
-                }
-            })(),
-        };
+        for (;;) {
+            const r = await it.next();
+            if (r.done) {
+                settled = true;
+                return;
+            }
+            yield r.value;
+        }
     }
     catch (err) {
+        settled = true;
         throw BosaError.from(err);
     }
-};
+    finally {
+        if (!settled) {
+            early.abort();
+            // One more read observes the abort; only then does Connect clear the call's deadline timer,
+            // which would otherwise keep the process alive until the deadline.
+            await it.next().catch(() => undefined);
+        }
+    }
+}
 //# sourceMappingURL=client.js.map

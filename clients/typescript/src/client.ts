@@ -1,6 +1,6 @@
-import { toJson, type MessageInitShape } from "@bufbuild/protobuf";
+import { toJson, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import {
   ActionService,
@@ -104,15 +104,15 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
     baseUrl: options.baseUrl,
     sessionManager,
     defaultTimeoutMs: options.timeoutMs,
-    interceptors: [credentials(options), bosaErrors],
+    interceptors: [credentials(options)],
   });
-  const users = createClient(UserService, transport);
-  const actions = createClient(ActionService, transport);
+  const users = withBosaErrors(UserService, transport);
+  const actions = withBosaErrors(ActionService, transport);
   return {
     users,
-    connectors: createClient(ConnectorService, transport),
+    connectors: withBosaErrors(ConnectorService, transport),
     actions,
-    integrations: createClient(IntegrationService, transport),
+    integrations: withBosaErrors(IntegrationService, transport),
     withCredentials(creds) {
       return newClient({ ...options, ...defined(creds) }, sessionManager);
     },
@@ -174,23 +174,54 @@ function credentials(o: BosaClientOptions): Interceptor {
   };
 }
 
-/** Turns every ConnectError, also those raised while reading a stream, into a BosaError. */
-const bosaErrors: Interceptor = (next) => async (req) => {
-  try {
-    const res = await next(req);
-    if (!res.stream) return res;
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (err) {
-          throw BosaError.from(err);
-        }
-      })(),
-    };
-  } catch (err) {
-    throw BosaError.from(err);
+/**
+ * Wraps a generated client so that every ConnectError, also one raised while reading a stream,
+ * reaches the caller as a BosaError. (An interceptor cannot do this: Connect turns whatever an
+ * interceptor throws back into a ConnectError.)
+ */
+function withBosaErrors<T extends DescService>(service: T, transport: Transport): Client<T> {
+  const inner = createClient(service, transport) as unknown as Record<string, Method>;
+  const wrapped: Record<string, Method> = {};
+  for (const [localName, method] of Object.entries(service.method)) {
+    const call = inner[localName]!;
+    wrapped[localName] =
+      method.methodKind === "server_streaming"
+        ? (request, options) => stream(call, request, options)
+        : (request, options) =>
+            (call(request, options) as Promise<unknown>).catch((err: unknown) => Promise.reject(BosaError.from(err)));
   }
-};
+  return wrapped as unknown as Client<T>;
+}
+
+type Method = (request: unknown, options?: CallOptions) => unknown;
+
+/**
+ * Runs a server-streaming call. Leaving the consumer's loop early aborts the call, so the
+ * gateway stops fetching pages and the connection is not held open.
+ */
+async function* stream(call: Method, request: unknown, options: CallOptions = {}): AsyncGenerator<unknown> {
+  const early = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, early.signal]) : early.signal;
+  const it = (call(request, { ...options, signal }) as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let settled = false;
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) {
+        settled = true;
+        return;
+      }
+      yield r.value;
+    }
+  } catch (err) {
+    settled = true;
+    throw BosaError.from(err);
+  } finally {
+    if (!settled) {
+      early.abort();
+      // One more read observes the abort; only then does Connect clear the call's deadline timer,
+      // which would otherwise keep the process alive until the deadline.
+      await it.next().catch(() => undefined);
+    }
+  }
+}

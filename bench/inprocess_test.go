@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"bosa.dev/gateway/sandbox"
+	"bosa.dev/gateway/server"
+)
+
+// inProcess is a sandbox and a gateway in this process, for tests and for profiling the gateway's
+// hot paths with `go test -bench . -cpuprofile` (the gateway binary serves no /debug/pprof).
+type inProcess struct {
+	sb   *sandbox.Server
+	sess *Session
+}
+
+func startInProcess(tb testing.TB) *inProcess {
+	tb.Helper()
+	sb := sandbox.NewServer(sandbox.WithControl(true))
+	tb.Cleanup(sb.Close)
+	// As the binary logs by default: JSON at level info (here to nowhere).
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv, err := server.Config{UpstreamURL: sb.URL, APIKey: sandbox.DemoAPIKey, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Logger: logger}.Complete()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Error(err)
+		}
+	})
+	sess, err := NewSession(context.Background(), sb.URL, srv.GRPCAddr(), srv.HTTPAddr())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(sess.Close)
+	return &inProcess{sb: sb, sess: sess}
+}
+
+// BenchmarkUnary is the unary scenario in one process, one call at a time:
+//
+//	go test ./bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out
+//	go tool pprof -top -focus 'bosa.dev/gateway/server' bench.test /tmp/cpu.out
+func BenchmarkUnary(b *testing.B) {
+	ip := startInProcess(b)
+	for _, uc := range UnaryCases() {
+		for _, path := range []Path{Direct, GRPC, REST} {
+			b.Run(uc.Name+"/"+string(path), func(b *testing.B) {
+				call, err := ip.sess.Prepare(path, uc.Req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				for b.Loop() {
+					r, err := call(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := uc.Check(r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFiles transfers 10 MiB files over each path (for -memprofile).
+func BenchmarkFiles(b *testing.B) {
+	ip := startInProcess(b)
+	ctx := context.Background()
+	data := payload(10<<20, "bench")
+	up, err := ip.sess.Prepare(Direct, uploadRequest("bench-dl.bin", data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := up(ctx); err != nil {
+		b.Fatal(err)
+	}
+	id, err := ip.sess.fileID(ctx, "bench-dl.bin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, dir := range []string{Download, Upload} {
+		req := Request{Connector: "google_drive", Action: "download_file", Input: map[string]any{"file_id": id}}
+		if dir == Upload {
+			req = uploadRequest("bench-up.bin", data)
+		}
+		for _, path := range []Path{Direct, GRPC, REST} {
+			b.Run(dir+"/"+string(path), func(b *testing.B) {
+				call, err := ip.sess.Prepare(path, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					if _, err := call(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+var _ = time.Second

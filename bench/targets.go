@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// The targets.
+const (
+	TargetGRPCAddedP50 = 150 * time.Microsecond
+	TargetGRPCAddedP99 = time.Millisecond
+	TargetRESTAddedP50 = 300 * time.Microsecond
+	TargetThroughput   = 5000.0 // ExecuteAction/s through the gateway
+	TargetFileMemory   = 3      // × file size, gateway peak RSS
+)
+
+// Verdict is one target compared with the measurement.
+type Verdict struct {
+	Target   string
+	Measured string
+	Met      bool
+	Why      string
+}
+
+// Evaluate compares a report's rows with the targets. Targets whose rows are missing (a
+// scenario not run) are left out.
+func Evaluate(r *Report) []Verdict {
+	var out []Verdict
+	cell := func(c string, p Path, conc int) *UnaryRow {
+		for i := range r.Unary {
+			if u := &r.Unary[i]; u.Case == c && u.Path == p && u.Concurrency == conc {
+				return u
+			}
+		}
+		return nil
+	}
+	const small = "1KiB"
+	a, b, c := cell(small, Direct, 1), cell(small, GRPC, 1), cell(small, REST, 1)
+	if a != nil && b != nil {
+		added := b.Load.P(50) - a.Load.P(50)
+		out = append(out, Verdict{
+			Target:   "gRPC adds ≤ 150 µs at p50 (1 KiB, concurrency 1)",
+			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added), fmtDur(b.Load.P(50)), fmtDur(a.Load.P(50))),
+			Met:      added <= TargetGRPCAddedP50,
+			Why: fmt.Sprintf("gateway CPU %s per request; the hop adds a gRPC exchange (client and server) and a proto↔JSON conversion on top of the same bosaclient call",
+				fmtDur(b.GatewayCPU)),
+		})
+		added99 := b.Load.P(99) - a.Load.P(99)
+		out = append(out, Verdict{
+			Target:   "gRPC adds ≤ 1 ms at p99 (1 KiB, concurrency 1)",
+			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added99), fmtDur(b.Load.P(99)), fmtDur(a.Load.P(99))),
+			Met:      added99 <= TargetGRPCAddedP99,
+			Why:      "tail set by scheduling of three processes on 2 cores and GC pauses",
+		})
+	}
+	if a != nil && c != nil {
+		added := c.Load.P(50) - a.Load.P(50)
+		out = append(out, Verdict{
+			Target:   "REST adds ≤ 300 µs at p50 (1 KiB, concurrency 1)",
+			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added), fmtDur(c.Load.P(50)), fmtDur(a.Load.P(50))),
+			Met:      added <= TargetRESTAddedP50,
+			Why: fmt.Sprintf("gateway CPU %s per request: REST adds JSON decoding, an in-process gRPC hop and protojson encoding to the gRPC path",
+				fmtDur(c.GatewayCPU)),
+		})
+	}
+	var best *UnaryRow
+	for i := range r.Unary {
+		u := &r.Unary[i]
+		if u.Case == small && u.Path == GRPC && (best == nil || u.Load.Throughput() > best.Load.Throughput()) {
+			best = u
+		}
+	}
+	if best != nil {
+		total := best.GatewayCPU + best.SandboxCPU + best.ClientCPU
+		cores := float64(r.Machine.CPUs)
+		v := Verdict{
+			Target:   "≥ 5,000 ExecuteAction/s through the gateway (gRPC, 1 KiB)",
+			Measured: fmt.Sprintf("%.0f/s at concurrency %d", best.Load.Throughput(), best.Concurrency),
+			Met:      best.Load.Throughput() >= TargetThroughput,
+		}
+		if total > 0 && cores > 0 {
+			v.Why = fmt.Sprintf("CPU per request: gateway %s + sandbox %s + load generator %s = %s; %d cores cap all three together at ≈ %.0f/s. "+
+				"The gateway's own cost alone would allow ≈ %.0f/s on %d cores",
+				fmtDur(best.GatewayCPU), fmtDur(best.SandboxCPU), fmtDur(best.ClientCPU), fmtDur(total), r.Machine.CPUs,
+				cores/total.Seconds(), cores/best.GatewayCPU.Seconds(), r.Machine.CPUs)
+		}
+		out = append(out, v)
+	}
+	if pc := r.PaginateConfig; len(r.Paginate) > 0 {
+		for _, row := range r.Paginate {
+			if row.Path == Direct || row.Prefetch < 1 {
+				continue
+			}
+			med := row.Times.Percentile(50)
+			out = append(out, Verdict{
+				Target:   fmt.Sprintf("%s within 1.15 × N × max(L, C) + L = %s", row.Mode, fmtDur(pc.Target())),
+				Measured: fmt.Sprintf("%s median of %d (ideal %s, naive %s)", fmtDur(med), len(row.Times), fmtDur(pc.Ideal()), fmtDur(pc.Naive())),
+				Met:      med <= pc.Target(),
+				Why:      fmt.Sprintf("%.3f × ideal: per page, the fetch overlaps the consumer's work; the overhead is the gateway round trip and timer slack", float64(med)/float64(pc.Ideal())),
+			})
+		}
+	}
+	for _, f := range r.Files {
+		if f.Path == Direct {
+			continue
+		}
+		limit := int64(TargetFileMemory * f.Size)
+		out = append(out, Verdict{
+			Target: fmt.Sprintf("files: gateway peak memory < 3 × size (%s %s over %s)", f.Direction, sizeLabel(f.Size), f.Path),
+			Measured: fmt.Sprintf("peak RSS %s = %.2f × size (%s above idle = %.2f ×)", fmtBytes(f.GatewayPeakRSS),
+				float64(f.GatewayPeakRSS)/float64(f.Size), fmtBytes(f.GatewayPeakRSS-f.GatewayIdleRSS),
+				float64(f.GatewayPeakRSS-f.GatewayIdleRSS)/float64(f.Size)),
+			Met: f.GatewayPeakRSS < limit,
+			Why: fileWhy(f),
+		})
+	}
+	return out
+}
+
+func fileWhy(f FileRow) string {
+	switch {
+	case f.Path == GRPC && f.Direction == Download:
+		return "the whole file is buffered: upstream body read into memory, then the response message is marshalled into a second buffer"
+	case f.Path == GRPC && f.Direction == Upload:
+		return "the whole file is buffered: the received message (a copy of the bytes), then the multipart body built for the upstream"
+	case f.Path == REST && f.Direction == Download:
+		return "as gRPC, plus the in-process gRPC hop and the base64 JSON body (4/3 × size) grpc-gateway builds"
+	default:
+		return "as gRPC, plus the base64 JSON request body (4/3 × size) decoded by grpc-gateway and re-marshalled for the in-process gRPC hop"
+	}
+}
+
+func signed(d time.Duration) string {
+	if d >= 0 {
+		return "+" + fmtDur(d)
+	}
+	return "−" + fmtDur(-d)
+}
+
+// fmtDur writes a duration in µs below 10 ms, in ms below 10 s, else in s.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// fmtBytes writes a byte count in MiB (or KiB below 1 MiB).
+func fmtBytes(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

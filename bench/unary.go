@@ -1,0 +1,218 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"bosa.dev/gateway/sandbox"
+)
+
+// UnaryCase is one action called in the unary scenario.
+type UnaryCase struct {
+	Name  string // short label, e.g. "1KiB"
+	About string // what is called
+	Req   Request
+	Check func(Result) error
+	// Floor marks the transport-floor case: no action, only the cheapest round trip each path
+	// allows (see Session.PrepareFloor), at concurrency 1.
+	Floor bool
+}
+
+// FloorCase is the transport floor: (a) GET /connectors/names on the sandbox, (b) the gRPC health
+// check of the gateway (same server and interceptor chain as ExecuteAction, no upstream call), (c)
+// GET /healthz on the gateway's HTTP port. It shows what one extra loopback hop costs on the machine.
+var FloorCase = UnaryCase{Name: "floor", Floor: true,
+	About: "transport floor, no action: direct GET /connectors/names on the sandbox; grpc.health.v1.Health/Check and GET /healthz on the gateway",
+	Check: func(Result) error { return nil }}
+
+// UnaryCases returns the unary cases: a ~1 KiB JSON page, the largest JSON page the sandbox serves
+// (~35 KiB), and a ~100 KiB file.
+func UnaryCases() []UnaryCase {
+	items := func(n int) func(Result) error {
+		return func(r Result) error {
+			if r.IsFile || r.Items != n {
+				return fmt.Errorf("want %d items, got %+v", n, r)
+			}
+			return nil
+		}
+	}
+	return []UnaryCase{
+		FloorCase,
+		{
+			Name:  "1KiB",
+			About: "github/list_pull_requests acme/web, state all, per_page 3 (JSON page of 3 pull requests)",
+			Req: Request{Connector: "github", Action: "list_pull_requests",
+				Input: map[string]any{"owner": "acme", "repo": "web", "state": "all", "per_page": 3}},
+			Check: items(3),
+		},
+		{
+			Name:  "35KiB",
+			About: "github/list_pull_requests acme/web, state all, per_page 100 (the largest JSON page the sandbox serves)",
+			Req: Request{Connector: "github", Action: "list_pull_requests",
+				Input: map[string]any{"owner": "acme", "repo": "web", "state": "all", "per_page": 100}},
+			Check: items(100),
+		},
+		{
+			Name:  "100KiB",
+			About: "google_drive/download_file f-0114 (a seeded 102,866-byte file: raw bytes direct, bytes field over gRPC, base64 over REST)",
+			Req:   Request{Connector: "google_drive", Action: "download_file", Input: map[string]any{"file_id": "f-0114"}},
+			Check: func(r Result) error {
+				if !r.IsFile || r.FileBytes != 102866 {
+					return fmt.Errorf("want a 102866-byte file, got %+v", r)
+				}
+				return nil
+			},
+		},
+	}
+}
+
+// UnaryConfig sets up the unary scenario.
+type UnaryConfig struct {
+	Cases            []UnaryCase
+	Paths            []Path
+	Concurrency      []int
+	Warmup, Duration time.Duration
+}
+
+// UnaryRow is one measured cell: a case over a path at a concurrency.
+type UnaryRow struct {
+	Case        string
+	WireBytes   int // size of the sandbox's answer body for the case
+	Path        Path
+	Concurrency int
+	Load        LoadResult
+	// CPU time per successful request of the gateway, the sandbox and the load generator (0 when
+	// the process was not measured).
+	GatewayCPU, SandboxCPU, ClientCPU time.Duration
+	// GatewayPeakRSS is the gateway's VmHWM during the cell (0 for the direct path); when the kernel
+	// cannot reset VmHWM it is the peak since the gateway started, and PeakSinceStart is set.
+	GatewayPeakRSS int64
+	PeakSinceStart bool
+}
+
+// Procs are the processes whose usage the scenarios sample; nil fields are not sampled.
+type Procs struct{ Gateway, Sandbox *Proc }
+
+// RunUnary runs every case over every path at every concurrency. Paths are interleaved within each
+// (case, concurrency) so that drifting machine noise hits them alike.
+func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, progress func(UnaryRow)) ([]UnaryRow, error) {
+	var rows []UnaryRow
+	for _, uc := range cfg.Cases {
+		wire, levels := 0, cfg.Concurrency
+		if uc.Floor {
+			levels = []int{1}
+		} else {
+			var err error
+			if wire, err = s.wireSize(ctx, uc.Req); err != nil {
+				return rows, fmt.Errorf("bench: %s: %w", uc.Name, err)
+			}
+		}
+		for _, c := range levels {
+			for _, path := range cfg.Paths {
+				row, err := runCell(ctx, s, procs, uc, path, c, cfg)
+				if err != nil {
+					return rows, err
+				}
+				row.WireBytes = wire
+				rows = append(rows, row)
+				if progress != nil {
+					progress(row)
+				}
+			}
+		}
+	}
+	return rows, nil
+}
+
+func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Path, c int, cfg UnaryConfig) (UnaryRow, error) {
+	prepare := s.Prepare
+	if uc.Floor {
+		prepare = func(path Path, _ Request) (func(context.Context) (Result, error), error) { return s.PrepareFloor(path) }
+	}
+	call, err := prepare(path, uc.Req)
+	if err != nil {
+		return UnaryRow{}, err
+	}
+	// One checked call first: a wrong answer must fail the run, not become a fast number.
+	r, err := call(ctx)
+	if err != nil {
+		return UnaryRow{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
+	}
+	if err := uc.Check(r); err != nil {
+		return UnaryRow{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
+	}
+	row := UnaryRow{Case: uc.Name, Path: path, Concurrency: c}
+	var g0, s0, c0 time.Duration
+	sample := func() (g, sb, cl time.Duration) {
+		if procs.Gateway != nil {
+			g, _ = procs.Gateway.CPUTime()
+		}
+		if procs.Sandbox != nil {
+			sb, _ = procs.Sandbox.CPUTime()
+		}
+		return g, sb, SelfCPUTime()
+	}
+	resetOK := false
+	load := Load(ctx, c, cfg.Warmup, cfg.Duration, func(ctx context.Context) error {
+		_, err := call(ctx)
+		return err
+	}, func() {
+		if procs.Gateway != nil && path != Direct {
+			resetOK = procs.Gateway.ResetPeak() == nil
+		}
+		g0, s0, c0 = sample()
+	})
+	g1, s1, c1 := sample()
+	row.Load = load
+	if load.Errors > 0 {
+		return row, fmt.Errorf("bench: %s over %s at concurrency %d: %d errors, first: %w", uc.Name, path, c, load.Errors, load.FirstErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return row, err
+	}
+	if n := time.Duration(len(load.Latencies)); n > 0 {
+		row.GatewayCPU, row.SandboxCPU, row.ClientCPU = (g1-g0)/n, (s1-s0)/n, (c1-c0)/n
+		if path == Direct {
+			row.GatewayCPU = 0
+		}
+	}
+	if procs.Gateway != nil && path != Direct {
+		if m, err := procs.Gateway.Memory(); err == nil {
+			row.GatewayPeakRSS, row.PeakSinceStart = m.Peak, !resetOK
+		}
+	}
+	return row, nil
+}
+
+// wireSize returns the size of the sandbox's answer body to req (called directly over HTTP).
+func (s *Session) wireSize(ctx context.Context, req Request) (int, error) {
+	body, err := json.Marshal(req.Input)
+	if err != nil {
+		return 0, err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SandboxURL+"/connectors/"+req.Connector+"/"+req.Action, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("X-API-Key", sandbox.DemoAPIKey)
+	hr.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("sandbox answered %d", resp.StatusCode)
+	}
+	return int(n), nil
+}

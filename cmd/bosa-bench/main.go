@@ -1,0 +1,230 @@
+// Command bosa-bench runs the gateway benchmarks (package bench) and prints their tables; with -out it
+// also writes them as markdown (docs/benchmarks.md). It starts the bosa-sandbox and bosa-gateway
+// binaries from -bin as separate processes, so build them first; `make bench` does both:
+//
+//	go build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
+//	bin/bosa-bench -bin bin -out docs/benchmarks.md
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"bosa.dev/gateway/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bosa-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	bin, out, workDir string
+	scenarios         map[string]bool
+	concurrency       []int
+	warmup, duration  time.Duration
+	pages             int
+	latency, work     time.Duration
+	pageRepeats       int
+	fileSizes         []int
+	fileRepeats       int
+	gatewayEnv        []string
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bosa-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.bin, "bin", "bin", "directory holding the bosa-sandbox and bosa-gateway binaries")
+	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (e.g. docs/benchmarks.md)")
+	fs.StringVar(&o.workDir, "logs", "", "directory for the processes' logs (default: a new temporary directory)")
+	scen := fs.String("scenarios", "unary,paginate,files", "scenarios to run, comma-separated")
+	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unary warm-up per cell")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary measured time per cell")
+	fs.IntVar(&o.pages, "pages", 50, "pagination: pages per run (N)")
+	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "pagination: sandbox latency per page (L)")
+	fs.DurationVar(&o.work, "consumer-work", 20*time.Millisecond, "pagination: consumer work per page (C)")
+	fs.IntVar(&o.pageRepeats, "page-repeats", 3, "pagination: runs per mode")
+	sizes := fs.String("file-sizes", "10,50", "file sizes in MiB, comma-separated")
+	fs.IntVar(&o.fileRepeats, "file-repeats", 3, "files: transfers per row")
+	fs.Func("gateway-env", "KEY=value added to the gateway's environment, repeatable (e.g. GOMAXPROCS=1)", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want KEY=value")
+		}
+		o.gatewayEnv = append(o.gatewayEnv, v)
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	o.scenarios = map[string]bool{}
+	for _, s := range strings.Split(*scen, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "unary", "paginate", "files":
+			o.scenarios[s] = true
+		default:
+			return nil, fmt.Errorf("-scenarios: unknown scenario %q", s)
+		}
+	}
+	var err error
+	if o.concurrency, err = ints(*conc); err != nil {
+		return nil, fmt.Errorf("-concurrency: %w", err)
+	}
+	mib, err := ints(*sizes)
+	if err != nil {
+		return nil, fmt.Errorf("-file-sizes: %w", err)
+	}
+	for _, n := range mib {
+		o.fileSizes = append(o.fileSizes, n<<20)
+	}
+	if o.duration <= 0 || o.pages < 1 || o.pageRepeats < 1 || o.fileRepeats < 1 {
+		return nil, errors.New("-duration, -pages, -page-repeats and -file-repeats must be positive")
+	}
+	return o, nil
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	bins := bench.Binaries{Dir: o.bin}
+	for _, p := range []string{bins.Sandbox(), bins.Gateway()} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("%w (build with: go build -o %s/ ./cmd/bosa-sandbox ./cmd/bosa-gateway)", err, o.bin)
+		}
+	}
+	if o.workDir == "" {
+		if o.workDir, err = os.MkdirTemp("", "bosa-bench-"); err != nil {
+			return err
+		}
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bosa-bench: "+format+"\n", a...) }
+
+	r := &bench.Report{Machine: bench.ReadMachine(), Started: time.Now(), Command: "make bench"}
+	if len(args) > 0 {
+		r.Command = "bin/bosa-bench " + strings.Join(args, " ")
+	}
+	r.LoadAvg[0] = loadAvg()
+	logf("machine: %d CPUs, %s; logs in %s", r.Machine.CPUs, r.Machine.GoVersion, o.workDir)
+
+	sb, err := bench.StartSandbox(ctx, bins.Sandbox(), filepath.Join(o.workDir, "sandbox.log"))
+	if err != nil {
+		return err
+	}
+	defer sb.Stop() //nolint:errcheck
+	gwN := 0
+	startGateway := func(ctx context.Context) (*bench.GatewayProcess, error) {
+		gwN++
+		return bench.StartGateway(ctx, bins.Gateway(), sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)), o.gatewayEnv...)
+	}
+	gw, err := startGateway(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = gw.Stop() }()
+	logf("sandbox %s (pid %d), gateway grpc %s http %s (pid %d)", sb.URL, sb.PID, gw.GRPCAddr, gw.HTTPAddr, gw.PID)
+
+	sess, err := bench.NewSession(ctx, sb.URL, gw.GRPCAddr, gw.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	if o.scenarios["unary"] {
+		r.UnaryConfig = bench.UnaryConfig{Cases: bench.UnaryCases(), Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST},
+			Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
+		logf("1. unary: %d cells of %s", len(r.UnaryConfig.Cases)*len(o.concurrency)*3, o.warmup+o.duration)
+		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Gateway: &gw.Proc, Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
+			logf("   %-6s %-6s c=%-3d p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency,
+				u.Load.P(50).Round(time.Microsecond), u.Load.P(99).Round(time.Microsecond), u.Load.Throughput())
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if o.scenarios["paginate"] {
+		r.PaginateConfig = bench.PaginateConfig{Pages: o.pages, Latency: o.latency, Work: o.work, Repeats: o.pageRepeats,
+			Prefetch: []int{0, 1, 4}, RESTPrefetch: 4}
+		logf("2. pagination: %d pages, L=%s, C=%s, %d runs per mode", o.pages, o.latency, o.work, o.pageRepeats)
+		if r.Paginate, err = bench.RunPaginate(ctx, sess, r.PaginateConfig); err != nil {
+			return err
+		}
+	}
+	if o.scenarios["files"] {
+		// The unary gateway is not needed any more; file rows start their own.
+		if err := gw.Stop(); err != nil {
+			return err
+		}
+		r.FilesConfig = bench.FilesConfig{Sizes: o.fileSizes, Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST}, Repeats: o.fileRepeats}
+		logf("3. files: sizes %v bytes, %d transfers per row", o.fileSizes, o.fileRepeats)
+		r.Files, err = bench.RunFiles(ctx, sess, startGateway, r.FilesConfig, func(f bench.FileRow) {
+			logf("   %-8s %-6s %-6s median %-12v peak RSS %d MiB", f.Direction, f.Path, fmt.Sprint(f.Size>>20, "MiB"),
+				f.Times.Percentile(50).Round(time.Millisecond), f.GatewayPeakRSS>>20)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	r.Elapsed = time.Since(r.Started)
+	r.LoadAvg[1] = loadAvg()
+	r.Verdicts = bench.Evaluate(r)
+	r.WriteText(stdout)
+	if o.out != "" {
+		f, err := os.Create(o.out)
+		if err != nil {
+			return err
+		}
+		r.WriteMarkdown(f)
+		if err := f.Close(); err != nil {
+			return err
+		}
+		logf("wrote %s", o.out)
+	}
+	return nil
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
+}
