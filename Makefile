@@ -2,7 +2,19 @@
 GO      ?= go
 BUF     := $(GO) tool -modfile=tools/go.mod buf
 
-.PHONY: all test test-go lint lint-proto generate check-generated run sandbox
+# Clients (clients/python, clients/typescript). Generation tools are pinned: grpcio-tools and
+# mypy-protobuf by clients/python/constraints.txt in clients/python/.venv, protoc-gen-es by
+# clients/typescript/package-lock.json. Installing them needs PyPI and npm; generating is offline.
+PYTHON     ?= python3
+PY_DIR     := clients/python
+PY_VENV    := $(PY_DIR)/.venv
+PY_PIP     := $(PY_VENV)/bin/pip --disable-pip-version-check --quiet
+PY_GEN     := $(PY_DIR)/src/bosa
+TS_DIR     := clients/typescript
+TS_GEN     := $(TS_DIR)/src/gen
+CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.package-lock.json
+
+.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts
 
 all: test
 
@@ -30,18 +42,55 @@ sandbox:
 # Files under gen/ that `make generate` writes; gen/openapi/openapi.go is hand-written (go:embed).
 GENERATED := gen/bosa gen/openapi/bosa.swagger.json
 
-## generate: regenerates gen/ from proto/ (buf and the protoc plugins are pinned Go tools; offline).
-generate:
+## generate: regenerates gen/ and the client code from proto/ (buf and the protoc plugins are pinned Go tools; offline).
+generate: generate-clients
 	rm -rf $(GENERATED)
 	$(BUF) generate
 
-## check-generated: fails when gen/ differs from a fresh generation (stale, hand-edited or extra files).
-check-generated:
+## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
+check-generated: $(CLIENT_TOOLS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate -o "$$tmp" && \
-	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }
+	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
+	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
+	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
+	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \
+	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }
 
 ## lint-proto: buf lint (STANDARD) and buf format.
 lint-proto:
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
+
+# Client tool installs (see the variables at the top).
+$(PY_VENV)/bin/python:
+	$(PYTHON) -m venv $(PY_VENV)
+
+$(PY_VENV)/bin/protoc-gen-mypy_grpc: $(PY_VENV)/bin/python $(PY_DIR)/pyproject.toml $(PY_DIR)/constraints.txt
+	$(PY_PIP) install -c $(PY_DIR)/constraints.txt './$(PY_DIR)[generate]'
+	touch $@
+
+$(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund
+
+## generate-clients: regenerates the Python (clients/python/src/bosa) and TypeScript (clients/typescript/src/gen) code.
+generate-clients: $(CLIENT_TOOLS)
+	rm -rf $(PY_GEN)
+	$(BUF) generate --template buf.gen.python.yaml
+	$(BUF) generate --template buf.gen.ts.yaml
+
+## test-python: installs clients/python with its test extra in clients/python/.venv and runs pytest against a real gateway.
+test-python: $(PY_VENV)/bin/python
+	$(PY_PIP) install -c $(PY_DIR)/constraints.txt './$(PY_DIR)[test]'
+	cd $(PY_DIR) && .venv/bin/python -m pytest
+
+## test-ts: installs clients/typescript (npm ci), compiles it and runs node's test runner against a real gateway.
+test-ts:
+	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
+
+## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 4 minutes on
+## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
+.PHONY: bench
+bench:
+	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
+	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)

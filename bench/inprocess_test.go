@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/server"
@@ -111,5 +110,3 @@ func BenchmarkFiles(b *testing.B) {
 		}
 	}
 }
-
-var _ = time.Second

@@ -218,5 +218,29 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("\n")
 	}
 
-	p("%s\n", strings.TrimSpace(findings))
+	p("%s\n\n", strings.TrimSpace(findings))
+	p("%s\n", strings.TrimSpace(rerun))
 }
+
+// rerun is the closing section of docs/benchmarks.md.
+const rerun = `## How to rerun
+
+` + "```sh" + `
+make bench                                   # builds bin/bosa-{sandbox,gateway,bench}, runs everything, rewrites this file
+make bench BENCHFLAGS='-scenarios paginate'  # one scenario (unary, paginate, files)
+bin/bosa-bench -help                         # every knob: -duration, -concurrency, -cases, -paths, -file-sizes, -gateway-env, ...
+` + "```" + `
+
+` + "`bin/bosa-bench` without `-out` prints the tables only. The sandbox and each gateway log to a temporary directory\n" +
+	"(printed at the start; `-logs DIR` chooses it). For a quiet measurement stop other work on the machine first: every\n" +
+	"process shares the same cores.\n\n" +
+	"Profiles: the gateway binary serves no `/debug/pprof`, so `bench/inprocess_test.go` runs the same calls with sandbox\n" +
+	"and gateway in the test process:\n\n" + "```sh" + `
+go test ./bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
+go tool pprof -top -cum -focus _ActionService_ExecuteAction_Handler /tmp/bench.test /tmp/cpu.out
+go test ./bench -run '^$' -bench 'Files/upload/grpc' -benchtime 4x -memprofile /tmp/mem.out -o /tmp/bench.test
+go tool pprof -sample_index=alloc_space -top -cum /tmp/bench.test /tmp/mem.out
+` + "```" + `
+
+` + "`go test ./bench -run '^$' -bench . -count 10 > new.txt` and `benchstat old.txt new.txt`\n" +
+	"(golang.org/x/perf/cmd/benchstat) compare two commits in process."

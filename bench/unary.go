@@ -77,6 +77,10 @@ type UnaryConfig struct {
 	Paths            []Path
 	Concurrency      []int
 	Warmup, Duration time.Duration
+	// Restart, when set, starts a fresh gateway for every gateway cell (and stops it after), so that
+	// the cell's peak RSS is its own rather than memory kept from an earlier, heavier cell. Without
+	// it the gateway of Procs is used, its VmHWM reset before each cell.
+	Restart StartFunc
 }
 
 // UnaryRow is one measured cell: a case over a path at a concurrency.
@@ -130,6 +134,18 @@ func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, pro
 }
 
 func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Path, c int, cfg UnaryConfig) (UnaryRow, error) {
+	fresh := false
+	if cfg.Restart != nil && path != Direct {
+		gw, err := cfg.Restart(ctx)
+		if err != nil {
+			return UnaryRow{}, err
+		}
+		defer gw.Stop() //nolint:errcheck // a gateway that does not stop is killed
+		if err := s.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
+			return UnaryRow{}, err
+		}
+		procs.Gateway, fresh = &gw.Proc, true
+	}
 	prepare := s.Prepare
 	if uc.Floor {
 		prepare = func(path Path, _ Request) (func(context.Context) (Result, error), error) { return s.PrepareFloor(path) }
@@ -162,7 +178,7 @@ func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Pa
 		_, err := call(ctx)
 		return err
 	}, func() {
-		if procs.Gateway != nil && path != Direct {
+		if procs.Gateway != nil && path != Direct && !fresh {
 			resetOK = procs.Gateway.ResetPeak() == nil
 		}
 		g0, s0, c0 = sample()
@@ -183,7 +199,7 @@ func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Pa
 	}
 	if procs.Gateway != nil && path != Direct {
 		if m, err := procs.Gateway.Memory(); err == nil {
-			row.GatewayPeakRSS, row.PeakSinceStart = m.Peak, !resetOK
+			row.GatewayPeakRSS, row.PeakSinceStart = m.Peak, !resetOK && !fresh
 		}
 	}
 	return row, nil

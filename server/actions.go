@@ -117,8 +117,23 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 	defer wg.Wait()
 	defer cancel()
 
-	index := 0
-	for p := range pages {
+	index, resume := 0, req.GetPageToken()
+	for {
+		var (
+			p    page
+			more bool
+		)
+		select {
+		case p, more = <-pages:
+		case <-s.stopping:
+			if index > 0 && resume == "" {
+				return nil // the last page sent was the last page
+			}
+			return toStatus(shuttingDown(resume))
+		}
+		if !more {
+			break
+		}
 		if p.err != nil {
 			return toStatus(p.err)
 		}
@@ -129,6 +144,7 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
+		resume = msg.GetPageToken()
 		if acks != nil {
 			acks <- struct{}{} // never blocks: the producer takes each ack before delivering again
 		}
@@ -138,6 +154,17 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 		return toStatus(err)
 	}
 	return nil
+}
+
+// shuttingDown is the status that ends a stream when the gateway drains; resume is the token of the
+// page after the last one sent (the request's own token, or none, when no page was sent).
+func shuttingDown(resume string) *Error {
+	e := &Error{Code: codes.Unavailable, Reason: ReasonShuttingDown,
+		Message: "the gateway is shutting down; resume the stream with the page_token of the last page received"}
+	if resume != "" {
+		e.Metadata = map[string]string{"resume_page_token": resume}
+	}
+	return e
 }
 
 // fetchPages runs the upstream calls of a Paginate stream and delivers them on out. When acks is

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -59,6 +60,16 @@ const (
 	ReasonResponseTooLarge = "RESPONSE_TOO_LARGE"
 	// ReasonPagingStalled: the upstream reports another page but gives no way to reach it.
 	ReasonPagingStalled = "UPSTREAM_PAGING_STALLED"
+	// ReasonUpstreamMalformed: BOSA answered 2xx with a body that is not the JSON it promised (the
+	// action may have run; the call is not retried).
+	ReasonUpstreamMalformed = "UPSTREAM_MALFORMED_RESPONSE"
+	// ReasonCallerRateLimited: the gateway's own per-caller rate limit (not BOSA's) was exceeded; a
+	// google.rpc.RetryInfo says when to retry.
+	ReasonCallerRateLimited = "CALLER_RATE_LIMITED"
+	// ReasonShuttingDown: the gateway is shutting down and ended a Paginate stream at a page
+	// boundary; resume elsewhere with the page_token of the last page received (also in the
+	// ErrorInfo metadata "resume_page_token").
+	ReasonShuttingDown = "GATEWAY_SHUTTING_DOWN"
 	// ReasonUpstreamError: any other upstream failure.
 	ReasonUpstreamError = "UPSTREAM_ERROR"
 	// ReasonInternal: a bug in the gateway (a recovered panic, an unexpected value).
@@ -162,6 +173,9 @@ func classify(err error) *Error {
 		return &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: trimClientPrefix(err.Error())}
 	case errors.Is(err, bosaclient.ErrInvalidArgument):
 		return &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidParameters, Message: trimClientPrefix(err.Error())}
+	case malformedJSON(err):
+		return &Error{Code: codes.Unknown, Reason: ReasonUpstreamMalformed,
+			Message: "BOSA answered with malformed JSON; the action may have run upstream, so it was not retried"}
 	}
 	return &Error{Code: codes.Internal, Reason: ReasonInternal, Message: "internal error"}
 }
@@ -203,6 +217,16 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 		e.Message = http.StatusText(api.StatusCode)
 	}
 	return e
+}
+
+// malformedJSON reports an upstream body that failed to decode: the only JSON the gateway decodes
+// with encoding/json is upstream answers.
+func malformedJSON(err error) bool {
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
+	return errors.As(err, &se) || errors.As(err, &te)
 }
 
 // trimClientPrefix drops bosaclient's "bosaclient: " prefix from a local error's message.

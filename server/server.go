@@ -18,12 +18,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -70,6 +72,9 @@ type Config struct {
 	GRPCAddr, HTTPAddr string
 	// TLSCertFile and TLSKeyFile, when both set, serve gRPC and HTTP over TLS.
 	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile, when set (with TLS), requires every gRPC and HTTP client to present a
+	// certificate signed by one of its CAs (mutual TLS).
+	TLSClientCAFile string
 
 	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
 	MaxMessageBytes int
@@ -82,6 +87,20 @@ type Config struct {
 	MaxAttempts, DefaultAttempts int
 	// UpstreamTimeout is the per-attempt timeout of action calls (bosaclient's default when 0).
 	UpstreamTimeout time.Duration
+	// RetryBaseDelay is the first backoff between attempts (bosaclient's 500 ms when 0) and
+	// MaxRetryAfter caps how long a BOSA Retry-After is honoured (60 s when 0). A wait never
+	// outlasts the caller's deadline.
+	RetryBaseDelay, MaxRetryAfter time.Duration
+
+	// MaxUpstreamConcurrency bounds the requests in flight to BOSA per connector (0: unbounded).
+	// Calls beyond it wait for a slot, within their deadline.
+	MaxUpstreamConcurrency int
+	// RateLimit, when positive, is the sustained rate (calls per second) each caller may make;
+	// RateBurst is the bucket size (default: RateLimit rounded up). A caller is the subject of its
+	// bearer token, else its x-api-key, else its IP address. Excess calls get RESOURCE_EXHAUSTED
+	// with RetryInfo (REST: 429 with Retry-After).
+	RateLimit float64
+	RateBurst int
 
 	// ExposeCredentials lets GetIntegration return stored third-party credentials (auth_string).
 	ExposeCredentials bool
@@ -115,6 +134,7 @@ type Server struct {
 	health   *health.Server
 	gateway  *gatewayConn
 	registry *prometheus.Registry
+	svc      *services
 	runOnce  sync.Once
 }
 
@@ -153,22 +173,52 @@ func (c *Config) applyDefaults() {
 	if c.DefaultAttempts > c.MaxAttempts {
 		c.DefaultAttempts = c.MaxAttempts
 	}
+	if c.MaxUpstreamConcurrency < 0 {
+		c.MaxUpstreamConcurrency = 0
+	}
+}
+
+// tlsConfig loads the server certificate and, for mutual TLS, the client CAs.
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return nil, errors.New("server: TLS needs both a certificate and a key file")
+	}
+	if c.TLSCertFile == "" {
+		if c.TLSClientCAFile != "" {
+			return nil, errors.New("server: a client CA (mutual TLS) needs a TLS certificate and key")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("server: load TLS key pair: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if c.TLSClientCAFile != "" {
+		pem, err := os.ReadFile(c.TLSClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("server: read client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("server: client CA file %s holds no PEM certificate", c.TLSClientCAFile)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }
 
 // Complete validates the configuration, applies defaults, builds the servers and binds both listeners.
 // The listeners are released by Run (or by Close when Run is never called).
 func (c Config) Complete() (*Server, error) {
 	c.applyDefaults()
-	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return nil, errors.New("server: TLS needs both a certificate and a key file")
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		return nil, errors.New("server: the rate limit and burst must not be negative")
 	}
-	var tlsCfg *tls.Config
-	if c.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("server: load TLS key pair: %w", err)
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tlsCfg, err := c.tlsConfig()
+	if err != nil {
+		return nil, err
 	}
 	secret := c.PageTokenSecret
 	if len(secret) == 0 {
@@ -187,8 +237,13 @@ func (c Config) Complete() (*Server, error) {
 	if c.UpstreamTimeout > 0 {
 		clientOpts = append(clientOpts, bosaclient.WithTimeout(c.UpstreamTimeout))
 	}
-	if c.UpstreamHTTPClient != nil {
-		clientOpts = append(clientOpts, bosaclient.WithHTTPClient(c.UpstreamHTTPClient))
+	if c.RetryBaseDelay > 0 || c.MaxRetryAfter > 0 {
+		clientOpts = append(clientOpts, bosaclient.WithRetry(bosaclient.RetryPolicy{
+			MaxAttempts: 1, BaseDelay: c.RetryBaseDelay, MaxRetryAfter: c.MaxRetryAfter,
+		}))
+	}
+	if hc := upstreamHTTPClient(c.UpstreamHTTPClient, c.MaxUpstreamConcurrency); hc != nil {
+		clientOpts = append(clientOpts, bosaclient.WithHTTPClient(hc))
 	}
 	client, err := bosaclient.New(c.UpstreamURL, c.APIKey, clientOpts...)
 	if err != nil {
@@ -197,17 +252,24 @@ func (c Config) Complete() (*Server, error) {
 	svc := &services{
 		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
-		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts,
+		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 	}
 
-	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: prometheus.NewRegistry()}
+	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: prometheus.NewRegistry(), svc: svc}
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	logger := callLogger{log: c.Logger}
 	recover := recovery.WithRecoveryHandlerContext(recoveryHandler(c.Logger))
+	unary := []grpc.UnaryServerInterceptor{requestIDUnary, logger.unary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover)}
+	stream := []grpc.StreamServerInterceptor{requestIDStream, logger.stream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover)}
+	if c.RateLimit > 0 {
+		limits := newCallerLimits(c.RateLimit, c.RateBurst)
+		unary, stream = append(unary, limits.unary), append(stream, limits.stream)
+	}
+	unary, stream = append(unary, deadlineUnary), append(stream, deadlineStream)
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(requestIDUnary, logger.unary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover), deadlineUnary),
-		grpc.ChainStreamInterceptor(requestIDStream, logger.stream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover), deadlineStream),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(c.MaxMessageBytes),
 		grpc.MaxSendMsgSize(c.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
@@ -215,7 +277,7 @@ func (c Config) Complete() (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}
 	if tlsCfg != nil {
-		opts = append(opts, grpc.Creds(grpccreds.NewTLS(tlsCfg)))
+		opts = append(opts, grpc.Creds(exceptInternal{grpccreds.NewTLS(tlsCfg)}))
 	}
 	s.grpc = grpc.NewServer(opts...)
 	bosav1.RegisterConnectorServiceServer(s.grpc, &connectorService{services: svc})
@@ -229,7 +291,7 @@ func (c Config) Complete() (*Server, error) {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
-	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, tlsCfg); err != nil {
+	if s.gateway, err = newGatewayConn(c.MaxMessageBytes); err != nil {
 		return nil, err
 	}
 	handler, err := s.httpHandler()
@@ -306,6 +368,9 @@ func (s *Server) shutdown() {
 	if s.cfg.DrainDelay > 0 {
 		time.Sleep(s.cfg.DrainDelay)
 	}
+	// Paginate streams can run for many pages: they end at the next page boundary with a status
+	// that tells the caller where to resume, rather than holding the drain or being cut.
+	close(s.svc.stopping)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -345,6 +410,48 @@ func (s *Server) Close() error {
 	s.gateway.close()
 	return err
 }
+
+// upstreamHTTPClient returns the http.Client for BOSA calls: the given one (or a pooled default)
+// behind the per-connector concurrency bound; nil when neither is configured (bosaclient's own).
+func upstreamHTTPClient(hc *http.Client, perConnector int) *http.Client {
+	if perConnector <= 0 {
+		return hc
+	}
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(64, perConnector)
+		hc = &http.Client{Transport: tr}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	limited := *hc
+	limited.Transport = newConnectorLimiter(base, perConnector)
+	return &limited
+}
+
+// exceptInternal is the gRPC server's TLS credentials, except on the REST face's in-memory
+// connection: that pipe never leaves the process, and with mutual TLS it would have no client
+// certificate to present. HTTP clients of the REST face are authenticated by the HTTP listener.
+type exceptInternal struct{ grpccreds.TransportCredentials }
+
+// ServerHandshake implements credentials.TransportCredentials.
+func (c exceptInternal) ServerHandshake(conn net.Conn) (net.Conn, grpccreds.AuthInfo, error) {
+	if conn.LocalAddr().Network() == "bufconn" {
+		return conn, internalAuth{grpccreds.CommonAuthInfo{SecurityLevel: grpccreds.PrivacyAndIntegrity}}, nil
+	}
+	return c.TransportCredentials.ServerHandshake(conn)
+}
+
+// Clone implements credentials.TransportCredentials.
+func (c exceptInternal) Clone() grpccreds.TransportCredentials {
+	return exceptInternal{c.TransportCredentials.Clone()}
+}
+
+type internalAuth struct{ grpccreds.CommonAuthInfo }
+
+func (internalAuth) AuthType() string { return "in-process" }
 
 // redactURL drops any user:password from a URL before it is logged.
 func redactURL(raw string) string {

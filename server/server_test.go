@@ -40,6 +40,13 @@ import (
 // callback redirect) and returns metadata carrying the user's token.
 func userWithGitHub(t *testing.T, conn *grpc.ClientConn, id string) metadata.MD {
 	t.Helper()
+	md, _ := githubUser(t, conn, id)
+	return md
+}
+
+// githubUser is userWithGitHub that also returns the user's secret.
+func githubUser(t *testing.T, conn *grpc.ClientConn, id string) (metadata.MD, string) {
+	t.Helper()
 	ctx := context.Background()
 	users := bosav1.NewUserServiceClient(conn)
 	u, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: id})
@@ -71,7 +78,7 @@ func userWithGitHub(t *testing.T, conn *grpc.ClientConn, id string) metadata.MD 
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), callback) {
 		t.Fatalf("OAuth flow ended with %d at %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return md
+	return md, u.GetUser().GetSecret()
 }
 
 func TestPaginateStopsWhenCallerLeaves(t *testing.T) {

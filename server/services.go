@@ -17,4 +17,7 @@ type services struct {
 	maxPages, maxPrefetch int
 	// maxAttempts bounds ExecuteActionRequest.max_attempts; defaultAttempts applies when it is 0.
 	maxAttempts, defaultAttempts int
+	// stopping is closed when the gateway starts draining; Paginate streams then end at the next
+	// page boundary.
+	stopping chan struct{}
 }

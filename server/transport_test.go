@@ -38,25 +38,53 @@ import (
 type env struct {
 	logs     *syncBuffer // everything the gateway logged, at debug level
 	sb       *sandbox.Sandbox
+	upstream *httptest.Server // serves sb to the gateway
 	gw       *server.Server
 	conn     *grpc.ClientConn
 	httpBase string
 }
 
+// envOptions tune startEnvWith.
+type envOptions struct {
+	sandbox []sandbox.Option                // options of a new sandbox
+	shared  *env                            // reuse this env's sandbox and upstream (and logs)
+	wrap    func(http.Handler) http.Handler // wraps the upstream handler (to observe traffic)
+	cfg     []func(*server.Config)          // applied to the gateway's Config
+}
+
 // startEnv starts a sandbox and a gateway (gRPC and HTTP on free ports) and stops both at cleanup.
 func startEnv(t *testing.T, mutate ...func(*server.Config)) *env {
 	t.Helper()
-	sb := sandbox.New()
-	upstream := httptest.NewServer(bodyFirst(sb))
-	t.Cleanup(upstream.Close)
-	logs := &syncBuffer{}
+	return startEnvWith(t, envOptions{cfg: mutate})
+}
+
+// startEnvWith is startEnv with sandbox options, an upstream wrapper or a shared sandbox.
+func startEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
+	var (
+		sb       *sandbox.Sandbox
+		upstream *httptest.Server
+		logs     *syncBuffer
+	)
+	if o.shared != nil {
+		sb, upstream, logs = o.shared.sb, o.shared.upstream, o.shared.logs
+	} else {
+		sb = sandbox.New(o.sandbox...)
+		var h http.Handler = bodyFirst(sb)
+		if o.wrap != nil {
+			h = o.wrap(h)
+		}
+		upstream = httptest.NewServer(h)
+		t.Cleanup(upstream.Close)
+		logs = &syncBuffer{}
+	}
 	cfg := server.Config{
 		UpstreamURL: upstream.URL, APIKey: sandbox.DemoAPIKey,
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		Logger:          slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		ShutdownTimeout: 2 * time.Second,
 	}
-	for _, m := range mutate {
+	for _, m := range o.cfg {
 		m(&cfg)
 	}
 	gw, err := cfg.Complete()
@@ -83,7 +111,7 @@ func startEnv(t *testing.T, mutate ...func(*server.Config)) *env {
 			t.Errorf("Run did not return after cancel")
 		}
 	})
-	return &env{logs: logs, sb: sb, gw: gw, conn: conn, httpBase: "http://" + gw.HTTPAddr()}
+	return &env{logs: logs, sb: sb, upstream: upstream, gw: gw, conn: conn, httpBase: "http://" + gw.HTTPAddr()}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

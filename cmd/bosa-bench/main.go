@@ -46,6 +46,8 @@ type options struct {
 	fileSizes         []int
 	fileRepeats       int
 	gatewayEnv        []string
+	cases             map[string]bool
+	paths             []bench.Path
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -56,6 +58,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (e.g. docs/benchmarks.md)")
 	fs.StringVar(&o.workDir, "logs", "", "directory for the processes' logs (default: a new temporary directory)")
 	scen := fs.String("scenarios", "unary,paginate,files", "scenarios to run, comma-separated")
+	cases := fs.String("cases", "floor,1KiB,35KiB,100KiB", "unary cases to run, comma-separated")
+	paths := fs.String("paths", "direct,grpc,rest", "unary paths to run, comma-separated")
 	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unary warm-up per cell")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary measured time per cell")
@@ -85,6 +89,25 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			o.scenarios[s] = true
 		default:
 			return nil, fmt.Errorf("-scenarios: unknown scenario %q", s)
+		}
+	}
+	known := map[string]bool{}
+	for _, c := range bench.UnaryCases() {
+		known[c.Name] = true
+	}
+	o.cases = map[string]bool{}
+	for _, c := range strings.Split(*cases, ",") {
+		if c = strings.TrimSpace(c); !known[c] {
+			return nil, fmt.Errorf("-cases: unknown case %q", c)
+		}
+		o.cases[c] = true
+	}
+	for _, p := range strings.Split(*paths, ",") {
+		switch p := bench.Path(strings.TrimSpace(p)); p {
+		case bench.Direct, bench.GRPC, bench.REST:
+			o.paths = append(o.paths, p)
+		default:
+			return nil, fmt.Errorf("-paths: unknown path %q", p)
 		}
 	}
 	var err error
@@ -151,24 +174,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		gwN++
 		return bench.StartGateway(ctx, bins.Gateway(), sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)), o.gatewayEnv...)
 	}
-	gw, err := startGateway(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = gw.Stop() }()
-	logf("sandbox %s (pid %d), gateway grpc %s http %s (pid %d)", sb.URL, sb.PID, gw.GRPCAddr, gw.HTTPAddr, gw.PID)
+	logf("sandbox %s (pid %d); every unary cell and file row through the gateway starts a fresh gateway", sb.URL, sb.PID)
 
-	sess, err := bench.NewSession(ctx, sb.URL, gw.GRPCAddr, gw.HTTPAddr)
+	sess, err := bench.NewSession(ctx, sb.URL, "", "")
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 
 	if o.scenarios["unary"] {
-		r.UnaryConfig = bench.UnaryConfig{Cases: bench.UnaryCases(), Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST},
-			Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
-		logf("1. unary: %d cells of %s", len(r.UnaryConfig.Cases)*len(o.concurrency)*3, o.warmup+o.duration)
-		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Gateway: &gw.Proc, Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
+		r.UnaryConfig = bench.UnaryConfig{Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration,
+			Restart: startGateway}
+		for _, c := range bench.UnaryCases() {
+			if o.cases[c.Name] {
+				r.UnaryConfig.Cases = append(r.UnaryConfig.Cases, c)
+			}
+		}
+		logf("1. unary: %d cases × %d paths, %s per cell", len(r.UnaryConfig.Cases), len(o.paths), o.warmup+o.duration)
+		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
 			logf("   %-6s %-6s c=%-3d p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency,
 				u.Load.P(50).Round(time.Microsecond), u.Load.P(99).Round(time.Microsecond), u.Load.Throughput())
 		})
@@ -177,6 +200,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.scenarios["paginate"] {
+		gw, err := startGateway(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = gw.Stop() }()
+		if err := sess.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
+			return err
+		}
 		r.PaginateConfig = bench.PaginateConfig{Pages: o.pages, Latency: o.latency, Work: o.work, Repeats: o.pageRepeats,
 			Prefetch: []int{0, 1, 4}, RESTPrefetch: 4}
 		logf("2. pagination: %d pages, L=%s, C=%s, %d runs per mode", o.pages, o.latency, o.work, o.pageRepeats)
@@ -185,10 +216,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.scenarios["files"] {
-		// The unary gateway is not needed any more; file rows start their own.
-		if err := gw.Stop(); err != nil {
-			return err
-		}
 		r.FilesConfig = bench.FilesConfig{Sizes: o.fileSizes, Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST}, Repeats: o.fileRepeats}
 		logf("3. files: sizes %v bytes, %d transfers per row", o.fileSizes, o.fileRepeats)
 		r.Files, err = bench.RunFiles(ctx, sess, startGateway, r.FilesConfig, func(f bench.FileRow) {

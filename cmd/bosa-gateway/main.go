@@ -80,6 +80,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
 	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
 	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
+	str(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
 	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
 	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
@@ -87,6 +88,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
+	integer(&c.MaxUpstreamConcurrency, "max-upstream-concurrency", "BOSA_MAX_UPSTREAM_CONCURRENCY", 0, "most requests in flight to BOSA per connector; further calls wait within their deadline (0: unbounded)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", env.float("BOSA_RATE_LIMIT", 0), "calls per second each caller (token subject, else API key, else IP) may make; excess gets RESOURCE_EXHAUSTED with RetryInfo (0: off) (env BOSA_RATE_LIMIT)")
+	integer(&c.RateBurst, "rate-burst", "BOSA_RATE_BURST", 0, "burst of the per-caller rate limit (default: the rate rounded up)")
+	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", env.duration("BOSA_RETRY_BASE_DELAY", 0), "first backoff between upstream attempts when a call asks for max_attempts > 1 (default 500ms) (env BOSA_RETRY_BASE_DELAY)")
+	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", env.duration("BOSA_MAX_RETRY_AFTER", 0), "cap on an honoured upstream Retry-After (default 60s; never beyond the caller's deadline) (env BOSA_MAX_RETRY_AFTER)")
+	fs.DurationVar(&c.ReadHeaderTimeout, "http-read-header-timeout", env.duration("BOSA_HTTP_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "HTTP: time allowed to send request headers; cuts off slow clients (env BOSA_HTTP_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&c.ReadTimeout, "http-read-timeout", env.duration("BOSA_HTTP_READ_TIMEOUT", server.DefaultReadTimeout), "HTTP: time allowed to send a whole request, body included (env BOSA_HTTP_READ_TIMEOUT)")
+	fs.DurationVar(&c.IdleTimeout, "http-idle-timeout", env.duration("BOSA_HTTP_IDLE_TIMEOUT", server.DefaultIdleTimeout), "HTTP: how long an idle keep-alive connection stays open (env BOSA_HTTP_IDLE_TIMEOUT)")
 	var streams int
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
@@ -212,6 +221,19 @@ func (e *envReader) int(key string, def int) int {
 		return def
 	}
 	return n
+}
+
+func (e *envReader) float(key string, def float64) float64 {
+	v, ok := os.LookupEnv(key)
+	if !ok || v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
+		return def
+	}
+	return f
 }
 
 func (e *envReader) bool(key string) bool {

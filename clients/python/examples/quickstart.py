@@ -6,9 +6,11 @@ Run against a gateway started with `go run ./cmd/bosa-gateway --sandbox`:
 """
 
 import http.server
+import secrets
 import sys
 import threading
 import urllib.request
+from typing import Any
 
 from bosa.v1 import integration_pb2
 from bosa_gateway import BosaError, Client, File, to_python
@@ -17,22 +19,23 @@ from bosa_gateway import BosaError, Client, File, to_python
 def main(target: str) -> None:
     # Without user credentials: add api_key="sk-client-..." when the gateway has no key of its own.
     with Client(target, timeout=30) as client:
-        user = client.create_user("quickstart-alice")  # user.secret is shown only here
-        token = client.authenticate("quickstart-alice", user.secret)
+        identifier = "alice-" + secrets.token_hex(4)  # unique within the BOSA client
+        user = client.create_user(identifier)  # user.secret is shown only here
+        token = client.authenticate(identifier, user.secret)
         alice = client.with_credentials(token=token)  # same channel, sends the bearer token
 
         # OAuth2: send the user's browser to the authorization URL; BOSA stores the
         # integration and redirects the browser to callback_url.
         for connector in ("github", "google_drive"):
-            with CallbackPage() as page:
-                req = integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=page.url)
+            with CallbackPage() as callback:
+                req = integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=callback.url)
                 url = alice.integrations.InitiateIntegration(req).url
                 open_in_browser(url)
-                print(connector, "connected:", "error" not in page.query)
+                print(connector, "connected:", "error" not in callback.query)
 
         # One action; data and meta are google.protobuf values, to_python makes them plain.
         repo = to_python(alice.execute("github", "get_repository", {"owner": "acme", "repo": "web"}).data)
-        print(repo["full_name"], "viewed as", repo["viewer_login"])
+        print(repo["full_name"], "is", "private" if repo["private"] else "public")
 
         # Every page of a paged action, streamed.
         titles = []
@@ -78,7 +81,7 @@ class CallbackPage(http.server.ThreadingHTTPServer):
         self.query = ""
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.shutdown()
         super().__exit__(*exc)
 

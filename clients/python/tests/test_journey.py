@@ -173,6 +173,10 @@ def _bad_token(client: Client, identifier: str, user: User) -> None:
     client.with_credentials(token="not-a-token").users.GetCurrentUser(user_pb2.GetCurrentUserRequest())
 
 
+def _unknown_api_key(client: Client, identifier: str, user: User) -> None:
+    client.with_credentials(api_key="sk-client-unknown").create_user(identifier)
+
+
 def _invalid_parameters(client: Client, identifier: str, user: User) -> None:
     user.client.execute("github", "list_pull_requests", {"owner": "acme", "per_page": "many"})
 
@@ -203,6 +207,8 @@ def _error_mid_stream(client: Client, identifier: str, user: User) -> None:
                      {"upstream_status": "401"}, None, id="wrong-secret"),
         pytest.param(_bad_token, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
                      {"upstream_status": "401"}, None, id="bad-token"),
+        pytest.param(_unknown_api_key, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+                     {"upstream_status": "401", "upstream_code": "INVALID_CLIENT"}, None, id="unknown-api-key"),
         pytest.param(_invalid_parameters, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PARAMETERS",
                      {}, {"input.repo", "input.per_page"}, id="invalid-parameters"),
         pytest.param(_unknown_connector, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {}, None, id="unknown-connector"),
@@ -225,5 +231,5 @@ def test_errors_carry_code_and_reason(client, identifier, user, call, code, reas
     if violations is not None:
         assert set(err.field_violations) == violations
     assert isinstance(err.__cause__, grpc.RpcError)
-    for secret in ("sk-user-", "Bearer", "not-a-token"):
+    for secret in ("sk-user-", "sk-client-", "Bearer", "not-a-token"):
         assert secret not in str(err)

@@ -22,7 +22,7 @@ def test_example_runs_against_the_gateway(gateway: Gateway) -> None:
     assert out.splitlines() == [
         "github connected: True",
         "google_drive connected: True",
-        "acme/web viewed as quickstart-alice-gh",
+        "acme/web is public",
         "74 open pull requests",
         "q3.csv text/csv True",
         "INVALID_ARGUMENT INVALID_PARAMETERS {'input.repo': 'is required'}",

@@ -38,6 +38,9 @@ export async function startGateway(): Promise<Gateway> {
     ["--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  // Never leave the gateway running, even when the test process dies on an error.
+  const kill = () => proc.kill("SIGKILL");
+  process.once("exit", kill);
   let out = "";
   let err = "";
   proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
@@ -70,7 +73,10 @@ export async function startGateway(): Promise<Gateway> {
   return {
     baseUrl: "http://" + addrs.grpc,
     httpBase: addrs.http,
-    stop: () => stop(proc, tmp),
+    stop: async () => {
+      await stop(proc, tmp);
+      process.removeListener("exit", kill);
+    },
   };
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, cast
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -21,7 +21,6 @@ from bosa.v1 import (
 from ._errors import BosaError
 
 Metadata = Sequence[tuple[str, str]]
-_S = TypeVar("_S")
 
 
 class Client:
@@ -36,10 +35,11 @@ class Client:
     Use it as a context manager, or call :meth:`close`, to close the channel.
     """
 
-    users: "_Service[user_pb2_grpc.UserServiceStub]"
-    connectors: "_Service[connector_pb2_grpc.ConnectorServiceStub]"
-    actions: "_Service[action_pb2_grpc.ActionServiceStub]"
-    integrations: "_Service[integration_pb2_grpc.IntegrationServiceStub]"
+    # Typed as the generated stubs (same call signatures), so type checkers see the messages.
+    users: user_pb2_grpc.UserServiceStub
+    connectors: connector_pb2_grpc.ConnectorServiceStub
+    actions: action_pb2_grpc.ActionServiceStub
+    integrations: integration_pb2_grpc.IntegrationServiceStub
 
     def __init__(
         self,
@@ -85,10 +85,15 @@ class Client:
         if integration:
             md.append(("x-bosa-integration", integration))
         self._metadata: tuple[tuple[str, str], ...] = tuple(md)
-        self.users = _Service(user_pb2_grpc.UserServiceStub(channel), self)
-        self.connectors = _Service(connector_pb2_grpc.ConnectorServiceStub(channel), self)
-        self.actions = _Service(action_pb2_grpc.ActionServiceStub(channel), self)
-        self.integrations = _Service(integration_pb2_grpc.IntegrationServiceStub(channel), self)
+        self.users = cast(user_pb2_grpc.UserServiceStub, _Service(user_pb2_grpc.UserServiceStub(channel), self))
+        self.connectors = cast(
+            connector_pb2_grpc.ConnectorServiceStub, _Service(connector_pb2_grpc.ConnectorServiceStub(channel), self)
+        )
+        self.actions = cast(action_pb2_grpc.ActionServiceStub, _Service(action_pb2_grpc.ActionServiceStub(channel), self))
+        self.integrations = cast(
+            integration_pb2_grpc.IntegrationServiceStub,
+            _Service(integration_pb2_grpc.IntegrationServiceStub(channel), self),
+        )
 
     def with_credentials(
         self,
@@ -179,7 +184,7 @@ class Client:
             response_filters=list(response_filters),
             max_attempts=max_attempts,
         )
-        return self.actions.Paginate(req, timeout=timeout)
+        return cast(Iterator[action_pb2.PaginateResponse], self.actions.Paginate(req, timeout=timeout))
 
     def close(self) -> None:
         """Closes the channel, unless it was passed in."""
@@ -196,10 +201,10 @@ class Client:
         return self._metadata + tuple(extra or ())
 
 
-class _Service(Generic[_S]):
+class _Service:
     """A generated stub whose methods send the client's metadata and raise BosaError."""
 
-    def __init__(self, stub: _S, client: Client) -> None:
+    def __init__(self, stub: object, client: Client) -> None:
         self._stub = stub
         self._client = client
 

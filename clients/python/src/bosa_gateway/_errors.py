@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -99,7 +99,7 @@ class BosaError(Exception):
         return cls(code, message or "", details=_decode_details(trailing), trailing_metadata=trailing)
 
 
-def _decode_details(trailing: Sequence[tuple[str, str | bytes]] | Mapping[str, Any]) -> list[Message]:
+def _decode_details(trailing: Sequence[tuple[str, str | bytes]]) -> list[Message]:
     for key, value in trailing:
         if key != _STATUS_DETAILS_KEY or not isinstance(value, bytes):
             continue
@@ -113,7 +113,7 @@ def _decode_details(trailing: Sequence[tuple[str, str | bytes]] | Mapping[str, A
 
 def _unpack(packed: any_pb2.Any) -> Message:
     for kind in _DETAIL_TYPES:
-        if packed.Is(kind.DESCRIPTOR):
+        if packed.TypeName() == kind.DESCRIPTOR.full_name:
             msg = kind()
             packed.Unpack(msg)
             return msg

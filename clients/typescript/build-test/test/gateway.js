@@ -25,6 +25,9 @@ export async function startGateway() {
     const binary = join(tmp, "bosa-gateway");
     execFileSync("go", ["build", "-o", binary, "./cmd/bosa-gateway"], { cwd: repoRoot, stdio: "inherit" });
     const proc = spawn(binary, ["--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "pipe"] });
+    // Never leave the gateway running, even when the test process dies on an error.
+    const kill = () => proc.kill("SIGKILL");
+    process.once("exit", kill);
     let out = "";
     let err = "";
     proc.stderr.on("data", (d) => (err += d.toString()));
@@ -60,7 +63,10 @@ export async function startGateway() {
     return {
         baseUrl: "http://" + addrs.grpc,
         httpBase: addrs.http,
-        stop: () => stop(proc, tmp),
+        stop: async () => {
+            await stop(proc, tmp);
+            process.removeListener("exit", kill);
+        },
     };
 }
 async function stop(proc, tmp) {

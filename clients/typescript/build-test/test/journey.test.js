@@ -150,6 +150,10 @@ describe("errors", () => {
         { name: "wrong secret", call: (u) => client.authenticate(u.identifier, "sk-user-wrong"), code: Code.Unauthenticated, reason: "UNAUTHENTICATED", metadata: { upstream_status: "401" } },
         { name: "bad token", call: () => client.withCredentials({ token: "not-a-token" }).users.getCurrentUser({}), code: Code.Unauthenticated, reason: "UNAUTHENTICATED" },
         {
+            name: "unknown API key", call: (u) => client.withCredentials({ apiKey: "sk-client-unknown" }).createUser(u.identifier + "-2"),
+            code: Code.Unauthenticated, reason: "UNAUTHENTICATED", metadata: { upstream_status: "401", upstream_code: "INVALID_CLIENT" },
+        },
+        {
             name: "invalid parameters",
             call: (u) => u.client.execute("github", "list_pull_requests", { owner: "acme", per_page: "many" }),
             code: Code.InvalidArgument, reason: "INVALID_PARAMETERS", violations: ["input.per_page", "input.repo"],
@@ -186,7 +190,7 @@ describe("errors", () => {
             if (c.violations)
                 assert.deepEqual(Object.keys(err.fieldViolations).sort(), c.violations);
             assert.ok(err.cause instanceof ConnectError);
-            for (const secret of ["sk-user-", "Bearer", "not-a-token"])
+            for (const secret of ["sk-user-", "sk-client-", "Bearer", "not-a-token"])
                 assert.ok(!err.message.includes(secret), err.message);
         });
     }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(*options) bool
+	}{
+		{name: "defaults", args: nil, check: func(o *options) bool {
+			return o.bin == "bin" && len(o.concurrency) == 3 && o.concurrency[2] == 64 && o.duration == 3*time.Second &&
+				o.pages == 50 && o.latency == 20*time.Millisecond && o.work == 20*time.Millisecond &&
+				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 3 && len(o.cases) == 4 && len(o.paths) == 3
+		}},
+		{name: "subsets", args: []string{"-scenarios", "paginate", "-cases", "1KiB", "-paths", "grpc", "-concurrency", "8", "-gateway-env", "GOMAXPROCS=1"},
+			check: func(o *options) bool {
+				return o.scenarios["paginate"] && !o.scenarios["unary"] && o.cases["1KiB"] && len(o.cases) == 1 &&
+					len(o.paths) == 1 && o.concurrency[0] == 8 && o.gatewayEnv[0] == "GOMAXPROCS=1"
+			}},
+		{name: "unknown scenario", args: []string{"-scenarios", "unary,nope"}, wantErr: `unknown scenario "nope"`},
+		{name: "unknown case", args: []string{"-cases", "2KiB"}, wantErr: `unknown case "2KiB"`},
+		{name: "unknown path", args: []string{"-paths", "soap"}, wantErr: `unknown path "soap"`},
+		{name: "bad concurrency", args: []string{"-concurrency", "1,0"}, wantErr: "not a positive integer"},
+		{name: "bad env", args: []string{"-gateway-env", "nokey"}, wantErr: "want KEY=value"},
+		{name: "bad duration", args: []string{"-duration", "0s"}, wantErr: "must be positive"},
+		{name: "extra argument", args: []string{"x"}, wantErr: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parse(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(o) {
+				t.Errorf("options %+v", o)
+			}
+		})
+	}
+}
+
+// TestRun builds the sandbox and gateway binaries and runs every scenario, shortened, as separate
+// processes, then checks the tables and the markdown.
+func TestRun(t *testing.T) {
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "bosa.dev/gateway/cmd/bosa-sandbox", "bosa.dev/gateway/cmd/bosa-gateway")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out := filepath.Join(t.TempDir(), "benchmarks.md")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-bin", bin, "-out", out, "-logs", t.TempDir(),
+		"-cases", "floor,1KiB", "-concurrency", "2", "-warmup", "0s", "-duration", "100ms",
+		"-pages", "3", "-latency", "5ms", "-consumer-work", "5ms", "-page-repeats", "1",
+		"-file-sizes", "1", "-file-repeats", "1"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"1. Unary", "2. Streaming pagination", "3. Files", "1MiB", "upload", "download", "Targets"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Targets", "| 1MiB | download | grpc |", "| 1MiB | upload | rest |", "bin/bosa-bench -bin"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	// With the gateway a separate process, its peak RSS is known for every file row through it.
+	if strings.Contains(string(md), "| 1MiB | download | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
+		t.Errorf("a gateway row has no memory:\n%s", md)
+	}
+}
+
+func TestRunMissingBinaries(t *testing.T) {
+	err := run(context.Background(), []string{"-bin", t.TempDir()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "go build -o") {
+		t.Errorf("error %v, want a hint to build", err)
+	}
+}

@@ -1,0 +1,303 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/server"
+)
+
+// Tests of the gateway's behaviour when callers misbehave, over real sockets.
+
+// TestCallerBadInput: malformed requests get INVALID_ARGUMENT (or NOT_FOUND) with a message that
+// names what to fix and, for field errors, a BadRequest; none of them reaches BOSA's action.
+// One table, run over gRPC and over REST.
+func TestCallerBadInput(t *testing.T) {
+	e := startEnv(t)
+	md := userWithGitHub(t, e.conn, "careless")
+	first, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(context.Background(), md),
+		&bosav1.ExecuteActionRequest{Connector: "github", Action: "list_commits", Input: mustStruct(repo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := first.GetNextPageToken()
+	tampered := []byte(token)
+	tampered[len(tampered)-2] ^= 1
+	exec := func(action string, in map[string]any) *bosav1.ExecuteActionRequest {
+		return &bosav1.ExecuteActionRequest{Connector: "github", Action: action, Input: mustStruct(in)}
+	}
+	for _, tc := range []struct {
+		name      string
+		req       *bosav1.ExecuteActionRequest
+		code      codes.Code
+		reason    string
+		field     string // the BadRequest field violation expected, if any
+		mentions  string // the message names this, so a person knows what to fix
+		paginated bool   // also run as Paginate
+		grpcOnly  bool   // REST has no route without the path segment
+	}{
+		{"wrong type", exec("get_repository", map[string]any{"owner": "acme", "repo": 7}), codes.InvalidArgument, "INVALID_PARAMETERS", "input.repo", "repo", true, false},
+		{"missing required parameter", exec("get_repository", map[string]any{"owner": "acme"}), codes.InvalidArgument, "INVALID_PARAMETERS", "input.repo", "repo", true, false},
+		{"unknown parameter", exec("get_repository", map[string]any{"owner": "acme", "repo": "web", "colour": "red"}), codes.InvalidArgument, "INVALID_PARAMETERS", "input.colour", "colour", true, false},
+		{"enum value out of range", exec("list_pull_requests", map[string]any{"owner": "acme", "repo": "web", "state": "sideways"}), codes.InvalidArgument, "INVALID_PARAMETERS", "input.state", "state", true, false},
+		{"unknown connector", &bosav1.ExecuteActionRequest{Connector: "gitlab", Action: "get_repository"}, codes.NotFound, "NOT_FOUND", "", "gitlab", true, false},
+		{"unknown action", exec("delete_everything", repo), codes.NotFound, "NOT_FOUND", "", "delete_everything", true, false},
+		{"missing connector", &bosav1.ExecuteActionRequest{Action: "get_repository"}, codes.InvalidArgument, "INVALID_REQUEST", "connector", "connector", false, true},
+		{"negative max_attempts", &bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: mustStruct(repo), MaxAttempts: -1}, codes.InvalidArgument, "INVALID_REQUEST", "max_attempts", "max_attempts", true, false},
+		{"tampered page token", &bosav1.ExecuteActionRequest{Connector: "github", Action: "list_commits", PageToken: string(tampered)}, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "", "page_token", true, false},
+		{"garbage page token", &bosav1.ExecuteActionRequest{Connector: "github", Action: "list_commits", PageToken: "not a token"}, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "", "page_token", true, false},
+		{"page token of another action", &bosav1.ExecuteActionRequest{Connector: "github", Action: "list_pull_requests", PageToken: token}, codes.InvalidArgument, "INVALID_PAGE_TOKEN", "", "another connector or action", true, false},
+	} {
+		for _, face := range []string{"grpc", "rest"} {
+			var tr transport = grpcTransport{conn: e.conn}
+			if face == "rest" {
+				if tc.grpcOnly {
+					continue
+				}
+				tr = restTransport{base: e.httpBase, hc: &http.Client{}}
+			}
+			t.Run(face+"/"+tc.name, func(t *testing.T) {
+				before := e.sb.Calls("github", "*").Total
+				errs := []error{tr.call(context.Background(), md, "/bosa.v1.ActionService/ExecuteAction", tc.req, &bosav1.ExecuteActionResponse{})}
+				if tc.paginated {
+					_, err := tr.paginate(context.Background(), md, &bosav1.PaginateRequest{
+						Connector: tc.req.GetConnector(), Action: tc.req.GetAction(), Input: tc.req.GetInput(),
+						PageToken: tc.req.GetPageToken(), MaxAttempts: tc.req.GetMaxAttempts(),
+					})
+					errs = append(errs, err)
+				}
+				for _, err := range errs {
+					st := wantStatus(t, err, tc.code, tc.reason)
+					if !strings.Contains(st.Message(), tc.mentions) {
+						t.Errorf("message %q does not mention %q", st.Message(), tc.mentions)
+					}
+					if tc.field != "" {
+						br := detail[*errdetails.BadRequest](st)
+						if br == nil || br.GetFieldViolations()[0].GetField() != tc.field || br.GetFieldViolations()[0].GetDescription() == "" {
+							t.Errorf("BadRequest %v, want a described violation of %s", br, tc.field)
+						}
+					}
+				}
+				if n := e.sb.Calls("github", "*").Total - before; n != 0 {
+					t.Errorf("%d upstream action calls for a bad request", n)
+				}
+			})
+		}
+	}
+}
+
+// TestCallerBadREST: bodies that are not JSON, or have wrong JSON types or unknown fields, are
+// 400 INVALID_ARGUMENT with a message that says what is wrong.
+func TestCallerBadREST(t *testing.T) {
+	e := startEnv(t)
+	url := e.httpBase + "/v1/connectors/github/actions/get_repository:execute"
+	for _, tc := range []struct {
+		name, body, mentions string
+	}{
+		{"truncated JSON", `{"input": {"owner": "acme", `, "unexpected EOF"},
+		{"not JSON", `owner=acme&repo=web`, "invalid"},
+		{"input is not an object", `{"input": ["acme", "web"]}`, "line 1:11"},
+		{"max_attempts is a string", `{"input": {}, "max_attempts": "lots"}`, "maxAttempts"},
+		{"unknown field", `{"input": {}, "max_attempt": 3}`, "max_attempt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(url, "application/json", strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			err = restStatus(resp, b)
+			st := wantStatus(t, err, codes.InvalidArgument, "")
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(st.Message(), tc.mentions) {
+				t.Errorf("HTTP %d, message %q; want 400 mentioning %q", resp.StatusCode, st.Message(), tc.mentions)
+			}
+		})
+	}
+}
+
+// TestOversizedMessages: a gRPC message or REST body beyond MaxMessageBytes is refused with
+// RESOURCE_EXHAUSTED (gRPC) or 400 (REST) before any upstream call, and the gateway keeps serving.
+func TestOversizedMessages(t *testing.T) {
+	e := startEnv(t, func(c *server.Config) { c.MaxMessageBytes = 1 << 20 })
+	md := userWithGitHub(t, e.conn, "bulky")
+	big := bytes.Repeat([]byte("x"), 2<<20)
+	_, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(context.Background(), md), &bosav1.ExecuteActionRequest{
+		Connector: "google_drive", Action: "upload_file", Files: []*bosav1.File{{Parameter: "file", Filename: "big.bin", Data: big}},
+	})
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "larger than max") {
+		t.Errorf("2 MiB gRPC message: %v, want RESOURCE_EXHAUSTED saying it is larger than the max", err)
+	}
+	body := `{"files": [{"parameter": "file", "data": "` + strings.Repeat("A", 3<<20) + `"}]}`
+	req, _ := http.NewRequest("POST", e.httpBase+"/v1/connectors/google_drive/actions/upload_file:execute", strings.NewReader(body))
+	req.Header.Set("authorization", md.Get("authorization")[0])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "too large") {
+		t.Errorf("3 MiB REST body: HTTP %d %s, want 400 saying it is too large", resp.StatusCode, b)
+	}
+	if n := e.sb.Calls("google_drive", "upload_file").Total; n != 0 {
+		t.Errorf("%d uploads reached BOSA", n)
+	}
+	if _, err := getRepository(context.Background(), e.conn, md, 1); err != nil {
+		t.Errorf("gateway after oversized messages: %v", err)
+	}
+}
+
+// TestPaginateCallerLeavesREST: a REST caller that closes the response mid-stream stops the
+// upstream fetching (the gRPC case is TestPaginateStopsWhenCallerLeaves).
+func TestPaginateCallerLeavesREST(t *testing.T) {
+	e := startEnv(t)
+	md := userWithGitHub(t, e.conn, "restleaver")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.httpBase+"/v1/connectors/github/actions/list_commits:paginate",
+		strings.NewReader(`{"input": {"owner": "acme", "repo": "web", "per_page": 5}, "prefetch": 2}`))
+	req.Header.Set("authorization", md.Get("authorization")[0])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for i := 0; i < 2; i++ {
+		if !sc.Scan() {
+			t.Fatalf("line %d: %v", i, sc.Err())
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	stable := plateau(t, func() int { return e.sb.Calls("github", "list_commits").Total })
+	if stable >= 105 {
+		t.Errorf("all %d pages were fetched although the caller left after 2", stable)
+	}
+}
+
+// TestSlowConsumerBounded: a caller that stops reading a stream holds the producer: upstream
+// fetching stops at a bound (the prefetch buffer plus what transport flow-control windows hold)
+// instead of running through all pages into memory. Pages are padded to 256 KiB upstream, so that
+// the 523 pages (130 MiB) dwarf any buffer. With a 64 KiB gRPC window (no BDP growth) the bound is
+// exact: the page sent, one in the client's window, prefetch pages and the one being fetched.
+func TestSlowConsumerBounded(t *testing.T) {
+	const pad = 256 << 10
+	e := startEnvWith(t, envOptions{wrap: padPages("/connectors/github/list_commits", pad)})
+	md := userWithGitHub(t, e.conn, "sloth")
+	const prefetch = 4
+	in := map[string]any{"owner": "acme", "repo": "web", "per_page": 1}
+	for _, face := range []string{"grpc", "rest"} {
+		t.Run(face, func(t *testing.T) {
+			e.sb.ResetCalls()
+			ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
+			defer cancel()
+			bound := 523
+			if face == "grpc" {
+				conn, err := grpc.NewClient(e.gw.GRPCAddr(), grpc.WithTransportCredentials(insecureCreds()),
+					grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				stream, err := bosav1.NewActionServiceClient(conn).Paginate(ctx, &bosav1.PaginateRequest{
+					Connector: "github", Action: "list_commits", Prefetch: prefetch, Input: mustStruct(in),
+				}, grpc.MaxCallRecvMsgSize(4<<20))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := stream.Recv(); err != nil {
+					t.Fatal(err)
+				}
+				// received, in the client's window, queued in the transport, blocked in Send, buffered, being fetched
+				bound = 1 + 1 + 1 + 1 + prefetch + 1
+			} else {
+				body := `{"input": {"owner": "acme", "repo": "web", "per_page": 1}, "prefetch": 4}`
+				req, _ := http.NewRequestWithContext(ctx, "POST", e.httpBase+"/v1/connectors/github/actions/list_commits:paginate", strings.NewReader(body))
+				req.Header.Set("authorization", md.Get("authorization")[0])
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if _, err := resp.Body.Read(make([]byte, 1)); err != nil {
+					t.Fatal(err)
+				}
+				// REST adds the in-memory gRPC connection's window, the HTTP writer and the kernel's
+				// socket buffers, all bounded in bytes (the gRPC window at most 16 MiB = 64 pages).
+				bound = 100
+			}
+			stable := plateau(t, func() int { return e.sb.Calls("github", "list_commits").Total })
+			t.Logf("%s: the producer stopped after %d of 523 pages (%d MiB) while the caller read one", face, stable, stable*pad>>20)
+			if stable > bound {
+				t.Errorf("%d pages fetched for a caller that reads one, want at most %d", stable, bound)
+			}
+		})
+	}
+}
+
+// padPages wraps an upstream handler: answers on path get a padding field of n bytes in each item.
+func padPages(path string, n int) func(http.Handler) http.Handler {
+	padding := strings.Repeat("p", n)
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != path {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var env map[string]any
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &env) != nil {
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
+				return
+			}
+			if list, ok := env["data"].([]any); ok {
+				for _, it := range list {
+					if m, ok := it.(map[string]any); ok {
+						m["padding"] = padding
+					}
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(env)
+		})
+	}
+}
+
+// plateau waits until f stops changing (unchanged over 300 ms, within 5 s) and returns its value.
+func plateau(t *testing.T, f func() int) int {
+	t.Helper()
+	last := f()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		time.Sleep(300 * time.Millisecond)
+		now := f()
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	t.Errorf("value kept changing: %d", last)
+	return last
+}
