@@ -164,9 +164,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("gateway (grpc-gateway) → sandbox. Closed loop: each of `conc` workers sends its next call when the previous one returned;\n")
 		p("%s warm-up, then %s measured per cell; latencies of every call recorded, percentiles by nearest rank. `+p50`/`+p99`\n", uc.Warmup, uc.Duration)
 		p("are the added latency over (a) at the same concurrency, `p50 ×` the ratio. CPU per request is the process's\n")
-		p("utime+stime (`/proc/<pid>/stat`) over the measured phase divided by the calls; `gw peak RSS` is the gateway's VmHWM\n")
-		p("over the cell (reset through `/proc/<pid>/clear_refs` before it). Clients: one shared bosaclient; one gRPC connection;\n")
-		p("HTTP/1.1 keep-alive for REST. Every client decodes the answer (JSON into Go values, or the proto message).\n\n")
+		p("utime+stime (`/proc/<pid>/stat`) over the measured phase divided by the calls. Every gateway cell runs on a freshly\n")
+		p("started gateway, so `gw peak RSS` (its VmHWM from `/proc/<pid>/status` at the end of the cell) belongs to that cell\n")
+		p("alone. Clients: one shared bosaclient; one gRPC connection; HTTP/1.1 keep-alive for REST. Every client decodes the\n")
+		p("answer (JSON into Go values, or the proto message).\n\n")
 		p("Cases (answer size is the sandbox's body):\n\n")
 		for _, c := range uc.Cases {
 			wire := 0
@@ -175,6 +176,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 					wire = u.WireBytes
 					break
 				}
+			}
+			if c.Floor {
+				p("- `%s`: %s.\n", c.Name, c.About)
+				continue
 			}
 			p("- `%s`: %s; %d bytes.\n", c.Name, c.About, wire)
 		}

@@ -36,31 +36,47 @@ func Evaluate(r *Report) []Verdict {
 	}
 	const small = "1KiB"
 	a, b, c := cell(small, Direct, 1), cell(small, GRPC, 1), cell(small, REST, 1)
+	floor := ""
+	if fa, fb := cell(FloorCase.Name, Direct, 1), cell(FloorCase.Name, GRPC, 1); fa != nil && fb != nil {
+		floor = fmt.Sprintf(" (transport floor, no upstream call: gRPC health check %s p50 vs plain HTTP to the sandbox %s)",
+			fmtDur(fb.Load.P(50)), fmtDur(fa.Load.P(50)))
+	}
+	b16 := cell(small, GRPC, 16)
 	if a != nil && b != nil {
 		added := b.Load.P(50) - a.Load.P(50)
+		why := fmt.Sprintf("b − a is one more loopback gRPC exchange%s plus the gateway's own work on the critical path: %s CPU per call at concurrency 1",
+			floor, fmtDur(b.GatewayCPU))
+		if b16 != nil {
+			why += fmt.Sprintf(" (%s at 16, where thread wake-ups are shared)", fmtDur(b16.GatewayCPU))
+		}
+		why += ": decoding the upstream JSON, converting it to google.protobuf.Struct, encoding the proto, interceptors; see Profile findings"
 		out = append(out, Verdict{
 			Target:   "gRPC adds ≤ 150 µs at p50 (1 KiB, concurrency 1)",
 			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added), fmtDur(b.Load.P(50)), fmtDur(a.Load.P(50))),
 			Met:      added <= TargetGRPCAddedP50,
-			Why: fmt.Sprintf("gateway CPU %s per request; the hop adds a gRPC exchange (client and server) and a proto↔JSON conversion on top of the same bosaclient call",
-				fmtDur(b.GatewayCPU)),
+			Why:      why,
 		})
 		added99 := b.Load.P(99) - a.Load.P(99)
 		out = append(out, Verdict{
 			Target:   "gRPC adds ≤ 1 ms at p99 (1 KiB, concurrency 1)",
 			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added99), fmtDur(b.Load.P(99)), fmtDur(a.Load.P(99))),
 			Met:      added99 <= TargetGRPCAddedP99,
-			Why:      "tail set by scheduling of three processes on 2 cores and GC pauses",
+			Why: "the tail is queueing for a core: the load generator, gateway and sandbox (each with runtime threads and GC) share " +
+				fmt.Sprint(r.Machine.CPUs) + " cores, and the gateway path has one more process to wake per call (three instead of two)",
 		})
 	}
 	if a != nil && c != nil {
 		added := c.Load.P(50) - a.Load.P(50)
+		why := fmt.Sprintf("gateway CPU %s per call", fmtDur(c.GatewayCPU))
+		if b != nil {
+			why += fmt.Sprintf(" (gRPC: %s)", fmtDur(b.GatewayCPU))
+		}
+		why += ": REST is the gRPC path plus grpc-gateway's JSON decoding of the request, an in-process gRPC call over bufconn, and protojson encoding of the answer"
 		out = append(out, Verdict{
 			Target:   "REST adds ≤ 300 µs at p50 (1 KiB, concurrency 1)",
 			Measured: fmt.Sprintf("%s (%s vs %s)", signed(added), fmtDur(c.Load.P(50)), fmtDur(a.Load.P(50))),
 			Met:      added <= TargetRESTAddedP50,
-			Why: fmt.Sprintf("gateway CPU %s per request: REST adds JSON decoding, an in-process gRPC hop and protojson encoding to the gRPC path",
-				fmtDur(c.GatewayCPU)),
+			Why:      why,
 		})
 	}
 	var best *UnaryRow
@@ -96,7 +112,9 @@ func Evaluate(r *Report) []Verdict {
 				Target:   fmt.Sprintf("%s within 1.15 × N × max(L, C) + L = %s", row.Mode, fmtDur(pc.Target())),
 				Measured: fmt.Sprintf("%s median of %d (ideal %s, naive %s)", fmtDur(med), len(row.Times), fmtDur(pc.Ideal()), fmtDur(pc.Naive())),
 				Met:      med <= pc.Target(),
-				Why:      fmt.Sprintf("%.3f × ideal: per page, the fetch overlaps the consumer's work; the overhead is the gateway round trip and timer slack", float64(med)/float64(pc.Ideal())),
+				Why: fmt.Sprintf("%.3f × ideal, %s per page against max(L, C) = %s: prefetch hides the consumer's work, but fetches stay sequential "+
+					"(each page's cursor comes from the one before), so the floor is N × (L + one upstream exchange + timer slack)",
+					float64(med)/float64(pc.Ideal()), fmtDur(med/time.Duration(pc.Pages)), fmtDur(max(pc.Latency, pc.Work))),
 			})
 		}
 	}
@@ -120,13 +138,14 @@ func Evaluate(r *Report) []Verdict {
 func fileWhy(f FileRow) string {
 	switch {
 	case f.Path == GRPC && f.Direction == Download:
-		return "the whole file is buffered: upstream body read into memory, then the response message is marshalled into a second buffer"
+		return "whole file in memory, twice: bosaclient's body buffer (io.ReadAll, grown by doubling) and the buffer gRPC marshals the response into; " +
+			"the GC (GOGC=100) lets the heap double before collecting"
 	case f.Path == GRPC && f.Direction == Upload:
-		return "the whole file is buffered: the received message (a copy of the bytes), then the multipart body built for the upstream"
+		return "three live copies: gRPC's receive buffer, the unmarshalled File.data, and the multipart body bosaclient builds; GC headroom doubles that"
 	case f.Path == REST && f.Direction == Download:
-		return "as gRPC, plus the in-process gRPC hop and the base64 JSON body (4/3 × size) grpc-gateway builds"
+		return "as gRPC, plus the in-process gRPC hop (one more marshal and unmarshal) and the base64 JSON body (4/3 × size) written by grpc-gateway"
 	default:
-		return "as gRPC, plus the base64 JSON request body (4/3 × size) decoded by grpc-gateway and re-marshalled for the in-process gRPC hop"
+		return "as gRPC, plus the JSON body read whole (4/3 × size), its base64 decoding, and a re-marshal for the in-process gRPC hop"
 	}
 }
 

@@ -18,10 +18,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
-// The interceptor chain is, outermost first: request id → logging → metrics → recovery → deadline
-// margin. Metrics sit outside recovery so that recovered panics are counted as INTERNAL; logging sits
+// The interceptor chain is, outermost first: request id → logging → credential scrubbing →
+// metrics → recovery → per-caller rate limit (when configured) → deadline margin. Metrics sit outside recovery so that recovered panics are counted as INTERNAL; logging sits
 // outside metrics so that every call is logged with its request id. Health checks are not logged.
 
 type requestIDKey struct{}
@@ -163,4 +164,69 @@ func deadlineStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h g
 	w := middleware.WrapServerStream(ss)
 	w.WrappedContext = ctx
 	return h(srv, w)
+}
+
+// scrubUnary and scrubStream remove the caller's own credentials (bearer token, x-api-key) from
+// error messages and details before they are logged or returned. The gateway never puts them
+// there, but BOSA's messages quote request values (an integration name, for one), and a caller
+// that sends a credential in the wrong place must not find it echoed into logs.
+func scrubUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	return resp, scrub(ctx, err)
+}
+
+func scrubStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return scrub(ss.Context(), h(srv, ss))
+}
+
+// scrub replaces every credential of the caller found in err's status with [REDACTED].
+func scrub(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	var creds []string
+	for _, k := range []string{MDAuthorization, MDAPIKey} {
+		for _, v := range md.Get(k) {
+			v = strings.TrimSpace(v)
+			if _, tok, ok := strings.Cut(v, " "); ok && k == MDAuthorization {
+				v = strings.TrimSpace(tok)
+			}
+			if len(v) >= 8 { // shorter values would redact ordinary words
+				creds = append(creds, v)
+			}
+		}
+	}
+	if len(creds) == 0 {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	p := st.Proto()
+	b, merr := proto.Marshal(p)
+	if merr != nil {
+		return err
+	}
+	found := false
+	for _, c := range creds {
+		if strings.Contains(string(b), c) {
+			found = true
+		}
+	}
+	if !found {
+		return err
+	}
+	for _, c := range creds {
+		p.Message = strings.ReplaceAll(p.Message, c, "[REDACTED]")
+	}
+	// In details (ErrorInfo metadata quoting the upstream, say) a credential is overwritten with as
+	// many asterisks, which keeps the encoded detail valid.
+	for _, d := range p.Details {
+		for _, c := range creds {
+			d.Value = []byte(strings.ReplaceAll(string(d.Value), c, strings.Repeat("*", len(c))))
+		}
+	}
+	return status.ErrorProto(p)
 }

@@ -260,8 +260,8 @@ func (c Config) Complete() (*Server, error) {
 	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	logger := callLogger{log: c.Logger}
 	recover := recovery.WithRecoveryHandlerContext(recoveryHandler(c.Logger))
-	unary := []grpc.UnaryServerInterceptor{requestIDUnary, logger.unary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover)}
-	stream := []grpc.StreamServerInterceptor{requestIDStream, logger.stream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover)}
+	unary := []grpc.UnaryServerInterceptor{requestIDUnary, logger.unary, scrubUnary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover)}
+	stream := []grpc.StreamServerInterceptor{requestIDStream, logger.stream, scrubStream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover)}
 	if c.RateLimit > 0 {
 		limits := newCallerLimits(c.RateLimit, c.RateBurst)
 		unary, stream = append(unary, limits.unary), append(stream, limits.stream)

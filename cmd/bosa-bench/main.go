@@ -62,7 +62,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	paths := fs.String("paths", "direct,grpc,rest", "unary paths to run, comma-separated")
 	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unary warm-up per cell")
-	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary measured time per cell")
+	fs.DurationVar(&o.duration, "duration", 4*time.Second, "unary measured time per cell")
 	fs.IntVar(&o.pages, "pages", 50, "pagination: pages per run (N)")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "pagination: sandbox latency per page (L)")
 	fs.DurationVar(&o.work, "consumer-work", 20*time.Millisecond, "pagination: consumer work per page (C)")

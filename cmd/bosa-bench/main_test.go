@@ -20,7 +20,7 @@ func TestParse(t *testing.T) {
 		check   func(*options) bool
 	}{
 		{name: "defaults", args: nil, check: func(o *options) bool {
-			return o.bin == "bin" && len(o.concurrency) == 3 && o.concurrency[2] == 64 && o.duration == 3*time.Second &&
+			return o.bin == "bin" && len(o.concurrency) == 3 && o.concurrency[2] == 64 && o.duration == 4*time.Second &&
 				o.pages == 50 && o.latency == 20*time.Millisecond && o.work == 20*time.Millisecond &&
 				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 3 && len(o.cases) == 4 && len(o.paths) == 3
 		}},

@@ -22,10 +22,10 @@ export type JsonValue = number | string | boolean | null | JsonObject | JsonValu
 
 /**
  * Converts a google.protobuf.Value, such as ExecuteActionResponse's data or
- * PaginateResponse.data, to a plain JSON value; undefined becomes null.
+ * PaginateResponse.data, to a plain JSON value; an absent or empty Value becomes null.
  */
 export function toJsonValue(value: Value | undefined): JsonValue {
-  return value === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
+  return value === undefined || value.kind.case === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
 }
 
 /** Options of createBosaClient. */
