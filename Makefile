@@ -94,3 +94,19 @@ test-ts:
 bench:
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)
+
+## fuzz: a short bounded run of every fuzz target (FUZZTIME each; the seed corpora under testdata/fuzz
+## also run as plain tests in `make test`).
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	schema:FuzzValidate schema:FuzzDecodeForm shape:FuzzApply \
+	server:FuzzJSONValue server:FuzzPageToken \
+	bosaclient:FuzzEncodeMultipart bosaclient:FuzzFilenameFromDisposition \
+	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
+	done

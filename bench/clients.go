@@ -89,7 +89,11 @@ func NewSession(ctx context.Context, sandboxURL, grpcAddr, httpAddr string) (*Se
 		if err != nil {
 			return nil, fmt.Errorf("bench: integrate %s: %w", connector, err)
 		}
-		resp, err := http.Get(u) // the browser's consent round trip
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bench: integrate %s: %w", connector, err)
+		}
+		resp, err := http.DefaultClient.Do(req) // the browser's consent round trip
 		if err != nil {
 			return nil, fmt.Errorf("bench: integrate %s: %w", connector, err)
 		}
@@ -138,6 +142,7 @@ func (s *Session) detach() {
 func (s *Session) Close() {
 	s.detach()
 	s.direct.CloseIdleConnections()
+	s.floorClient.CloseIdleConnections()
 }
 
 // Direct returns the bosaclient client of the session (for paging).

@@ -54,7 +54,7 @@ func BenchmarkUnary(b *testing.B) {
 	for _, uc := range UnaryCases() {
 		for _, path := range []Path{Direct, GRPC, REST} {
 			b.Run(uc.Name+"/"+string(path), func(b *testing.B) {
-				call, err := ip.sess.Prepare(path, uc.Req)
+				call, err := uc.prepare(ip.sess, path)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -247,5 +247,5 @@ go test ./bench -run '^$' -bench 'Files/upload/grpc' -benchtime 4x -memprofile /
 go tool pprof -sample_index=alloc_space -top -cum /tmp/bench.test /tmp/mem.out
 ` + "```" + `
 
-` + "`go test ./bench -run '^$' -bench . -count 10 > new.txt` and `benchstat old.txt new.txt`\n" +
-	"(golang.org/x/perf/cmd/benchstat) compare two commits in process."
+` + "`go test ./bench -run '^$' -bench Unary -count 6 > new.txt` on two commits gives files to compare with benchstat\n" +
+	"(golang.org/x/perf/cmd/benchstat): the in-process numbers, without process boundaries."

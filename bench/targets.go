@@ -100,6 +100,17 @@ func Evaluate(r *Report) []Verdict {
 				fmtDur(best.GatewayCPU), fmtDur(best.SandboxCPU), fmtDur(best.ClientCPU), fmtDur(total), r.Machine.CPUs,
 				cores/total.Seconds(), cores/best.GatewayCPU.Seconds(), r.Machine.CPUs)
 		}
+		var bestDirect *UnaryRow
+		for i := range r.Unary {
+			u := &r.Unary[i]
+			if u.Case == small && u.Path == Direct && (bestDirect == nil || u.Load.Throughput() > bestDirect.Load.Throughput()) {
+				bestDirect = u
+			}
+		}
+		if bestDirect != nil {
+			v.Why += fmt.Sprintf(". Without the gateway, bosaclient → sandbox tops out at %.0f/s here (concurrency %d)",
+				bestDirect.Load.Throughput(), bestDirect.Concurrency)
+		}
 		out = append(out, v)
 	}
 	if pc := r.PaginateConfig; len(r.Paginate) > 0 {

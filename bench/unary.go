@@ -71,6 +71,14 @@ func UnaryCases() []UnaryCase {
 	}
 }
 
+// prepare builds the case's call over path.
+func (uc UnaryCase) prepare(s *Session, path Path) (func(context.Context) (Result, error), error) {
+	if uc.Floor {
+		return s.PrepareFloor(path)
+	}
+	return s.Prepare(path, uc.Req)
+}
+
 // UnaryConfig sets up the unary scenario.
 type UnaryConfig struct {
 	Cases            []UnaryCase
@@ -146,11 +154,7 @@ func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Pa
 		}
 		procs.Gateway, fresh = &gw.Proc, true
 	}
-	prepare := s.Prepare
-	if uc.Floor {
-		prepare = func(path Path, _ Request) (func(context.Context) (Result, error), error) { return s.PrepareFloor(path) }
-	}
-	call, err := prepare(path, uc.Req)
+	call, err := uc.prepare(s, path)
 	if err != nil {
 		return UnaryRow{}, err
 	}

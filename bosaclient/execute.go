@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"mime"
 	"mime/multipart"
@@ -374,7 +375,14 @@ func encodeMultipart(keys []string, params map[string]any) ([]byte, string, erro
 	w := multipart.NewWriter(&buf)
 	for _, k := range keys {
 		for _, v := range form[k] {
-			if err := w.WriteField(k, v); err != nil {
+			// As multipart.Writer.WriteField, with control characters in the name escaped.
+			h := make(textproto.MIMEHeader)
+			h.Set("Content-Disposition", `form-data; name="`+quoteEscaper.Replace(k)+`"`)
+			pw, err := w.CreatePart(h)
+			if err != nil {
+				return nil, "", err
+			}
+			if _, err := io.WriteString(pw, v); err != nil {
 				return nil, "", err
 			}
 		}
@@ -396,6 +404,9 @@ func encodeMultipart(keys []string, params map[string]any) ([]byte, string, erro
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
+			if strings.ContainsFunc(ct, isControl) {
+				return nil, "", fmt.Errorf("%w: file %q of %s: content type %q has control characters", ErrInvalidArgument, fn, k, ct)
+			}
 			h.Set("Content-Type", ct)
 			pw, err := w.CreatePart(h)
 			if err != nil {
@@ -412,7 +423,20 @@ func encodeMultipart(keys []string, params map[string]any) ([]byte, string, erro
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
-var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"", "\r", "%0D", "\n", "%0A")
+// quoteEscaper escapes a quoted Content-Disposition parameter: backslash and quote with a
+// backslash (as mime/multipart does), control characters, which no header may carry, as %XX (as
+// browsers do for CR and LF).
+var quoteEscaper = strings.NewReplacer(controlEscapes()...)
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func controlEscapes() []string {
+	pairs := []string{"\\", "\\\\", `"`, "\\\"", "\x7f", "%7F"}
+	for c := 0; c < 0x20; c++ {
+		pairs = append(pairs, string(rune(c)), fmt.Sprintf("%%%02X", c))
+	}
+	return pairs
+}
 
 // decodeAction turns a 2xx action answer into an ActionResponse: JSON envelope or file.
 func decodeAction(resp *response) (*ActionResponse, error) {

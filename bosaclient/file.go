@@ -68,7 +68,7 @@ func filenameFromDisposition(cd string) string {
 	// mime.ParseMediaType decodes filename* (UTF-8 and ISO-8859-1) into "filename" already.
 	if _, params, err := mime.ParseMediaType(cd); err == nil {
 		if fn := params["filename"]; fn != "" {
-			return filepath.Base(fn)
+			return baseName(fn)
 		}
 	}
 	// Fallback: a tolerant scan, filename* first.
@@ -96,8 +96,15 @@ func filenameFromDisposition(cd string) string {
 	if name == "" {
 		name = plain
 	}
-	if name == "" {
+	return baseName(name)
+}
+
+// baseName keeps the last element of a name a server sent, so that it is never a path: directories
+// (with / or \ separators) are dropped, and "." and ".." are no name at all.
+func baseName(name string) string {
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	if name == "." || name == ".." {
 		return ""
 	}
-	return filepath.Base(name)
+	return name
 }

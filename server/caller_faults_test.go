@@ -28,6 +28,7 @@ import (
 // names what to fix and, for field errors, a BadRequest; none of them reaches BOSA's action.
 // One table, run over gRPC and over REST.
 func TestCallerBadInput(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t)
 	md := userWithGitHub(t, e.conn, "careless")
 	first, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(context.Background(), md),
@@ -104,6 +105,7 @@ func TestCallerBadInput(t *testing.T) {
 // TestCallerBadREST: bodies that are not JSON, or have wrong JSON types or unknown fields, are
 // 400 INVALID_ARGUMENT with a message that says what is wrong.
 func TestCallerBadREST(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t)
 	url := e.httpBase + "/v1/connectors/github/actions/get_repository:execute"
 	for _, tc := range []struct {
@@ -134,6 +136,7 @@ func TestCallerBadREST(t *testing.T) {
 // TestOversizedMessages: a gRPC message or REST body beyond MaxMessageBytes is refused with
 // RESOURCE_EXHAUSTED (gRPC) or 400 (REST) before any upstream call, and the gateway keeps serving.
 func TestOversizedMessages(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, func(c *server.Config) { c.MaxMessageBytes = 1 << 20 })
 	md := userWithGitHub(t, e.conn, "bulky")
 	big := bytes.Repeat([]byte("x"), 2<<20)
@@ -167,6 +170,7 @@ func TestOversizedMessages(t *testing.T) {
 // TestPaginateCallerLeavesREST: a REST caller that closes the response mid-stream stops the
 // upstream fetching (the gRPC case is TestPaginateStopsWhenCallerLeaves).
 func TestPaginateCallerLeavesREST(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t)
 	md := userWithGitHub(t, e.conn, "restleaver")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -199,6 +203,7 @@ func TestPaginateCallerLeavesREST(t *testing.T) {
 // the 523 pages (130 MiB) dwarf any buffer. With a 64 KiB gRPC window (no BDP growth) the bound is
 // exact: the page sent, one in the client's window, prefetch pages and the one being fetched.
 func TestSlowConsumerBounded(t *testing.T) {
+	t.Parallel()
 	const pad = 256 << 10
 	e := startEnvWith(t, envOptions{wrap: padPages("/connectors/github/list_commits", pad)})
 	md := userWithGitHub(t, e.conn, "sloth")

@@ -22,9 +22,10 @@ import (
 	"bosa.dev/gateway/gen/openapi"
 )
 
-// gatewayConn is the REST face's client connection to the gRPC server. It runs over an in-memory
-// listener served by the same grpc.Server, so REST calls are real gRPC calls: they pass the same
-// interceptors (request id, logging, metrics, recovery) and Paginate streams work.
+// gatewayConn is the REST face's client connection to the gRPC services. It runs over an in-memory
+// listener served by a grpc.Server with the same services and interceptors as the gRPC listener's
+// (Server.internal), so REST calls are real gRPC calls: they pass the same interceptors (request id,
+// logging, metrics, rate limit, recovery) and Paginate streams work.
 type gatewayConn struct {
 	lis  *bufconn.Listener
 	conn *grpc.ClientConn
@@ -34,7 +35,7 @@ type gatewayConn struct {
 const gatewayBuffer = 1 << 20
 
 // newGatewayConn connects to the in-memory listener. The pipe never leaves the process, so it
-// speaks plain HTTP/2 even when the gRPC server's TCP listener uses TLS (see exceptInternal).
+// speaks plain HTTP/2 even when the listeners use TLS.
 func newGatewayConn(maxMsg int) (*gatewayConn, error) {
 	lis := bufconn.Listen(gatewayBuffer)
 	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal",

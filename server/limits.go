@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -31,10 +32,21 @@ type connectorLimiter struct {
 	limit int
 	mu    sync.Mutex
 	sems  map[string]chan struct{}
+	// inFlight and waiting are per connector (names come from discovery, so they are bounded).
+	inFlight, waiting *prometheus.GaugeVec
 }
 
 func newConnectorLimiter(base http.RoundTripper, limit int) *connectorLimiter {
-	return &connectorLimiter{base: base, limit: limit, sems: map[string]chan struct{}{}}
+	return &connectorLimiter{base: base, limit: limit, sems: map[string]chan struct{}{},
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bosa_gateway_upstream_requests_in_flight",
+			Help: "Requests in flight to BOSA per connector (bounded by --max-upstream-concurrency).",
+		}, []string{"connector"}),
+		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bosa_gateway_upstream_requests_waiting",
+			Help: "Requests waiting for a slot under --max-upstream-concurrency, per connector.",
+		}, []string{"connector"}),
+	}
 }
 
 // connectorOf returns the connector of an upstream path /connectors/{connector}/..., or "".
@@ -68,20 +80,26 @@ func (l *connectorLimiter) RoundTrip(req *http.Request) (*http.Response, error) 
 		return l.base.RoundTrip(req)
 	}
 	sem := l.sem(connector)
+	waiting, inFlight := l.waiting.WithLabelValues(connector), l.inFlight.WithLabelValues(connector)
+	waiting.Inc()
 	select {
 	case sem <- struct{}{}:
+		waiting.Dec()
 	case <-req.Context().Done():
+		waiting.Dec()
 		if req.Body != nil {
 			req.Body.Close()
 		}
 		return nil, req.Context().Err()
 	}
+	inFlight.Inc()
+	release := func() { inFlight.Dec(); <-sem }
 	resp, err := l.base.RoundTrip(req)
 	if err != nil {
-		<-sem
+		release()
 		return nil, err
 	}
-	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: func() { <-sem }}
+	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: release}
 	return resp, nil
 }
 
@@ -111,6 +129,8 @@ type callerLimits struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	sweepAt time.Time
+	// rejected counts refused calls per method (never per caller: callers are credentials).
+	rejected *prometheus.CounterVec
 }
 
 type bucket struct {
@@ -123,7 +143,12 @@ func newCallerLimits(perSecond float64, burst int) *callerLimits {
 		burst = max(1, int(perSecond+0.999))
 	}
 	refill := time.Duration(float64(burst) / perSecond * float64(time.Second))
-	return &callerLimits{limit: rate.Limit(perSecond), burst: burst, refill: refill, buckets: map[string]*bucket{}}
+	return &callerLimits{limit: rate.Limit(perSecond), burst: burst, refill: refill, buckets: map[string]*bucket{},
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bosa_gateway_rate_limited_total",
+			Help: "Calls refused by the per-caller rate limit (--rate-limit), per method.",
+		}, []string{"method"}),
+	}
 }
 
 // allow takes one token from the caller's bucket; when there is none it returns how long to wait.
@@ -198,6 +223,7 @@ func (c *callerLimits) check(ctx context.Context, method string) error {
 		return nil
 	}
 	if ok, wait := c.allow(callerKey(ctx), time.Now()); !ok {
+		c.rejected.WithLabelValues(method).Inc()
 		wait = wait.Round(time.Millisecond) + time.Millisecond
 		return (&Error{
 			Code: codes.ResourceExhausted, Reason: ReasonCallerRateLimited,

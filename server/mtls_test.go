@@ -119,6 +119,7 @@ func (p *pki) client(t *testing.T, cn string, trusted bool) tls.Certificate {
 // refuse clients without a certificate or with one from another issuer. With TLS only, clients
 // need no certificate (TestTLS covers plain TLS further).
 func TestMutualTLS(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	e := startEnv(t, func(c *server.Config) {
 		c.TLSCertFile, c.TLSKeyFile, c.TLSClientCAFile = p.certFile, p.keyFile, p.caFile

@@ -30,18 +30,20 @@ import (
 // a saturated one; a waiting call still honours its deadline. Without the limit the same load
 // reaches BOSA all at once (so the test would notice the limit going away).
 func TestUpstreamConcurrencyPerConnector(t *testing.T) {
+	t.Parallel()
+	const callers = 6
 	for _, tc := range []struct {
 		limit, want int
-	}{{limit: 2, want: 2}, {limit: 0, want: 8}} {
+	}{{limit: 2, want: 2}, {limit: 0, want: callers}} {
 		t.Run("limit "+strconv.Itoa(tc.limit), func(t *testing.T) {
 			flight := newInflight()
 			e := startEnvWith(t, envOptions{wrap: flight.wrap, cfg: []func(*server.Config){func(c *server.Config) { c.MaxUpstreamConcurrency = tc.limit }}})
 			md := userWithGitHub(t, e.conn, "crowd")
-			e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: 300 * time.Millisecond})
+			e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: time.Second})
 			flight.reset()
 			var wg sync.WaitGroup
-			errs := make(chan error, 8)
-			for i := 0; i < 8; i++ {
+			errs := make(chan error, callers)
+			for i := 0; i < callers; i++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -50,16 +52,24 @@ func TestUpstreamConcurrencyPerConnector(t *testing.T) {
 				}()
 			}
 			if tc.limit > 0 {
-				// While github is saturated, google_drive answers at once (the user has no drive
-				// integration, so BOSA's answer is INTEGRATION_MISSING: it reached BOSA), and a
-				// github call that cannot get a slot in time ends with DEADLINE_EXCEEDED.
-				time.Sleep(50 * time.Millisecond)
-				start := time.Now()
+				// While github is saturated, a google_drive call reaches BOSA (the user has no
+				// drive integration, so BOSA answers INTEGRATION_MISSING) with github still
+				// saturated, and a github call that cannot get a slot in time ends with
+				// DEADLINE_EXCEEDED.
+				waitFor(t, 5*time.Second, "github to be saturated", func() bool { return flight.current("github") == tc.limit })
 				_, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(context.Background(), md),
 					&bosav1.ExecuteActionRequest{Connector: "google_drive", Action: "list_files", Input: mustStruct(map[string]any{})})
-				if reasonOf(status.Convert(err)) != "INTEGRATION_MISSING" || time.Since(start) > 250*time.Millisecond {
-					t.Errorf("google_drive while github is saturated: %v after %v", err, time.Since(start))
+				if reasonOf(status.Convert(err)) != "INTEGRATION_MISSING" {
+					t.Errorf("google_drive while github is saturated: %v", err)
 				}
+				if got := flight.seenWith("google_drive", "github"); got != tc.limit {
+					t.Errorf("google_drive reached BOSA with %d github requests in flight, want %d (saturated)", got, tc.limit)
+				}
+				waitFor(t, 3*time.Second, "/metrics to show github's in-flight and waiting gauges", func() bool {
+					m := scrape(t, e)
+					return strings.Contains(m, `bosa_gateway_upstream_requests_in_flight{connector="github"} 2`) &&
+						strings.Contains(m, `bosa_gateway_upstream_requests_waiting{connector="github"} `+strconv.Itoa(callers-tc.limit))
+				})
 				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 				_, err = getRepository(ctx, e.conn, md, 1)
 				cancel()
@@ -94,7 +104,9 @@ func bearer(t *testing.T, sub, salt string) metadata.MD {
 // (REST: 429 with Retry-After), never reach BOSA, and succeed after the advertised delay. Health
 // checks are not limited.
 func TestCallerRateLimit(t *testing.T) {
-	e := startEnv(t, func(c *server.Config) { c.RateLimit, c.RateBurst = 1, 2 })
+	t.Parallel()
+	// One token every 2 s, so that the test does not depend on how fast calls are on a busy machine.
+	e := startEnv(t, func(c *server.Config) { c.RateLimit, c.RateBurst = 0.5, 2 })
 	connectors := bosav1.NewConnectorServiceClient(e.conn)
 	call := func(md metadata.MD) error {
 		_, err := connectors.GetConnector(metadata.NewOutgoingContext(context.Background(), md), &bosav1.GetConnectorRequest{Connector: "github"})
@@ -104,8 +116,8 @@ func TestCallerRateLimit(t *testing.T) {
 		t.Helper()
 		st := wantStatus(t, err, codes.ResourceExhausted, "CALLER_RATE_LIMITED")
 		d := detail[*errdetails.RetryInfo](st).GetRetryDelay().AsDuration()
-		if d <= 0 || d > time.Second+10*time.Millisecond {
-			t.Errorf("RetryInfo delay %v, want in (0, 1s]", d)
+		if d <= 0 || d > 2*time.Second+10*time.Millisecond {
+			t.Errorf("RetryInfo delay %v, want in (0, 2s]", d)
 		}
 		return d
 	}
@@ -151,7 +163,7 @@ func TestCallerRateLimit(t *testing.T) {
 		resp.Body.Close()
 		codesSeen = append(codesSeen, resp.StatusCode)
 		if resp.StatusCode == http.StatusTooManyRequests {
-			if resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(b), "CALLER_RATE_LIMITED") {
+			if ra := resp.Header.Get("Retry-After"); (ra != "1" && ra != "2") || !strings.Contains(string(b), "CALLER_RATE_LIMITED") {
 				t.Errorf("429: Retry-After %q, body %s", resp.Header.Get("Retry-After"), b)
 			}
 		}
@@ -159,42 +171,61 @@ func TestCallerRateLimit(t *testing.T) {
 	if codesSeen[0] != 200 || codesSeen[len(codesSeen)-1] != http.StatusTooManyRequests {
 		t.Errorf("REST statuses %v, want 200 first and 429 once the burst is spent", codesSeen)
 	}
+	if m := scrape(t, e); !strings.Contains(m, `bosa_gateway_rate_limited_total{method="/bosa.v1.ConnectorService/GetConnector"}`) {
+		t.Error("/metrics does not count the refused calls")
+	}
 }
 
 // TestMaxConcurrentStreams: MaxConcurrentStreams bounds the calls one HTTP/2 connection runs at
-// once; further calls on it wait (they are not refused) and all complete.
+// once; further calls on it wait (they are not refused) and all complete. REST callers, who share
+// the REST face's one in-process connection, are not bounded by it together.
 func TestMaxConcurrentStreams(t *testing.T) {
+	t.Parallel()
 	flight := newInflight()
 	e := startEnvWith(t, envOptions{wrap: flight.wrap, cfg: []func(*server.Config){func(c *server.Config) { c.MaxConcurrentStreams = 2 }}})
 	md := userWithGitHub(t, e.conn, "streams")
-	e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: 300 * time.Millisecond})
-	flight.reset()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failed []error
-	for i := 0; i < 6; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := getRepository(context.Background(), e.conn, md, 1); err != nil {
-				mu.Lock()
-				failed = append(failed, err)
-				mu.Unlock()
+	for _, face := range []string{"grpc", "rest"} {
+		t.Run(face, func(t *testing.T) {
+			var tr transport = grpcTransport{conn: e.conn}
+			want, latency := 2, 400*time.Millisecond
+			if face == "rest" {
+				// All six must overlap upstream: a long latency absorbs a busy machine's delays.
+				tr, want, latency = restTransport{base: e.httpBase, hc: &http.Client{}}, 6, 1500*time.Millisecond
 			}
-		}()
-	}
-	wg.Wait()
-	if len(failed) > 0 {
-		t.Errorf("calls failed: %v", failed)
-	}
-	if got := flight.peak("github"); got != 2 {
-		t.Errorf("%d calls ran at once on one connection, want 2", got)
+			e.sb.ClearFaults()
+			e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: latency})
+			flight.reset()
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var failed []error
+			for i := 0; i < 6; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := tr.call(context.Background(), md, "/bosa.v1.ActionService/ExecuteAction",
+						&bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: mustStruct(repo)}, &bosav1.ExecuteActionResponse{})
+					if err != nil {
+						mu.Lock()
+						failed = append(failed, err)
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if len(failed) > 0 {
+				t.Errorf("calls failed: %v", failed)
+			}
+			if got := flight.peak("github"); got != want {
+				t.Errorf("%d of 6 calls ran at once, want %d", got, want)
+			}
+		})
 	}
 }
 
 // TestSlowClientsCutOff: the HTTP server's timeouts cut off clients that send headers or bodies
 // too slowly (slowloris), while a normal client is served.
 func TestSlowClientsCutOff(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t, func(c *server.Config) {
 		c.ReadHeaderTimeout, c.ReadTimeout = 300*time.Millisecond, 800*time.Millisecond
 	})
@@ -246,4 +277,19 @@ func TestSlowClientsCutOff(t *testing.T) {
 		t.Fatalf("normal client: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// scrape returns the gateway's /metrics.
+func scrape(t *testing.T, e *env) string {
+	t.Helper()
+	resp, err := http.Get(e.httpBase + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -49,6 +49,7 @@ func (r recording) paginate(ctx context.Context, md metadata.MD, req *bosav1.Pag
 // no API key, user secret, bearer token or stored integration credential appears in the logs, in
 // any error message or detail returned, or in /metrics.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t)
 	// A second gateway on the same BOSA and log, allowed to return stored credentials, so that the
 	// test knows the OAuth credential BOSA stores and can look for it.

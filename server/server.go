@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -130,6 +131,7 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	grpc     *grpc.Server
+	internal *grpc.Server // serves the REST face's in-process connection
 	http     *http.Server
 	health   *health.Server
 	gateway  *gatewayConn
@@ -242,7 +244,8 @@ func (c Config) Complete() (*Server, error) {
 			MaxAttempts: 1, BaseDelay: c.RetryBaseDelay, MaxRetryAfter: c.MaxRetryAfter,
 		}))
 	}
-	if hc := upstreamHTTPClient(c.UpstreamHTTPClient, c.MaxUpstreamConcurrency); hc != nil {
+	registry := prometheus.NewRegistry()
+	if hc := upstreamHTTPClient(c.UpstreamHTTPClient, c.MaxUpstreamConcurrency, registry); hc != nil {
 		clientOpts = append(clientOpts, bosaclient.WithHTTPClient(hc))
 	}
 	client, err := bosaclient.New(c.UpstreamURL, c.APIKey, clientOpts...)
@@ -255,7 +258,7 @@ func (c Config) Complete() (*Server, error) {
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 	}
 
-	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: prometheus.NewRegistry(), svc: svc}
+	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	logger := callLogger{log: c.Logger}
@@ -264,29 +267,40 @@ func (c Config) Complete() (*Server, error) {
 	stream := []grpc.StreamServerInterceptor{requestIDStream, logger.stream, scrubStream, metrics.StreamServerInterceptor(), recovery.StreamServerInterceptor(recover)}
 	if c.RateLimit > 0 {
 		limits := newCallerLimits(c.RateLimit, c.RateBurst)
+		s.registry.MustRegister(limits.rejected)
 		unary, stream = append(unary, limits.unary), append(stream, limits.stream)
 	}
 	unary, stream = append(unary, deadlineUnary), append(stream, deadlineStream)
-	opts := []grpc.ServerOption{
+	common := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(c.MaxMessageBytes),
 		grpc.MaxSendMsgSize(c.MaxMessageBytes),
+	}
+	// The gRPC listener: per-connection stream bound, keepalive policy, TLS.
+	opts := append(common,
 		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: DefaultMaxConnectionIdle, Time: DefaultKeepaliveTime, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	}
+	)
 	if tlsCfg != nil {
-		opts = append(opts, grpc.Creds(exceptInternal{grpccreds.NewTLS(tlsCfg)}))
+		opts = append(opts, grpc.Creds(grpccreds.NewTLS(tlsCfg)))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	bosav1.RegisterConnectorServiceServer(s.grpc, &connectorService{services: svc})
-	bosav1.RegisterActionServiceServer(s.grpc, &actionService{services: svc})
-	bosav1.RegisterUserServiceServer(s.grpc, &userService{services: svc})
-	bosav1.RegisterIntegrationServiceServer(s.grpc, &integrationService{services: svc})
-	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
-	metrics.InitializeMetrics(s.grpc)
+	// The REST face's in-process server: the same services and interceptors, but every REST caller
+	// shares its one connection, so the per-connection stream bound must not apply (REST callers
+	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
+	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
+	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32))...)
+	for _, g := range []*grpc.Server{s.grpc, s.internal} {
+		bosav1.RegisterConnectorServiceServer(g, &connectorService{services: svc})
+		bosav1.RegisterActionServiceServer(g, &actionService{services: svc})
+		bosav1.RegisterUserServiceServer(g, &userService{services: svc})
+		bosav1.RegisterIntegrationServiceServer(g, &integrationService{services: svc})
+		healthpb.RegisterHealthServer(g, s.health)
+		reflection.Register(g)
+		metrics.InitializeMetrics(g)
+	}
 	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
@@ -341,7 +355,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 func (s *Server) run(ctx context.Context) error {
 	errc := make(chan error, 3)
-	go func() { errc <- s.gateway.serve(s.grpc) }()
+	go func() { errc <- s.gateway.serve(s.internal) }()
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() { errc <- s.http.Serve(s.httpLis) }()
 	s.log.LogAttrs(ctx, slog.LevelInfo, "gateway serving", slog.String("grpc", s.GRPCAddr()),
@@ -374,25 +388,28 @@ func (s *Server) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if err := s.http.Shutdown(ctx); err != nil {
 			s.http.Close()
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		done := make(chan struct{})
-		go func() { s.grpc.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			s.log.Warn("graceful stop timed out; cutting in-flight calls")
-			s.grpc.Stop()
-			<-done
-		}
-	}()
+	for _, g := range []*grpc.Server{s.grpc, s.internal} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done := make(chan struct{})
+			go func() { g.GracefulStop(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				s.log.Warn("graceful stop timed out; cutting in-flight calls")
+				g.Stop()
+				<-done
+			}
+		}()
+	}
 	wg.Wait()
 	s.gateway.close()
 	s.log.Info("gateway stopped")
@@ -413,7 +430,7 @@ func (s *Server) Close() error {
 
 // upstreamHTTPClient returns the http.Client for BOSA calls: the given one (or a pooled default)
 // behind the per-connector concurrency bound; nil when neither is configured (bosaclient's own).
-func upstreamHTTPClient(hc *http.Client, perConnector int) *http.Client {
+func upstreamHTTPClient(hc *http.Client, perConnector int, reg prometheus.Registerer) *http.Client {
 	if perConnector <= 0 {
 		return hc
 	}
@@ -427,31 +444,11 @@ func upstreamHTTPClient(hc *http.Client, perConnector int) *http.Client {
 		base = http.DefaultTransport
 	}
 	limited := *hc
-	limited.Transport = newConnectorLimiter(base, perConnector)
+	l := newConnectorLimiter(base, perConnector)
+	reg.MustRegister(l.inFlight, l.waiting)
+	limited.Transport = l
 	return &limited
 }
-
-// exceptInternal is the gRPC server's TLS credentials, except on the REST face's in-memory
-// connection: that pipe never leaves the process, and with mutual TLS it would have no client
-// certificate to present. HTTP clients of the REST face are authenticated by the HTTP listener.
-type exceptInternal struct{ grpccreds.TransportCredentials }
-
-// ServerHandshake implements credentials.TransportCredentials.
-func (c exceptInternal) ServerHandshake(conn net.Conn) (net.Conn, grpccreds.AuthInfo, error) {
-	if conn.LocalAddr().Network() == "bufconn" {
-		return conn, internalAuth{grpccreds.CommonAuthInfo{SecurityLevel: grpccreds.PrivacyAndIntegrity}}, nil
-	}
-	return c.TransportCredentials.ServerHandshake(conn)
-}
-
-// Clone implements credentials.TransportCredentials.
-func (c exceptInternal) Clone() grpccreds.TransportCredentials {
-	return exceptInternal{c.TransportCredentials.Clone()}
-}
-
-type internalAuth struct{ grpccreds.CommonAuthInfo }
-
-func (internalAuth) AuthType() string { return "in-process" }
 
 // redactURL drops any user:password from a URL before it is logged.
 func redactURL(raw string) string {
