@@ -88,7 +88,7 @@ test-python: $(PY_VENV)/bin/python
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
-## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 4 minutes on
+## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 3 minutes on
 ## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
 .PHONY: bench
 bench:

@@ -181,6 +181,8 @@ func TestFormat(t *testing.T) {
 		{sizeLabel(10 << 20), "10MiB"},
 		{sizeLabel(100 << 10), "100KiB"},
 		{sizeLabel(1000), "1000B"},
+		{memTotal("24683656 kB"), "23.5 GiB"},
+		{memTotal("odd"), "odd"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -139,7 +139,7 @@ func ReadMachine() Machine {
 		}
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		m.MemTotal = lscpuField(string(b), "MemTotal")
+		m.MemTotal = memTotal(lscpuField(string(b), "MemTotal"))
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(b))
@@ -159,4 +159,17 @@ func lscpuField(text, key string) string {
 		}
 	}
 	return ""
+}
+
+// memTotal writes /proc/meminfo's "24683656 kB" as "23.5 GiB" (unchanged when it is not in kB).
+func memTotal(v string) string {
+	f := strings.Fields(v)
+	if len(f) != 2 || f[1] != "kB" {
+		return v
+	}
+	kb, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return v
+	}
+	return fmt.Sprintf("%.1f GiB", kb/(1<<20))
 }

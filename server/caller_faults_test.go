@@ -103,7 +103,8 @@ func TestCallerBadInput(t *testing.T) {
 }
 
 // TestCallerBadREST: bodies that are not JSON, or have wrong JSON types or unknown fields, are
-// 400 INVALID_ARGUMENT with a message that says what is wrong.
+// 400 INVALID_ARGUMENT, reason INVALID_REQUEST, with a message that says what is wrong; unknown
+// routes and methods are 404 and 405 with ErrorInfo and a message naming the route.
 func TestCallerBadREST(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t)
@@ -125,9 +126,31 @@ func TestCallerBadREST(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			err = restStatus(resp, b)
-			st := wantStatus(t, err, codes.InvalidArgument, "")
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(st.Message(), tc.mentions) {
-				t.Errorf("HTTP %d, message %q; want 400 mentioning %q", resp.StatusCode, st.Message(), tc.mentions)
+			st := wantStatus(t, err, codes.InvalidArgument, "INVALID_REQUEST")
+			if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(st.Message(), "request body: ") || !strings.Contains(st.Message(), tc.mentions) {
+				t.Errorf("HTTP %d, message %q; want 400 saying the request body is wrong and mentioning %q", resp.StatusCode, st.Message(), tc.mentions)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		method, path string
+		code         codes.Code
+		reason       string
+	}{
+		{"GET", "/v1/connectors/github/actions", codes.NotFound, "NOT_FOUND"},
+		{"PUT", "/v1/users", codes.Unimplemented, "INVALID_REQUEST"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, e.httpBase+tc.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			st := wantStatus(t, restStatus(resp, b), tc.code, tc.reason)
+			if !strings.Contains(st.Message(), tc.path) || !strings.Contains(st.Message(), "/openapi.json") {
+				t.Errorf("message %q does not name the route and where the routes are", st.Message())
 			}
 		})
 	}
@@ -156,8 +179,8 @@ func TestOversizedMessages(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "too large") {
-		t.Errorf("3 MiB REST body: HTTP %d %s, want 400 saying it is too large", resp.StatusCode, b)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "exceeds the gateway's limit") || !strings.Contains(string(b), "INVALID_REQUEST") {
+		t.Errorf("3 MiB REST body: HTTP %d %s, want 400 INVALID_REQUEST saying it exceeds the limit", resp.StatusCode, b)
 	}
 	if n := e.sb.Calls("google_drive", "upload_file").Total; n != 0 {
 		t.Errorf("%d uploads reached BOSA", n)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -88,7 +89,8 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			}
 			return runtime.MetadataHeaderPrefix + h, true
 		}),
-		runtime.WithErrorHandler(restError),
+		runtime.WithErrorHandler(restErrorHandler(maxRESTBody(s.cfg.MaxMessageBytes))),
+		runtime.WithRoutingErrorHandler(restRoutingError),
 	)
 	ctx := context.Background()
 	conn := s.gateway.conn
@@ -126,16 +128,49 @@ func (s *Server) httpHandler() (http.Handler, error) {
 // maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.
 func maxRESTBody(maxMsg int) int64 { return int64(maxMsg)/3*4 + 1<<20 }
 
-// restError writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with details, so
-// ErrorInfo is visible), adding Retry-After when a RetryInfo is present.
-func restError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
-				secs := int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)
-				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+// restErrorHandler writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with
+// details, so ErrorInfo is visible), adding Retry-After when a RetryInfo is present. Errors the REST
+// face makes itself, before any gRPC call (a body that does not decode, one over the size limit),
+// get the ErrorInfo every gateway error carries and a message that says what to fix.
+func restErrorHandler(bodyLimit int64) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		if st, ok := status.FromError(err); ok {
+			if !hasErrorInfo(st) && st.Code() == codes.InvalidArgument {
+				msg := strings.TrimPrefix(strings.ReplaceAll(st.Message(), "\u00a0", " "), "proto: ")
+				if strings.Contains(msg, "request body too large") {
+					msg = "exceeds the gateway's limit of " + strconv.FormatInt(bodyLimit, 10) + " bytes (--max-message-bytes; files count as base64)"
+				}
+				err = (&Error{Code: codes.InvalidArgument, Reason: ReasonInvalidRequest, Message: "request body: " + msg}).GRPCStatus().Err()
+				st, _ = status.FromError(err)
+			}
+			for _, d := range st.Details() {
+				if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+					secs := int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)
+					w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+				}
 			}
 		}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// restRoutingError answers an unknown route or method with NOT_FOUND (404) or UNIMPLEMENTED (405),
+// with ErrorInfo, and a message naming the route.
+func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	e := &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: "no REST route " + r.Method + " " + r.URL.Path + " (see /openapi.json)"}
+	if httpStatus == http.StatusMethodNotAllowed {
+		e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+r.Method+" is not allowed on "+r.URL.Path+" (see /openapi.json)"
+	} else if httpStatus == http.StatusBadRequest {
+		e.Code, e.Reason, e.Message = codes.InvalidArgument, ReasonInvalidRequest, "malformed request path "+r.URL.Path
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, e.GRPCStatus().Err())
+}
+
+func hasErrorInfo(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			return true
+		}
+	}
+	return false
 }

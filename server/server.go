@@ -4,7 +4,9 @@
 //
 // The path of one request: gen/bosa/v1 (stubs) → connectors.go, actions.go, users.go, integrations.go
 // (one file per service) → bosaclient → BOSA. Errors are mapped in errors.go only; page tokens live in
-// pagetoken.go; caller credentials in credentials.go.
+// pagetoken.go; caller credentials in credentials.go; interceptors in middleware.go; the protection
+// limits (per-connector upstream concurrency, per-caller rate limit) in limits.go. What is
+// guaranteed under faults, load and shutdown, and the test proving each line: docs/reliability.md.
 //
 // Configure with a Config, call Complete once (it validates, applies defaults and binds the
 // listeners), then Run until the context ends:
@@ -79,7 +81,9 @@ type Config struct {
 
 	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
 	MaxMessageBytes int
-	// MaxConcurrentStreams bounds concurrent calls per HTTP/2 connection.
+	// MaxConcurrentStreams bounds concurrent calls per gRPC client connection. REST callers share
+	// one in-process connection, so they are not bounded by it together (the HTTP server bounds
+	// each HTTP/2 connection).
 	MaxConcurrentStreams uint32
 	// MaxPages bounds one Paginate stream; MaxPrefetch bounds PaginateRequest.prefetch.
 	MaxPages, MaxPrefetch int
@@ -112,7 +116,9 @@ type Config struct {
 	// DrainDelay is how long the gateway keeps serving after it turned health NOT_SERVING on shutdown,
 	// so that load balancers stop routing to it before it refuses calls (0: stop at once).
 	DrainDelay time.Duration
-	// ShutdownTimeout bounds the graceful drain on shutdown before in-flight calls are cut.
+	// ShutdownTimeout bounds the graceful drain on shutdown before in-flight calls are cut. Paginate
+	// streams do not wait for it: when the drain begins they end at the next page boundary with
+	// UNAVAILABLE, reason GATEWAY_SHUTTING_DOWN, and the token to resume from.
 	ShutdownTimeout time.Duration
 	// HTTP server timeouts. There is no write timeout, since Paginate streams as long as it has pages;
 	// REST callers bound calls with a Grpc-Timeout header or by disconnecting.
