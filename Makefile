@@ -19,7 +19,7 @@ CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.pack
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go test-python test-ts
+test: lint lint-proto check-generated test-go fuzz test-python test-ts
 
 ## test-go: the Go test suite with the race detector.
 test-go:
