@@ -15,26 +15,24 @@ func TestReadmeExamplesAreExampleFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := regexp.MustCompile("(?s)```go\n(.*?)```")
+	doc, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(doc)
+	i := strings.Index(section, "## Go client")
+	if i < 0 {
+		t.Fatal("README.md has no \"## Go client\" section")
+	}
+	section = section[i:]
+	if j := strings.Index(section[len("## Go client"):], "\n## "); j >= 0 {
+		section = section[:len("## Go client")+j]
+	}
 	checked := 0
-	for _, path := range []string{"../docs/readme/go-client.md", "../README.md"} {
-		doc, err := os.ReadFile(path)
-		if err != nil {
-			continue // the section lives in docs/readme until merged into README.md
-		}
-		section := string(doc)
-		if i := strings.Index(section, "## Go client"); i >= 0 {
-			section = section[i:]
-			if j := strings.Index(section[len("## Go client"):], "\n## "); j >= 0 {
-				section = section[:len("## Go client")+j]
-			}
-		} else {
-			continue
-		}
-		for _, m := range block.FindAllStringSubmatch(section, -1) {
-			checked++
-			if !strings.Contains(string(examples), m[1]) {
-				t.Errorf("%s: a Go block differs from example_test.go:\n%s", path, m[1])
-			}
+	for _, m := range block.FindAllStringSubmatch(section, -1) {
+		checked++
+		if !strings.Contains(string(examples), m[1]) {
+			t.Errorf("README.md: a Go block of the Go client section differs from example_test.go:\n%s", m[1])
 		}
 	}
 	if checked < 9 {

@@ -46,11 +46,11 @@ func TestReadmeShowsExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../../docs/readme/clients.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "```go\n"+string(example)+"```\n") {
-		t.Error("docs/readme/clients.md does not show clients/goexample/example_test.go verbatim")
+		t.Error("README.md does not show clients/goexample/example_test.go verbatim")
 	}
 }

@@ -1,7 +1,7 @@
 """Drives the reference Python client (gl-connectors-sdk 0.1.0) against a running sandbox.
 
 Usage: python refclient_check.py http://127.0.0.1:8765 [client key]
-Exits non-zero on the first mismatch. See docs/readme/sandbox.md.
+Exits non-zero on the first mismatch. See the README section "Sandbox".
 """
 
 import hashlib

@@ -8,7 +8,7 @@ import sys
 from conftest import REPO, Gateway
 
 EXAMPLE = REPO / "clients" / "python" / "examples" / "quickstart.py"
-README = REPO / "docs" / "readme" / "clients.md"
+README = REPO / "README.md"
 
 
 def test_readme_shows_the_example_verbatim() -> None:

@@ -19,8 +19,8 @@ after(async () => {
 
 it("README shows the example verbatim", () => {
   const example = readFileSync(join(pkg, "examples", "quickstart.ts"), "utf8");
-  const readme = readFileSync(join(repoRoot, "docs", "readme", "clients.md"), "utf8");
-  assert.ok(readme.includes("```ts\n" + example + "```\n"), "docs/readme/clients.md lacks examples/quickstart.ts");
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  assert.ok(readme.includes("```ts\n" + example + "```\n"), "README.md lacks examples/quickstart.ts");
 });
 
 it("the example runs against the gateway", async () => {
