@@ -149,7 +149,7 @@ func Evaluate(r *Report) []Verdict {
 func fileWhy(f FileRow) string {
 	switch {
 	case f.Path == GRPC && f.Direction == Download:
-		return "whole file in memory, twice: bosaclient's body buffer (io.ReadAll, grown by doubling) and the buffer gRPC marshals the response into; " +
+		return "whole file in memory, twice: bosaclient's body buffer and the buffer gRPC marshals the response into (plus gRPC's pooled buffers); " +
 			"the GC (GOGC=100) lets the heap double before collecting"
 	case f.Path == GRPC && f.Direction == Upload:
 		return "three live copies: gRPC's receive buffer, the unmarshalled File.data, and the multipart body bosaclient builds; GC headroom doubles that"

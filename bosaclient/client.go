@@ -342,7 +342,7 @@ func (c *Client) attempt(ctx context.Context, req *request, cc *callConfig, time
 		return nil, fmt.Errorf("bosaclient: %s %s: %w: Content-Length %d exceeds %d bytes",
 			req.method, req.path, ErrResponseTooLarge, resp.ContentLength, c.maxResponse)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponse+1))
+	data, err := readBody(resp, c.maxResponse)
 	if err != nil {
 		return nil, networkError(req, ctx, err)
 	}
@@ -395,4 +395,18 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in any, out an
 		return fmt.Errorf("bosaclient: %s %s: decode data: %w", method, path, err)
 	}
 	return nil
+}
+
+// readBody reads a whole response body of at most limit+1 bytes (the caller checks the limit). A body
+// whose length is announced is read into one buffer of exactly that size: io.ReadAll grows its buffer
+// by doubling, which allocates about twice a large download and keeps up to twice its size live.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit+1))
 }
