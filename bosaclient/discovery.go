@@ -172,22 +172,7 @@ func (c *Client) Connectors(ctx context.Context) ([]*Connector, error) {
 	if !d.fresh(d.all) {
 		d.mu.Unlock()
 		err := d.share(ctx, "*", func(ctx context.Context) error {
-			body, err := c.getDiscovery(ctx, "/connectors")
-			if err != nil {
-				return err
-			}
-			conns, err := c.parseListing(body)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			d.mu.Lock()
-			for _, cn := range conns {
-				d.conns[cn.Name] = cached[*Connector]{v: cn, at: now}
-			}
-			d.all = now
-			d.mu.Unlock()
-			return nil
+			return c.loadListing(ctx, "/connectors", func(now time.Time) { d.all = now })
 		})
 		if err != nil {
 			return nil, err
@@ -218,23 +203,8 @@ func (c *Client) Connector(ctx context.Context, name string) (*Connector, error)
 		return nil, fmt.Errorf("bosaclient: connector %q: %w", name, ErrNotFound)
 	}
 	d.mu.Unlock()
-	var found *Connector
 	err := d.share(ctx, "c:"+name, func(ctx context.Context) error {
-		body, err := c.getDiscovery(ctx, "/connectors/?modules="+url.QueryEscape(name))
-		if err != nil {
-			return err
-		}
-		conns, err := c.parseListing(body)
-		if err != nil {
-			return err
-		}
-		now := time.Now()
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		for _, cn := range conns {
-			d.conns[cn.Name] = cached[*Connector]{v: cn, at: now}
-		}
-		return nil
+		return c.loadListing(ctx, "/connectors/?modules="+url.QueryEscape(name), nil)
 	})
 	if err != nil {
 		return nil, err
@@ -242,13 +212,34 @@ func (c *Client) Connector(ctx context.Context, name string) (*Connector, error)
 	d.mu.Lock()
 	e, ok := d.conns[name]
 	d.mu.Unlock()
-	if ok {
-		found = e.v
-	}
-	if found == nil {
+	if !ok {
 		return nil, fmt.Errorf("bosaclient: connector %q: %w", name, ErrNotFound)
 	}
-	return found, nil
+	return e.v, nil
+}
+
+// loadListing fetches a discovery listing and caches every connector in it. stamp, when not nil, runs
+// under the cache lock with the caching time (the full listing records it as d.all).
+func (c *Client) loadListing(ctx context.Context, path string, stamp func(now time.Time)) error {
+	body, err := c.getDiscovery(ctx, path)
+	if err != nil {
+		return err
+	}
+	conns, err := c.parseListing(body)
+	if err != nil {
+		return err
+	}
+	d := c.disc
+	now := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, cn := range conns {
+		d.conns[cn.Name] = cached[*Connector]{v: cn, at: now}
+	}
+	if stamp != nil {
+		stamp(now)
+	}
+	return nil
 }
 
 // Action returns one action of a connector. An unknown connector or action is an error matching ErrNotFound.
