@@ -697,6 +697,535 @@ func (x *File) GetData() []byte {
 	return nil
 }
 
+// DownloadFileRequest runs an action that returns a file.
+type DownloadFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector name, e.g. "google_drive".
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Action name, e.g. "download_file".
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// The action's parameters, validated as in ExecuteActionRequest.input.
+	Input *structpb.Struct `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	// Attempts for transient upstream failures before the first byte of the
+	// file was received; 0 uses the gateway default, 1 disables retries.
+	MaxAttempts int32 `protobuf:"varint,4,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
+	// Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
+	// Capped by the gateway's maximum message size.
+	ChunkSize     int32 `protobuf:"varint,5,opt,name=chunk_size,json=chunkSize,proto3" json:"chunk_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadFileRequest) Reset() {
+	*x = DownloadFileRequest{}
+	mi := &file_bosa_v1_action_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadFileRequest) ProtoMessage() {}
+
+func (x *DownloadFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadFileRequest.ProtoReflect.Descriptor instead.
+func (*DownloadFileRequest) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DownloadFileRequest) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *DownloadFileRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *DownloadFileRequest) GetInput() *structpb.Struct {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *DownloadFileRequest) GetMaxAttempts() int32 {
+	if x != nil {
+		return x.MaxAttempts
+	}
+	return 0
+}
+
+func (x *DownloadFileRequest) GetChunkSize() int32 {
+	if x != nil {
+		return x.ChunkSize
+	}
+	return 0
+}
+
+// DownloadFileResponse is one message of a DownloadFile stream.
+type DownloadFileResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first message carries metadata, every later one a chunk.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*DownloadFileResponse_Metadata
+	//	*DownloadFileResponse_Chunk
+	Part          isDownloadFileResponse_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadFileResponse) Reset() {
+	*x = DownloadFileResponse{}
+	mi := &file_bosa_v1_action_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadFileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadFileResponse) ProtoMessage() {}
+
+func (x *DownloadFileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadFileResponse.ProtoReflect.Descriptor instead.
+func (*DownloadFileResponse) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DownloadFileResponse) GetPart() isDownloadFileResponse_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *DownloadFileResponse) GetMetadata() *FileMetadata {
+	if x != nil {
+		if x, ok := x.Part.(*DownloadFileResponse_Metadata); ok {
+			return x.Metadata
+		}
+	}
+	return nil
+}
+
+func (x *DownloadFileResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Part.(*DownloadFileResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isDownloadFileResponse_Part interface {
+	isDownloadFileResponse_Part()
+}
+
+type DownloadFileResponse_Metadata struct {
+	// The file's name, type and size; only in the first message.
+	Metadata *FileMetadata `protobuf:"bytes,1,opt,name=metadata,proto3,oneof"`
+}
+
+type DownloadFileResponse_Chunk struct {
+	// The next bytes of the file.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*DownloadFileResponse_Metadata) isDownloadFileResponse_Part() {}
+
+func (*DownloadFileResponse_Chunk) isDownloadFileResponse_Part() {}
+
+// FileMetadata describes a streamed file.
+type FileMetadata struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the action parameter the file is for. Required in uploads; empty
+	// in downloads.
+	Parameter string `protobuf:"bytes,1,opt,name=parameter,proto3" json:"parameter,omitempty"`
+	// File name, e.g. "q3-report.pdf".
+	Filename string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
+	// MIME type; defaults to application/octet-stream.
+	ContentType string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Size in bytes when known, -1 when not. In uploads, a file whose chunks
+	// add up to another size than a declared one (0 or more) is
+	// INVALID_ARGUMENT.
+	Size          int64 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileMetadata) Reset() {
+	*x = FileMetadata{}
+	mi := &file_bosa_v1_action_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileMetadata) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileMetadata) ProtoMessage() {}
+
+func (x *FileMetadata) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileMetadata.ProtoReflect.Descriptor instead.
+func (*FileMetadata) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *FileMetadata) GetParameter() string {
+	if x != nil {
+		return x.Parameter
+	}
+	return ""
+}
+
+func (x *FileMetadata) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *FileMetadata) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *FileMetadata) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+// UploadFilesRequest is one message of an UploadFiles stream.
+type UploadFilesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The first message is the header, every later one a chunk.
+	//
+	// Types that are valid to be assigned to Part:
+	//
+	//	*UploadFilesRequest_Header
+	//	*UploadFilesRequest_Chunk
+	Part          isUploadFilesRequest_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadFilesRequest) Reset() {
+	*x = UploadFilesRequest{}
+	mi := &file_bosa_v1_action_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadFilesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadFilesRequest) ProtoMessage() {}
+
+func (x *UploadFilesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadFilesRequest.ProtoReflect.Descriptor instead.
+func (*UploadFilesRequest) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UploadFilesRequest) GetPart() isUploadFilesRequest_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *UploadFilesRequest) GetHeader() *UploadFilesHeader {
+	if x != nil {
+		if x, ok := x.Part.(*UploadFilesRequest_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *UploadFilesRequest) GetChunk() *FileChunk {
+	if x != nil {
+		if x, ok := x.Part.(*UploadFilesRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isUploadFilesRequest_Part interface {
+	isUploadFilesRequest_Part()
+}
+
+type UploadFilesRequest_Header struct {
+	// What to run and which files follow; only in the first message.
+	Header *UploadFilesHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type UploadFilesRequest_Chunk struct {
+	// The next bytes of one of the header's files.
+	Chunk *FileChunk `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*UploadFilesRequest_Header) isUploadFilesRequest_Part() {}
+
+func (*UploadFilesRequest_Chunk) isUploadFilesRequest_Part() {}
+
+// UploadFilesHeader is the first message of an UploadFiles stream.
+type UploadFilesHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Connector name, e.g. "google_drive".
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Action name, e.g. "upload_file".
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// The action's parameters other than the streamed files, validated as in
+	// ExecuteActionRequest.input.
+	Input *structpb.Struct `protobuf:"bytes,3,opt,name=input,proto3" json:"input,omitempty"`
+	// The files whose chunks follow, in the order they are sent. Several may
+	// name the same parameter when it takes a list of files.
+	Files []*FileMetadata `protobuf:"bytes,4,rep,name=files,proto3" json:"files,omitempty"`
+	// Dot paths of the fields to keep, as in ExecuteActionRequest.
+	ResponseFields []string `protobuf:"bytes,5,rep,name=response_fields,json=responseFields,proto3" json:"response_fields,omitempty"`
+	// Filters applied upstream to data, as in ExecuteActionRequest.
+	ResponseFilters []*ResponseFilter `protobuf:"bytes,6,rep,name=response_filters,json=responseFilters,proto3" json:"response_filters,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UploadFilesHeader) Reset() {
+	*x = UploadFilesHeader{}
+	mi := &file_bosa_v1_action_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadFilesHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadFilesHeader) ProtoMessage() {}
+
+func (x *UploadFilesHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadFilesHeader.ProtoReflect.Descriptor instead.
+func (*UploadFilesHeader) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UploadFilesHeader) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *UploadFilesHeader) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *UploadFilesHeader) GetInput() *structpb.Struct {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *UploadFilesHeader) GetFiles() []*FileMetadata {
+	if x != nil {
+		return x.Files
+	}
+	return nil
+}
+
+func (x *UploadFilesHeader) GetResponseFields() []string {
+	if x != nil {
+		return x.ResponseFields
+	}
+	return nil
+}
+
+func (x *UploadFilesHeader) GetResponseFilters() []*ResponseFilter {
+	if x != nil {
+		return x.ResponseFilters
+	}
+	return nil
+}
+
+// FileChunk is a piece of one uploaded file.
+type FileChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the file in UploadFilesHeader.files. Chunks of a file are sent
+	// in order, and all chunks of a file before any chunk of the next one.
+	FileIndex int32 `protobuf:"varint,1,opt,name=file_index,json=fileIndex,proto3" json:"file_index,omitempty"`
+	// The next bytes of that file.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileChunk) Reset() {
+	*x = FileChunk{}
+	mi := &file_bosa_v1_action_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileChunk) ProtoMessage() {}
+
+func (x *FileChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileChunk.ProtoReflect.Descriptor instead.
+func (*FileChunk) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *FileChunk) GetFileIndex() int32 {
+	if x != nil {
+		return x.FileIndex
+	}
+	return 0
+}
+
+func (x *FileChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// UploadFilesResponse is the result of an UploadFiles call.
+type UploadFilesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The action's result, as ExecuteAction would return it.
+	Result        *ExecuteActionResponse `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadFilesResponse) Reset() {
+	*x = UploadFilesResponse{}
+	mi := &file_bosa_v1_action_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadFilesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadFilesResponse) ProtoMessage() {}
+
+func (x *UploadFilesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_action_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadFilesResponse.ProtoReflect.Descriptor instead.
+func (*UploadFilesResponse) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UploadFilesResponse) GetResult() *ExecuteActionResponse {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 // ResponseFilter is one of BOSA's response filters; see the upstream's
 // documentation of response_filters for the exact semantics.
 //
@@ -739,7 +1268,7 @@ type ResponseFilter struct {
 
 func (x *ResponseFilter) Reset() {
 	*x = ResponseFilter{}
-	mi := &file_bosa_v1_action_proto_msgTypes[5]
+	mi := &file_bosa_v1_action_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +1280,7 @@ func (x *ResponseFilter) String() string {
 func (*ResponseFilter) ProtoMessage() {}
 
 func (x *ResponseFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_action_proto_msgTypes[5]
+	mi := &file_bosa_v1_action_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +1293,7 @@ func (x *ResponseFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseFilter.ProtoReflect.Descriptor instead.
 func (*ResponseFilter) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_action_proto_rawDescGZIP(), []int{5}
+	return file_bosa_v1_action_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResponseFilter) GetType() ResponseFilterType {
@@ -887,7 +1416,40 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\tparameter\x18\x01 \x01(\tR\tparameter\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\x9e\x03\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xbc\x01\n" +
+	"\x13DownloadFileRequest\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12!\n" +
+	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\x12\x1d\n" +
+	"\n" +
+	"chunk_size\x18\x05 \x01(\x05R\tchunkSize\"k\n" +
+	"\x14DownloadFileResponse\x123\n" +
+	"\bmetadata\x18\x01 \x01(\v2\x15.bosa.v1.FileMetadataH\x00R\bmetadata\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
+	"\x04part\"\x7f\n" +
+	"\fFileMetadata\x12\x1c\n" +
+	"\tparameter\x18\x01 \x01(\tR\tparameter\x12\x1a\n" +
+	"\bfilename\x18\x02 \x01(\tR\bfilename\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\"~\n" +
+	"\x12UploadFilesRequest\x124\n" +
+	"\x06header\x18\x01 \x01(\v2\x1a.bosa.v1.UploadFilesHeaderH\x00R\x06header\x12*\n" +
+	"\x05chunk\x18\x02 \x01(\v2\x12.bosa.v1.FileChunkH\x00R\x05chunkB\x06\n" +
+	"\x04part\"\x92\x02\n" +
+	"\x11UploadFilesHeader\x12\x1c\n" +
+	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12+\n" +
+	"\x05files\x18\x04 \x03(\v2\x15.bosa.v1.FileMetadataR\x05files\x12'\n" +
+	"\x0fresponse_fields\x18\x05 \x03(\tR\x0eresponseFields\x12B\n" +
+	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterR\x0fresponseFilters\">\n" +
+	"\tFileChunk\x12\x1d\n" +
+	"\n" +
+	"file_index\x18\x01 \x01(\x05R\tfileIndex\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"M\n" +
+	"\x13UploadFilesResponse\x126\n" +
+	"\x06result\x18\x01 \x01(\v2\x1e.bosa.v1.ExecuteActionResponseR\x06result\"\x9e\x03\n" +
 	"\x0eResponseFilter\x12/\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1b.bosa.v1.ResponseFilterTypeR\x04type\x12\x1d\n" +
 	"\n" +
@@ -917,10 +1479,12 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\x1bRESPONSE_FILTER_TYPE_NUMBER\x10\x03\x12$\n" +
 	" RESPONSE_FILTER_TYPE_NUMBER_LIST\x10\x04\x12%\n" +
 	"!RESPONSE_FILTER_TYPE_NUMBER_RANGE\x10\x05\x12#\n" +
-	"\x1fRESPONSE_FILTER_TYPE_DATE_RANGE\x10\x062\xa2\x01\n" +
+	"\x1fRESPONSE_FILTER_TYPE_DATE_RANGE\x10\x062\xbd\x02\n" +
 	"\rActionService\x12N\n" +
 	"\rExecuteAction\x12\x1d.bosa.v1.ExecuteActionRequest\x1a\x1e.bosa.v1.ExecuteActionResponse\x12A\n" +
-	"\bPaginate\x12\x18.bosa.v1.PaginateRequest\x1a\x19.bosa.v1.PaginateResponse0\x01B%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
+	"\bPaginate\x12\x18.bosa.v1.PaginateRequest\x1a\x19.bosa.v1.PaginateResponse0\x01\x12M\n" +
+	"\fDownloadFile\x12\x1c.bosa.v1.DownloadFileRequest\x1a\x1d.bosa.v1.DownloadFileResponse0\x01\x12J\n" +
+	"\vUploadFiles\x12\x1b.bosa.v1.UploadFilesRequest\x1a\x1c.bosa.v1.UploadFilesResponse(\x01B%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (
 	file_bosa_v1_action_proto_rawDescOnce sync.Once
@@ -935,7 +1499,7 @@ func file_bosa_v1_action_proto_rawDescGZIP() []byte {
 }
 
 var file_bosa_v1_action_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_bosa_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_bosa_v1_action_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_bosa_v1_action_proto_goTypes = []any{
 	(Direction)(0),                // 0: bosa.v1.Direction
 	(ResponseFilterType)(0),       // 1: bosa.v1.ResponseFilterType
@@ -944,35 +1508,54 @@ var file_bosa_v1_action_proto_goTypes = []any{
 	(*PaginateRequest)(nil),       // 4: bosa.v1.PaginateRequest
 	(*PaginateResponse)(nil),      // 5: bosa.v1.PaginateResponse
 	(*File)(nil),                  // 6: bosa.v1.File
-	(*ResponseFilter)(nil),        // 7: bosa.v1.ResponseFilter
-	(*structpb.Struct)(nil),       // 8: google.protobuf.Struct
-	(*structpb.Value)(nil),        // 9: google.protobuf.Value
+	(*DownloadFileRequest)(nil),   // 7: bosa.v1.DownloadFileRequest
+	(*DownloadFileResponse)(nil),  // 8: bosa.v1.DownloadFileResponse
+	(*FileMetadata)(nil),          // 9: bosa.v1.FileMetadata
+	(*UploadFilesRequest)(nil),    // 10: bosa.v1.UploadFilesRequest
+	(*UploadFilesHeader)(nil),     // 11: bosa.v1.UploadFilesHeader
+	(*FileChunk)(nil),             // 12: bosa.v1.FileChunk
+	(*UploadFilesResponse)(nil),   // 13: bosa.v1.UploadFilesResponse
+	(*ResponseFilter)(nil),        // 14: bosa.v1.ResponseFilter
+	(*structpb.Struct)(nil),       // 15: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 16: google.protobuf.Value
 }
 var file_bosa_v1_action_proto_depIdxs = []int32{
-	8,  // 0: bosa.v1.ExecuteActionRequest.input:type_name -> google.protobuf.Struct
+	15, // 0: bosa.v1.ExecuteActionRequest.input:type_name -> google.protobuf.Struct
 	6,  // 1: bosa.v1.ExecuteActionRequest.files:type_name -> bosa.v1.File
-	7,  // 2: bosa.v1.ExecuteActionRequest.response_filters:type_name -> bosa.v1.ResponseFilter
-	9,  // 3: bosa.v1.ExecuteActionResponse.data:type_name -> google.protobuf.Value
+	14, // 2: bosa.v1.ExecuteActionRequest.response_filters:type_name -> bosa.v1.ResponseFilter
+	16, // 3: bosa.v1.ExecuteActionResponse.data:type_name -> google.protobuf.Value
 	6,  // 4: bosa.v1.ExecuteActionResponse.file:type_name -> bosa.v1.File
-	8,  // 5: bosa.v1.ExecuteActionResponse.meta:type_name -> google.protobuf.Struct
-	8,  // 6: bosa.v1.PaginateRequest.input:type_name -> google.protobuf.Struct
+	15, // 5: bosa.v1.ExecuteActionResponse.meta:type_name -> google.protobuf.Struct
+	15, // 6: bosa.v1.PaginateRequest.input:type_name -> google.protobuf.Struct
 	6,  // 7: bosa.v1.PaginateRequest.files:type_name -> bosa.v1.File
-	7,  // 8: bosa.v1.PaginateRequest.response_filters:type_name -> bosa.v1.ResponseFilter
+	14, // 8: bosa.v1.PaginateRequest.response_filters:type_name -> bosa.v1.ResponseFilter
 	0,  // 9: bosa.v1.PaginateRequest.direction:type_name -> bosa.v1.Direction
-	9,  // 10: bosa.v1.PaginateResponse.data:type_name -> google.protobuf.Value
-	8,  // 11: bosa.v1.PaginateResponse.meta:type_name -> google.protobuf.Struct
-	1,  // 12: bosa.v1.ResponseFilter.type:type_name -> bosa.v1.ResponseFilterType
-	9,  // 13: bosa.v1.ResponseFilter.value:type_name -> google.protobuf.Value
-	9,  // 14: bosa.v1.ResponseFilter.values:type_name -> google.protobuf.Value
-	2,  // 15: bosa.v1.ActionService.ExecuteAction:input_type -> bosa.v1.ExecuteActionRequest
-	4,  // 16: bosa.v1.ActionService.Paginate:input_type -> bosa.v1.PaginateRequest
-	3,  // 17: bosa.v1.ActionService.ExecuteAction:output_type -> bosa.v1.ExecuteActionResponse
-	5,  // 18: bosa.v1.ActionService.Paginate:output_type -> bosa.v1.PaginateResponse
-	17, // [17:19] is the sub-list for method output_type
-	15, // [15:17] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 10: bosa.v1.PaginateResponse.data:type_name -> google.protobuf.Value
+	15, // 11: bosa.v1.PaginateResponse.meta:type_name -> google.protobuf.Struct
+	15, // 12: bosa.v1.DownloadFileRequest.input:type_name -> google.protobuf.Struct
+	9,  // 13: bosa.v1.DownloadFileResponse.metadata:type_name -> bosa.v1.FileMetadata
+	11, // 14: bosa.v1.UploadFilesRequest.header:type_name -> bosa.v1.UploadFilesHeader
+	12, // 15: bosa.v1.UploadFilesRequest.chunk:type_name -> bosa.v1.FileChunk
+	15, // 16: bosa.v1.UploadFilesHeader.input:type_name -> google.protobuf.Struct
+	9,  // 17: bosa.v1.UploadFilesHeader.files:type_name -> bosa.v1.FileMetadata
+	14, // 18: bosa.v1.UploadFilesHeader.response_filters:type_name -> bosa.v1.ResponseFilter
+	3,  // 19: bosa.v1.UploadFilesResponse.result:type_name -> bosa.v1.ExecuteActionResponse
+	1,  // 20: bosa.v1.ResponseFilter.type:type_name -> bosa.v1.ResponseFilterType
+	16, // 21: bosa.v1.ResponseFilter.value:type_name -> google.protobuf.Value
+	16, // 22: bosa.v1.ResponseFilter.values:type_name -> google.protobuf.Value
+	2,  // 23: bosa.v1.ActionService.ExecuteAction:input_type -> bosa.v1.ExecuteActionRequest
+	4,  // 24: bosa.v1.ActionService.Paginate:input_type -> bosa.v1.PaginateRequest
+	7,  // 25: bosa.v1.ActionService.DownloadFile:input_type -> bosa.v1.DownloadFileRequest
+	10, // 26: bosa.v1.ActionService.UploadFiles:input_type -> bosa.v1.UploadFilesRequest
+	3,  // 27: bosa.v1.ActionService.ExecuteAction:output_type -> bosa.v1.ExecuteActionResponse
+	5,  // 28: bosa.v1.ActionService.Paginate:output_type -> bosa.v1.PaginateResponse
+	8,  // 29: bosa.v1.ActionService.DownloadFile:output_type -> bosa.v1.DownloadFileResponse
+	13, // 30: bosa.v1.ActionService.UploadFiles:output_type -> bosa.v1.UploadFilesResponse
+	27, // [27:31] is the sub-list for method output_type
+	23, // [23:27] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_bosa_v1_action_proto_init() }
@@ -984,14 +1567,22 @@ func file_bosa_v1_action_proto_init() {
 		(*ExecuteActionResponse_Data)(nil),
 		(*ExecuteActionResponse_File)(nil),
 	}
-	file_bosa_v1_action_proto_msgTypes[5].OneofWrappers = []any{}
+	file_bosa_v1_action_proto_msgTypes[6].OneofWrappers = []any{
+		(*DownloadFileResponse_Metadata)(nil),
+		(*DownloadFileResponse_Chunk)(nil),
+	}
+	file_bosa_v1_action_proto_msgTypes[8].OneofWrappers = []any{
+		(*UploadFilesRequest_Header)(nil),
+		(*UploadFilesRequest_Chunk)(nil),
+	}
+	file_bosa_v1_action_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bosa_v1_action_proto_rawDesc), len(file_bosa_v1_action_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

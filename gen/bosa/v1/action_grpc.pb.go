@@ -21,6 +21,8 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ActionService_ExecuteAction_FullMethodName = "/bosa.v1.ActionService/ExecuteAction"
 	ActionService_Paginate_FullMethodName      = "/bosa.v1.ActionService/Paginate"
+	ActionService_DownloadFile_FullMethodName  = "/bosa.v1.ActionService/DownloadFile"
+	ActionService_UploadFiles_FullMethodName   = "/bosa.v1.ActionService/UploadFiles"
 )
 
 // ActionServiceClient is the client API for ActionService service.
@@ -45,6 +47,22 @@ type ActionServiceClient interface {
 	// pages, max_pages is reached or the caller cancels. Over REST the stream is
 	// newline-delimited JSON, one {"result": PaginateResponse} per line.
 	Paginate(ctx context.Context, in *PaginateRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PaginateResponse], error)
+	// DownloadFile runs an action that returns a file and streams the file: the
+	// first message carries its metadata, every later one a chunk of its bytes,
+	// in order. The gateway holds one chunk at a time, whatever the file's size;
+	// prefer it to ExecuteAction for files larger than a few MiB. An action that
+	// answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+	// it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+	// answer is the file's bytes themselves.
+	DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadFileResponse], error)
+	// UploadFiles runs an action with file parameters whose bytes are streamed:
+	// the first message is the header (the action, its input and the files'
+	// metadata), every later one a chunk of one file, files in header order.
+	// The gateway streams the chunks upstream as they arrive, holding one chunk
+	// at a time; since the body cannot be replayed, the upstream call is not
+	// retried. Over REST it is a multipart/form-data POST to
+	// /v1/connectors/{connector}/actions/{action}:upload.
+	UploadFiles(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadFilesRequest, UploadFilesResponse], error)
 }
 
 type actionServiceClient struct {
@@ -84,6 +102,38 @@ func (c *actionServiceClient) Paginate(ctx context.Context, in *PaginateRequest,
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ActionService_PaginateClient = grpc.ServerStreamingClient[PaginateResponse]
 
+func (c *actionServiceClient) DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadFileResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ActionService_ServiceDesc.Streams[1], ActionService_DownloadFile_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DownloadFileRequest, DownloadFileResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ActionService_DownloadFileClient = grpc.ServerStreamingClient[DownloadFileResponse]
+
+func (c *actionServiceClient) UploadFiles(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadFilesRequest, UploadFilesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ActionService_ServiceDesc.Streams[2], ActionService_UploadFiles_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UploadFilesRequest, UploadFilesResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ActionService_UploadFilesClient = grpc.ClientStreamingClient[UploadFilesRequest, UploadFilesResponse]
+
 // ActionServiceServer is the server API for ActionService service.
 // All implementations must embed UnimplementedActionServiceServer
 // for forward compatibility.
@@ -106,6 +156,22 @@ type ActionServiceServer interface {
 	// pages, max_pages is reached or the caller cancels. Over REST the stream is
 	// newline-delimited JSON, one {"result": PaginateResponse} per line.
 	Paginate(*PaginateRequest, grpc.ServerStreamingServer[PaginateResponse]) error
+	// DownloadFile runs an action that returns a file and streams the file: the
+	// first message carries its metadata, every later one a chunk of its bytes,
+	// in order. The gateway holds one chunk at a time, whatever the file's size;
+	// prefer it to ExecuteAction for files larger than a few MiB. An action that
+	// answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+	// it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+	// answer is the file's bytes themselves.
+	DownloadFile(*DownloadFileRequest, grpc.ServerStreamingServer[DownloadFileResponse]) error
+	// UploadFiles runs an action with file parameters whose bytes are streamed:
+	// the first message is the header (the action, its input and the files'
+	// metadata), every later one a chunk of one file, files in header order.
+	// The gateway streams the chunks upstream as they arrive, holding one chunk
+	// at a time; since the body cannot be replayed, the upstream call is not
+	// retried. Over REST it is a multipart/form-data POST to
+	// /v1/connectors/{connector}/actions/{action}:upload.
+	UploadFiles(grpc.ClientStreamingServer[UploadFilesRequest, UploadFilesResponse]) error
 	mustEmbedUnimplementedActionServiceServer()
 }
 
@@ -121,6 +187,12 @@ func (UnimplementedActionServiceServer) ExecuteAction(context.Context, *ExecuteA
 }
 func (UnimplementedActionServiceServer) Paginate(*PaginateRequest, grpc.ServerStreamingServer[PaginateResponse]) error {
 	return status.Error(codes.Unimplemented, "method Paginate not implemented")
+}
+func (UnimplementedActionServiceServer) DownloadFile(*DownloadFileRequest, grpc.ServerStreamingServer[DownloadFileResponse]) error {
+	return status.Error(codes.Unimplemented, "method DownloadFile not implemented")
+}
+func (UnimplementedActionServiceServer) UploadFiles(grpc.ClientStreamingServer[UploadFilesRequest, UploadFilesResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadFiles not implemented")
 }
 func (UnimplementedActionServiceServer) mustEmbedUnimplementedActionServiceServer() {}
 func (UnimplementedActionServiceServer) testEmbeddedByValue()                       {}
@@ -172,6 +244,24 @@ func _ActionService_Paginate_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ActionService_PaginateServer = grpc.ServerStreamingServer[PaginateResponse]
 
+func _ActionService_DownloadFile_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DownloadFileRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ActionServiceServer).DownloadFile(m, &grpc.GenericServerStream[DownloadFileRequest, DownloadFileResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ActionService_DownloadFileServer = grpc.ServerStreamingServer[DownloadFileResponse]
+
+func _ActionService_UploadFiles_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ActionServiceServer).UploadFiles(&grpc.GenericServerStream[UploadFilesRequest, UploadFilesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ActionService_UploadFilesServer = grpc.ClientStreamingServer[UploadFilesRequest, UploadFilesResponse]
+
 // ActionService_ServiceDesc is the grpc.ServiceDesc for ActionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -189,6 +279,16 @@ var ActionService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Paginate",
 			Handler:       _ActionService_Paginate_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "DownloadFile",
+			Handler:       _ActionService_DownloadFile_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "UploadFiles",
+			Handler:       _ActionService_UploadFiles_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "bosa/v1/action.proto",

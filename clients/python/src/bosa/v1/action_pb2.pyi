@@ -369,6 +369,257 @@ class File(_message.Message):
 Global___File: _TypeAlias = File  # noqa: Y015
 
 @_typing.final
+class DownloadFileRequest(_message.Message):
+    """DownloadFileRequest runs an action that returns a file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTOR_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    MAX_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    CHUNK_SIZE_FIELD_NUMBER: _builtins.int
+    connector: _builtins.str
+    """Connector name, e.g. "google_drive"."""
+    action: _builtins.str
+    """Action name, e.g. "download_file"."""
+    max_attempts: _builtins.int
+    """Attempts for transient upstream failures before the first byte of the
+    file was received; 0 uses the gateway default, 1 disables retries.
+    """
+    chunk_size: _builtins.int
+    """Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
+    Capped by the gateway's maximum message size.
+    """
+    @_builtins.property
+    def input(self) -> _struct_pb2.Struct:
+        """The action's parameters, validated as in ExecuteActionRequest.input."""
+
+    def __init__(
+        self,
+        *,
+        connector: _builtins.str = ...,
+        action: _builtins.str = ...,
+        input: _struct_pb2.Struct | None = ...,
+        max_attempts: _builtins.int = ...,
+        chunk_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["input", b"input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "chunk_size", b"chunk_size", "connector", b"connector", "input", b"input", "max_attempts", b"max_attempts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DownloadFileRequest: _TypeAlias = DownloadFileRequest  # noqa: Y015
+
+@_typing.final
+class DownloadFileResponse(_message.Message):
+    """DownloadFileResponse is one message of a DownloadFile stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METADATA_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    chunk: _builtins.bytes
+    """The next bytes of the file."""
+    @_builtins.property
+    def metadata(self) -> Global___FileMetadata:
+        """The file's name, type and size; only in the first message."""
+
+    def __init__(
+        self,
+        *,
+        metadata: Global___FileMetadata | None = ...,
+        chunk: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "metadata", b"metadata", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "metadata", b"metadata", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["metadata", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___DownloadFileResponse: _TypeAlias = DownloadFileResponse  # noqa: Y015
+
+@_typing.final
+class FileMetadata(_message.Message):
+    """FileMetadata describes a streamed file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARAMETER_FIELD_NUMBER: _builtins.int
+    FILENAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    parameter: _builtins.str
+    """Name of the action parameter the file is for. Required in uploads; empty
+    in downloads.
+    """
+    filename: _builtins.str
+    """File name, e.g. "q3-report.pdf"."""
+    content_type: _builtins.str
+    """MIME type; defaults to application/octet-stream."""
+    size: _builtins.int
+    """Size in bytes when known, -1 when not. In uploads, a file whose chunks
+    add up to another size than a declared one (0 or more) is
+    INVALID_ARGUMENT.
+    """
+    def __init__(
+        self,
+        *,
+        parameter: _builtins.str = ...,
+        filename: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "parameter", b"parameter", "size", b"size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileMetadata: _TypeAlias = FileMetadata  # noqa: Y015
+
+@_typing.final
+class UploadFilesRequest(_message.Message):
+    """UploadFilesRequest is one message of an UploadFiles stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEADER_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def header(self) -> Global___UploadFilesHeader:
+        """What to run and which files follow; only in the first message."""
+
+    @_builtins.property
+    def chunk(self) -> Global___FileChunk:
+        """The next bytes of one of the header's files."""
+
+    def __init__(
+        self,
+        *,
+        header: Global___UploadFilesHeader | None = ...,
+        chunk: Global___FileChunk | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "chunk"]  # noqa: Y015
+    _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_part) -> _WhichOneofReturnType_part | None: ...
+
+Global___UploadFilesRequest: _TypeAlias = UploadFilesRequest  # noqa: Y015
+
+@_typing.final
+class UploadFilesHeader(_message.Message):
+    """UploadFilesHeader is the first message of an UploadFiles stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONNECTOR_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
+    RESPONSE_FIELDS_FIELD_NUMBER: _builtins.int
+    RESPONSE_FILTERS_FIELD_NUMBER: _builtins.int
+    connector: _builtins.str
+    """Connector name, e.g. "google_drive"."""
+    action: _builtins.str
+    """Action name, e.g. "upload_file"."""
+    @_builtins.property
+    def input(self) -> _struct_pb2.Struct:
+        """The action's parameters other than the streamed files, validated as in
+        ExecuteActionRequest.input.
+        """
+
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[Global___FileMetadata]:
+        """The files whose chunks follow, in the order they are sent. Several may
+        name the same parameter when it takes a list of files.
+        """
+
+    @_builtins.property
+    def response_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Dot paths of the fields to keep, as in ExecuteActionRequest."""
+
+    @_builtins.property
+    def response_filters(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResponseFilter]:
+        """Filters applied upstream to data, as in ExecuteActionRequest."""
+
+    def __init__(
+        self,
+        *,
+        connector: _builtins.str = ...,
+        action: _builtins.str = ...,
+        input: _struct_pb2.Struct | None = ...,
+        files: _abc.Iterable[Global___FileMetadata] | None = ...,
+        response_fields: _abc.Iterable[_builtins.str] | None = ...,
+        response_filters: _abc.Iterable[Global___ResponseFilter] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["input", b"input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "connector", b"connector", "files", b"files", "input", b"input", "response_fields", b"response_fields", "response_filters", b"response_filters"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadFilesHeader: _TypeAlias = UploadFilesHeader  # noqa: Y015
+
+@_typing.final
+class FileChunk(_message.Message):
+    """FileChunk is a piece of one uploaded file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_INDEX_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    file_index: _builtins.int
+    """Index of the file in UploadFilesHeader.files. Chunks of a file are sent
+    in order, and all chunks of a file before any chunk of the next one.
+    """
+    data: _builtins.bytes
+    """The next bytes of that file."""
+    def __init__(
+        self,
+        *,
+        file_index: _builtins.int = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "file_index", b"file_index"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FileChunk: _TypeAlias = FileChunk  # noqa: Y015
+
+@_typing.final
+class UploadFilesResponse(_message.Message):
+    """UploadFilesResponse is the result of an UploadFiles call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> Global___ExecuteActionResponse:
+        """The action's result, as ExecuteAction would return it."""
+
+    def __init__(
+        self,
+        *,
+        result: Global___ExecuteActionResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadFilesResponse: _TypeAlias = UploadFilesResponse  # noqa: Y015
+
+@_typing.final
 class ResponseFilter(_message.Message):
     """ResponseFilter is one of BOSA's response filters; see the upstream's
     documentation of response_filters for the exact semantics.

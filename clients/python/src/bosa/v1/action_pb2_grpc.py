@@ -51,6 +51,16 @@ class ActionServiceStub:
                 request_serializer=bosa_dot_v1_dot_action__pb2.PaginateRequest.SerializeToString,
                 response_deserializer=bosa_dot_v1_dot_action__pb2.PaginateResponse.FromString,
                 _registered_method=True)
+        self.DownloadFile = channel.unary_stream(
+                '/bosa.v1.ActionService/DownloadFile',
+                request_serializer=bosa_dot_v1_dot_action__pb2.DownloadFileRequest.SerializeToString,
+                response_deserializer=bosa_dot_v1_dot_action__pb2.DownloadFileResponse.FromString,
+                _registered_method=True)
+        self.UploadFiles = channel.stream_unary(
+                '/bosa.v1.ActionService/UploadFiles',
+                request_serializer=bosa_dot_v1_dot_action__pb2.UploadFilesRequest.SerializeToString,
+                response_deserializer=bosa_dot_v1_dot_action__pb2.UploadFilesResponse.FromString,
+                _registered_method=True)
 
 
 class ActionServiceServicer:
@@ -83,6 +93,32 @@ class ActionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DownloadFile(self, request, context):
+        """DownloadFile runs an action that returns a file and streams the file: the
+        first message carries its metadata, every later one a chunk of its bytes,
+        in order. The gateway holds one chunk at a time, whatever the file's size;
+        prefer it to ExecuteAction for files larger than a few MiB. An action that
+        answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+        it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+        answer is the file's bytes themselves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadFiles(self, request_iterator, context):
+        """UploadFiles runs an action with file parameters whose bytes are streamed:
+        the first message is the header (the action, its input and the files'
+        metadata), every later one a chunk of one file, files in header order.
+        The gateway streams the chunks upstream as they arrive, holding one chunk
+        at a time; since the body cannot be replayed, the upstream call is not
+        retried. Over REST it is a multipart/form-data POST to
+        /v1/connectors/{connector}/actions/{action}:upload.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ActionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +131,16 @@ def add_ActionServiceServicer_to_server(servicer, server):
                     servicer.Paginate,
                     request_deserializer=bosa_dot_v1_dot_action__pb2.PaginateRequest.FromString,
                     response_serializer=bosa_dot_v1_dot_action__pb2.PaginateResponse.SerializeToString,
+            ),
+            'DownloadFile': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadFile,
+                    request_deserializer=bosa_dot_v1_dot_action__pb2.DownloadFileRequest.FromString,
+                    response_serializer=bosa_dot_v1_dot_action__pb2.DownloadFileResponse.SerializeToString,
+            ),
+            'UploadFiles': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadFiles,
+                    request_deserializer=bosa_dot_v1_dot_action__pb2.UploadFilesRequest.FromString,
+                    response_serializer=bosa_dot_v1_dot_action__pb2.UploadFilesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -158,6 +204,60 @@ class ActionService:
             '/bosa.v1.ActionService/Paginate',
             bosa_dot_v1_dot_action__pb2.PaginateRequest.SerializeToString,
             bosa_dot_v1_dot_action__pb2.PaginateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/bosa.v1.ActionService/DownloadFile',
+            bosa_dot_v1_dot_action__pb2.DownloadFileRequest.SerializeToString,
+            bosa_dot_v1_dot_action__pb2.DownloadFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadFiles(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/bosa.v1.ActionService/UploadFiles',
+            bosa_dot_v1_dot_action__pb2.UploadFilesRequest.SerializeToString,
+            bosa_dot_v1_dot_action__pb2.UploadFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,24 @@ class ActionServiceStub:
     pages, max_pages is reached or the caller cancels. Over REST the stream is
     newline-delimited JSON, one {"result": PaginateResponse} per line.
     """
+    DownloadFile: _grpc.UnaryStreamMultiCallable[_action_pb2.DownloadFileRequest, _action_pb2.DownloadFileResponse]
+    """DownloadFile runs an action that returns a file and streams the file: the
+    first message carries its metadata, every later one a chunk of its bytes,
+    in order. The gateway holds one chunk at a time, whatever the file's size;
+    prefer it to ExecuteAction for files larger than a few MiB. An action that
+    answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+    it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+    answer is the file's bytes themselves.
+    """
+    UploadFiles: _grpc.StreamUnaryMultiCallable[_action_pb2.UploadFilesRequest, _action_pb2.UploadFilesResponse]
+    """UploadFiles runs an action with file parameters whose bytes are streamed:
+    the first message is the header (the action, its input and the files'
+    metadata), every later one a chunk of one file, files in header order.
+    The gateway streams the chunks upstream as they arrive, holding one chunk
+    at a time; since the body cannot be replayed, the upstream call is not
+    retried. Over REST it is a multipart/form-data POST to
+    /v1/connectors/{connector}/actions/{action}:upload.
+    """
 
 @_typing.type_check_only
 class ActionServiceAsyncStub(ActionServiceStub):
@@ -76,6 +94,24 @@ class ActionServiceAsyncStub(ActionServiceStub):
     following the upstream's page numbers or cursors, until there are no more
     pages, max_pages is reached or the caller cancels. Over REST the stream is
     newline-delimited JSON, one {"result": PaginateResponse} per line.
+    """
+    DownloadFile: _aio.UnaryStreamMultiCallable[_action_pb2.DownloadFileRequest, _action_pb2.DownloadFileResponse]  # type: ignore[assignment]
+    """DownloadFile runs an action that returns a file and streams the file: the
+    first message carries its metadata, every later one a chunk of its bytes,
+    in order. The gateway holds one chunk at a time, whatever the file's size;
+    prefer it to ExecuteAction for files larger than a few MiB. An action that
+    answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+    it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+    answer is the file's bytes themselves.
+    """
+    UploadFiles: _aio.StreamUnaryMultiCallable[_action_pb2.UploadFilesRequest, _action_pb2.UploadFilesResponse]  # type: ignore[assignment]
+    """UploadFiles runs an action with file parameters whose bytes are streamed:
+    the first message is the header (the action, its input and the files'
+    metadata), every later one a chunk of one file, files in header order.
+    The gateway streams the chunks upstream as they arrive, holding one chunk
+    at a time; since the body cannot be replayed, the upstream call is not
+    retried. Over REST it is a multipart/form-data POST to
+    /v1/connectors/{connector}/actions/{action}:upload.
     """
 
 class ActionServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -110,6 +146,36 @@ class ActionServiceServicer(metaclass=_abc_1.ABCMeta):
         following the upstream's page numbers or cursors, until there are no more
         pages, max_pages is reached or the caller cancels. Over REST the stream is
         newline-delimited JSON, one {"result": PaginateResponse} per line.
+        """
+
+    @_abc_1.abstractmethod
+    def DownloadFile(
+        self,
+        request: _action_pb2.DownloadFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_action_pb2.DownloadFileResponse], _abc.AsyncIterator[_action_pb2.DownloadFileResponse]]:
+        """DownloadFile runs an action that returns a file and streams the file: the
+        first message carries its metadata, every later one a chunk of its bytes,
+        in order. The gateway holds one chunk at a time, whatever the file's size;
+        prefer it to ExecuteAction for files larger than a few MiB. An action that
+        answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+        it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+        answer is the file's bytes themselves.
+        """
+
+    @_abc_1.abstractmethod
+    def UploadFiles(
+        self,
+        request_iterator: _MaybeAsyncIterator[_action_pb2.UploadFilesRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_action_pb2.UploadFilesResponse, _abc.Awaitable[_action_pb2.UploadFilesResponse]]:
+        """UploadFiles runs an action with file parameters whose bytes are streamed:
+        the first message is the header (the action, its input and the files'
+        metadata), every later one a chunk of one file, files in header order.
+        The gateway streams the chunks upstream as they arrive, holding one chunk
+        at a time; since the body cannot be replayed, the upstream call is not
+        retried. Over REST it is a multipart/form-data POST to
+        /v1/connectors/{connector}/actions/{action}:upload.
         """
 
 def add_ActionServiceServicer_to_server(servicer: ActionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file bosa/v1/action.proto.
  */
 export const file_bosa_v1_action: GenFile = /*@__PURE__*/
-  fileDesc("ChRib3NhL3YxL2FjdGlvbi5wcm90bxIHYm9zYS52MSL1AQoURXhlY3V0ZUFjdGlvblJlcXVlc3QSEQoJY29ubmVjdG9yGAEgASgJEg4KBmFjdGlvbhgCIAEoCRImCgVpbnB1dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHAoFZmlsZXMYBCADKAsyDS5ib3NhLnYxLkZpbGUSFwoPcmVzcG9uc2VfZmllbGRzGAUgAygJEjEKEHJlc3BvbnNlX2ZpbHRlcnMYBiADKAsyFy5ib3NhLnYxLlJlc3BvbnNlRmlsdGVyEhQKDG1heF9hdHRlbXB0cxgHIAEoBRISCgpwYWdlX3Rva2VuGAggASgJItoBChVFeGVjdXRlQWN0aW9uUmVzcG9uc2USJgoEZGF0YRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEh0KBGZpbGUYAiABKAsyDS5ib3NhLnYxLkZpbGVIABIlCgRtZXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIXCg91cHN0cmVhbV9zdGF0dXMYBCABKAUSFwoPbmV4dF9wYWdlX3Rva2VuGAUgASgJEhcKD3ByZXZfcGFnZV90b2tlbhgGIAEoCUIICgZyZXN1bHQivAIKD1BhZ2luYXRlUmVxdWVzdBIRCgljb25uZWN0b3IYASABKAkSDgoGYWN0aW9uGAIgASgJEiYKBWlucHV0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIcCgVmaWxlcxgEIAMoCzINLmJvc2EudjEuRmlsZRIXCg9yZXNwb25zZV9maWVsZHMYBSADKAkSMQoQcmVzcG9uc2VfZmlsdGVycxgGIAMoCzIXLmJvc2EudjEuUmVzcG9uc2VGaWx0ZXISFAoMbWF4X2F0dGVtcHRzGAcgASgFEiUKCWRpcmVjdGlvbhgIIAEoDjISLmJvc2EudjEuRGlyZWN0aW9uEhEKCW1heF9wYWdlcxgJIAEoBRISCgpwYWdlX3Rva2VuGAogASgJEhAKCHByZWZldGNoGAsgASgFIr8BChBQYWdpbmF0ZVJlc3BvbnNlEg0KBWluZGV4GAEgASgFEiQKBGRhdGEYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJQoEbWV0YRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIaGFzX25leHQYBCABKAgSEAoIaGFzX3ByZXYYBSABKAgSEgoKcGFnZV90b2tlbhgGIAEoCRIXCg91cHN0cmVhbV9zdGF0dXMYByABKAUiTwoERmlsZRIRCglwYXJhbWV0ZXIYASABKAkSEAoIZmlsZW5hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEgwKBGRhdGEYBCABKAwixgIKDlJlc3BvbnNlRmlsdGVyEikKBHR5cGUYASABKA4yGy5ib3NhLnYxLlJlc3BvbnNlRmlsdGVyVHlwZRISCgpmaWVsZF9uYW1lGAIgASgJEgwKBHJvb3QYAyABKAkSJQoFdmFsdWUYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJgoGdmFsdWVzGAUgAygLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhgKC2lnbm9yZV9jYXNlGAYgASgISACIAQESFwoKZnJvbV92YWx1ZRgHIAEoAUgBiAEBEhUKCHRvX3ZhbHVlGAggASgBSAKIAQESEQoJZnJvbV9kYXRlGAkgASgJEg8KB3RvX2RhdGUYCiABKAlCDgoMX2lnbm9yZV9jYXNlQg0KC19mcm9tX3ZhbHVlQgsKCV90b192YWx1ZSpVCglEaXJlY3Rpb24SGQoVRElSRUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRRElSRUNUSU9OX0ZPUldBUkQQARIWChJESVJFQ1RJT05fQkFDS1dBUkQQAiqUAgoSUmVzcG9uc2VGaWx0ZXJUeXBlEiQKIFJFU1BPTlNFX0ZJTFRFUl9UWVBFX1VOU1BFQ0lGSUVEEAASHwobUkVTUE9OU0VfRklMVEVSX1RZUEVfU1RSSU5HEAESJAogUkVTUE9OU0VfRklMVEVSX1RZUEVfU1RSSU5HX0xJU1QQAhIfChtSRVNQT05TRV9GSUxURVJfVFlQRV9OVU1CRVIQAxIkCiBSRVNQT05TRV9GSUxURVJfVFlQRV9OVU1CRVJfTElTVBAEEiUKIVJFU1BPTlNFX0ZJTFRFUl9UWVBFX05VTUJFUl9SQU5HRRAFEiMKH1JFU1BPTlNFX0ZJTFRFUl9UWVBFX0RBVEVfUkFOR0UQBjKiAQoNQWN0aW9uU2VydmljZRJOCg1FeGVjdXRlQWN0aW9uEh0uYm9zYS52MS5FeGVjdXRlQWN0aW9uUmVxdWVzdBoeLmJvc2EudjEuRXhlY3V0ZUFjdGlvblJlc3BvbnNlEkEKCFBhZ2luYXRlEhguYm9zYS52MS5QYWdpbmF0ZVJlcXVlc3QaGS5ib3NhLnYxLlBhZ2luYXRlUmVzcG9uc2UwAUIlWiNib3NhLmRldi9nYXRld2F5L2dlbi9ib3NhL3YxO2Jvc2F2MWIGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("ChRib3NhL3YxL2FjdGlvbi5wcm90bxIHYm9zYS52MSL1AQoURXhlY3V0ZUFjdGlvblJlcXVlc3QSEQoJY29ubmVjdG9yGAEgASgJEg4KBmFjdGlvbhgCIAEoCRImCgVpbnB1dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHAoFZmlsZXMYBCADKAsyDS5ib3NhLnYxLkZpbGUSFwoPcmVzcG9uc2VfZmllbGRzGAUgAygJEjEKEHJlc3BvbnNlX2ZpbHRlcnMYBiADKAsyFy5ib3NhLnYxLlJlc3BvbnNlRmlsdGVyEhQKDG1heF9hdHRlbXB0cxgHIAEoBRISCgpwYWdlX3Rva2VuGAggASgJItoBChVFeGVjdXRlQWN0aW9uUmVzcG9uc2USJgoEZGF0YRgBIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEh0KBGZpbGUYAiABKAsyDS5ib3NhLnYxLkZpbGVIABIlCgRtZXRhGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIXCg91cHN0cmVhbV9zdGF0dXMYBCABKAUSFwoPbmV4dF9wYWdlX3Rva2VuGAUgASgJEhcKD3ByZXZfcGFnZV90b2tlbhgGIAEoCUIICgZyZXN1bHQivAIKD1BhZ2luYXRlUmVxdWVzdBIRCgljb25uZWN0b3IYASABKAkSDgoGYWN0aW9uGAIgASgJEiYKBWlucHV0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIcCgVmaWxlcxgEIAMoCzINLmJvc2EudjEuRmlsZRIXCg9yZXNwb25zZV9maWVsZHMYBSADKAkSMQoQcmVzcG9uc2VfZmlsdGVycxgGIAMoCzIXLmJvc2EudjEuUmVzcG9uc2VGaWx0ZXISFAoMbWF4X2F0dGVtcHRzGAcgASgFEiUKCWRpcmVjdGlvbhgIIAEoDjISLmJvc2EudjEuRGlyZWN0aW9uEhEKCW1heF9wYWdlcxgJIAEoBRISCgpwYWdlX3Rva2VuGAogASgJEhAKCHByZWZldGNoGAsgASgFIr8BChBQYWdpbmF0ZVJlc3BvbnNlEg0KBWluZGV4GAEgASgFEiQKBGRhdGEYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSJQoEbWV0YRgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEAoIaGFzX25leHQYBCABKAgSEAoIaGFzX3ByZXYYBSABKAgSEgoKcGFnZV90b2tlbhgGIAEoCRIXCg91cHN0cmVhbV9zdGF0dXMYByABKAUiTwoERmlsZRIRCglwYXJhbWV0ZXIYASABKAkSEAoIZmlsZW5hbWUYAiABKAkSFAoMY29udGVudF90eXBlGAMgASgJEgwKBGRhdGEYBCABKAwiigEKE0Rvd25sb2FkRmlsZVJlcXVlc3QSEQoJY29ubmVjdG9yGAEgASgJEg4KBmFjdGlvbhgCIAEoCRImCgVpbnB1dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFAoMbWF4X2F0dGVtcHRzGAQgASgFEhIKCmNodW5rX3NpemUYBSABKAUiWgoURG93bmxvYWRGaWxlUmVzcG9uc2USKQoIbWV0YWRhdGEYASABKAsyFS5ib3NhLnYxLkZpbGVNZXRhZGF0YUgAEg8KBWNodW5rGAIgASgMSABCBgoEcGFydCJXCgxGaWxlTWV0YWRhdGESEQoJcGFyYW1ldGVyGAEgASgJEhAKCGZpbGVuYW1lGAIgASgJEhQKDGNvbnRlbnRfdHlwZRgDIAEoCRIMCgRzaXplGAQgASgDIm8KElVwbG9hZEZpbGVzUmVxdWVzdBIsCgZoZWFkZXIYASABKAsyGi5ib3NhLnYxLlVwbG9hZEZpbGVzSGVhZGVySAASIwoFY2h1bmsYAiABKAsyEi5ib3NhLnYxLkZpbGVDaHVua0gAQgYKBHBhcnQi0AEKEVVwbG9hZEZpbGVzSGVhZGVyEhEKCWNvbm5lY3RvchgBIAEoCRIOCgZhY3Rpb24YAiABKAkSJgoFaW5wdXQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiQKBWZpbGVzGAQgAygLMhUuYm9zYS52MS5GaWxlTWV0YWRhdGESFwoPcmVzcG9uc2VfZmllbGRzGAUgAygJEjEKEHJlc3BvbnNlX2ZpbHRlcnMYBiADKAsyFy5ib3NhLnYxLlJlc3BvbnNlRmlsdGVyIi0KCUZpbGVDaHVuaxISCgpmaWxlX2luZGV4GAEgASgFEgwKBGRhdGEYAiABKAwiRQoTVXBsb2FkRmlsZXNSZXNwb25zZRIuCgZyZXN1bHQYASABKAsyHi5ib3NhLnYxLkV4ZWN1dGVBY3Rpb25SZXNwb25zZSLGAgoOUmVzcG9uc2VGaWx0ZXISKQoEdHlwZRgBIAEoDjIbLmJvc2EudjEuUmVzcG9uc2VGaWx0ZXJUeXBlEhIKCmZpZWxkX25hbWUYAiABKAkSDAoEcm9vdBgDIAEoCRIlCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRImCgZ2YWx1ZXMYBSADKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSGAoLaWdub3JlX2Nhc2UYBiABKAhIAIgBARIXCgpmcm9tX3ZhbHVlGAcgASgBSAGIAQESFQoIdG9fdmFsdWUYCCABKAFIAogBARIRCglmcm9tX2RhdGUYCSABKAkSDwoHdG9fZGF0ZRgKIAEoCUIOCgxfaWdub3JlX2Nhc2VCDQoLX2Zyb21fdmFsdWVCCwoJX3RvX3ZhbHVlKlUKCURpcmVjdGlvbhIZChVESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIVChFESVJFQ1RJT05fRk9SV0FSRBABEhYKEkRJUkVDVElPTl9CQUNLV0FSRBACKpQCChJSZXNwb25zZUZpbHRlclR5cGUSJAogUkVTUE9OU0VfRklMVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIfChtSRVNQT05TRV9GSUxURVJfVFlQRV9TVFJJTkcQARIkCiBSRVNQT05TRV9GSUxURVJfVFlQRV9TVFJJTkdfTElTVBACEh8KG1JFU1BPTlNFX0ZJTFRFUl9UWVBFX05VTUJFUhADEiQKIFJFU1BPTlNFX0ZJTFRFUl9UWVBFX05VTUJFUl9MSVNUEAQSJQohUkVTUE9OU0VfRklMVEVSX1RZUEVfTlVNQkVSX1JBTkdFEAUSIwofUkVTUE9OU0VfRklMVEVSX1RZUEVfREFURV9SQU5HRRAGMr0CCg1BY3Rpb25TZXJ2aWNlEk4KDUV4ZWN1dGVBY3Rpb24SHS5ib3NhLnYxLkV4ZWN1dGVBY3Rpb25SZXF1ZXN0Gh4uYm9zYS52MS5FeGVjdXRlQWN0aW9uUmVzcG9uc2USQQoIUGFnaW5hdGUSGC5ib3NhLnYxLlBhZ2luYXRlUmVxdWVzdBoZLmJvc2EudjEuUGFnaW5hdGVSZXNwb25zZTABEk0KDERvd25sb2FkRmlsZRIcLmJvc2EudjEuRG93bmxvYWRGaWxlUmVxdWVzdBodLmJvc2EudjEuRG93bmxvYWRGaWxlUmVzcG9uc2UwARJKCgtVcGxvYWRGaWxlcxIbLmJvc2EudjEuVXBsb2FkRmlsZXNSZXF1ZXN0GhwuYm9zYS52MS5VcGxvYWRGaWxlc1Jlc3BvbnNlKAFCJVojYm9zYS5kZXYvZ2F0ZXdheS9nZW4vYm9zYS92MTtib3NhdjFiBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * ExecuteActionRequest runs one action.
@@ -358,6 +358,284 @@ export const FileSchema: GenMessage<File> = /*@__PURE__*/
   messageDesc(file_bosa_v1_action, 4);
 
 /**
+ * DownloadFileRequest runs an action that returns a file.
+ *
+ * @generated from message bosa.v1.DownloadFileRequest
+ */
+export type DownloadFileRequest = Message<"bosa.v1.DownloadFileRequest"> & {
+  /**
+   * Connector name, e.g. "google_drive".
+   *
+   * @generated from field: string connector = 1;
+   */
+  connector: string;
+
+  /**
+   * Action name, e.g. "download_file".
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * The action's parameters, validated as in ExecuteActionRequest.input.
+   *
+   * @generated from field: google.protobuf.Struct input = 3;
+   */
+  input?: JsonObject | undefined;
+
+  /**
+   * Attempts for transient upstream failures before the first byte of the
+   * file was received; 0 uses the gateway default, 1 disables retries.
+   *
+   * @generated from field: int32 max_attempts = 4;
+   */
+  maxAttempts: number;
+
+  /**
+   * Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
+   * Capped by the gateway's maximum message size.
+   *
+   * @generated from field: int32 chunk_size = 5;
+   */
+  chunkSize: number;
+};
+
+/**
+ * Describes the message bosa.v1.DownloadFileRequest.
+ * Use `create(DownloadFileRequestSchema)` to create a new message.
+ */
+export const DownloadFileRequestSchema: GenMessage<DownloadFileRequest> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 5);
+
+/**
+ * DownloadFileResponse is one message of a DownloadFile stream.
+ *
+ * @generated from message bosa.v1.DownloadFileResponse
+ */
+export type DownloadFileResponse = Message<"bosa.v1.DownloadFileResponse"> & {
+  /**
+   * The first message carries metadata, every later one a chunk.
+   *
+   * @generated from oneof bosa.v1.DownloadFileResponse.part
+   */
+  part: {
+    /**
+     * The file's name, type and size; only in the first message.
+     *
+     * @generated from field: bosa.v1.FileMetadata metadata = 1;
+     */
+    value: FileMetadata;
+    case: "metadata";
+  } | {
+    /**
+     * The next bytes of the file.
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message bosa.v1.DownloadFileResponse.
+ * Use `create(DownloadFileResponseSchema)` to create a new message.
+ */
+export const DownloadFileResponseSchema: GenMessage<DownloadFileResponse> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 6);
+
+/**
+ * FileMetadata describes a streamed file.
+ *
+ * @generated from message bosa.v1.FileMetadata
+ */
+export type FileMetadata = Message<"bosa.v1.FileMetadata"> & {
+  /**
+   * Name of the action parameter the file is for. Required in uploads; empty
+   * in downloads.
+   *
+   * @generated from field: string parameter = 1;
+   */
+  parameter: string;
+
+  /**
+   * File name, e.g. "q3-report.pdf".
+   *
+   * @generated from field: string filename = 2;
+   */
+  filename: string;
+
+  /**
+   * MIME type; defaults to application/octet-stream.
+   *
+   * @generated from field: string content_type = 3;
+   */
+  contentType: string;
+
+  /**
+   * Size in bytes when known, -1 when not. In uploads, a file whose chunks
+   * add up to another size than a declared one (0 or more) is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: int64 size = 4;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message bosa.v1.FileMetadata.
+ * Use `create(FileMetadataSchema)` to create a new message.
+ */
+export const FileMetadataSchema: GenMessage<FileMetadata> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 7);
+
+/**
+ * UploadFilesRequest is one message of an UploadFiles stream.
+ *
+ * @generated from message bosa.v1.UploadFilesRequest
+ */
+export type UploadFilesRequest = Message<"bosa.v1.UploadFilesRequest"> & {
+  /**
+   * The first message is the header, every later one a chunk.
+   *
+   * @generated from oneof bosa.v1.UploadFilesRequest.part
+   */
+  part: {
+    /**
+     * What to run and which files follow; only in the first message.
+     *
+     * @generated from field: bosa.v1.UploadFilesHeader header = 1;
+     */
+    value: UploadFilesHeader;
+    case: "header";
+  } | {
+    /**
+     * The next bytes of one of the header's files.
+     *
+     * @generated from field: bosa.v1.FileChunk chunk = 2;
+     */
+    value: FileChunk;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message bosa.v1.UploadFilesRequest.
+ * Use `create(UploadFilesRequestSchema)` to create a new message.
+ */
+export const UploadFilesRequestSchema: GenMessage<UploadFilesRequest> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 8);
+
+/**
+ * UploadFilesHeader is the first message of an UploadFiles stream.
+ *
+ * @generated from message bosa.v1.UploadFilesHeader
+ */
+export type UploadFilesHeader = Message<"bosa.v1.UploadFilesHeader"> & {
+  /**
+   * Connector name, e.g. "google_drive".
+   *
+   * @generated from field: string connector = 1;
+   */
+  connector: string;
+
+  /**
+   * Action name, e.g. "upload_file".
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+
+  /**
+   * The action's parameters other than the streamed files, validated as in
+   * ExecuteActionRequest.input.
+   *
+   * @generated from field: google.protobuf.Struct input = 3;
+   */
+  input?: JsonObject | undefined;
+
+  /**
+   * The files whose chunks follow, in the order they are sent. Several may
+   * name the same parameter when it takes a list of files.
+   *
+   * @generated from field: repeated bosa.v1.FileMetadata files = 4;
+   */
+  files: FileMetadata[];
+
+  /**
+   * Dot paths of the fields to keep, as in ExecuteActionRequest.
+   *
+   * @generated from field: repeated string response_fields = 5;
+   */
+  responseFields: string[];
+
+  /**
+   * Filters applied upstream to data, as in ExecuteActionRequest.
+   *
+   * @generated from field: repeated bosa.v1.ResponseFilter response_filters = 6;
+   */
+  responseFilters: ResponseFilter[];
+};
+
+/**
+ * Describes the message bosa.v1.UploadFilesHeader.
+ * Use `create(UploadFilesHeaderSchema)` to create a new message.
+ */
+export const UploadFilesHeaderSchema: GenMessage<UploadFilesHeader> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 9);
+
+/**
+ * FileChunk is a piece of one uploaded file.
+ *
+ * @generated from message bosa.v1.FileChunk
+ */
+export type FileChunk = Message<"bosa.v1.FileChunk"> & {
+  /**
+   * Index of the file in UploadFilesHeader.files. Chunks of a file are sent
+   * in order, and all chunks of a file before any chunk of the next one.
+   *
+   * @generated from field: int32 file_index = 1;
+   */
+  fileIndex: number;
+
+  /**
+   * The next bytes of that file.
+   *
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message bosa.v1.FileChunk.
+ * Use `create(FileChunkSchema)` to create a new message.
+ */
+export const FileChunkSchema: GenMessage<FileChunk> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 10);
+
+/**
+ * UploadFilesResponse is the result of an UploadFiles call.
+ *
+ * @generated from message bosa.v1.UploadFilesResponse
+ */
+export type UploadFilesResponse = Message<"bosa.v1.UploadFilesResponse"> & {
+  /**
+   * The action's result, as ExecuteAction would return it.
+   *
+   * @generated from field: bosa.v1.ExecuteActionResponse result = 1;
+   */
+  result?: ExecuteActionResponse | undefined;
+};
+
+/**
+ * Describes the message bosa.v1.UploadFilesResponse.
+ * Use `create(UploadFilesResponseSchema)` to create a new message.
+ */
+export const UploadFilesResponseSchema: GenMessage<UploadFilesResponse> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_action, 11);
+
+/**
  * ResponseFilter is one of BOSA's response filters; see the upstream's
  * documentation of response_filters for the exact semantics.
  *
@@ -452,7 +730,7 @@ export type ResponseFilter = Message<"bosa.v1.ResponseFilter"> & {
  * Use `create(ResponseFilterSchema)` to create a new message.
  */
 export const ResponseFilterSchema: GenMessage<ResponseFilter> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_action, 5);
+  messageDesc(file_bosa_v1_action, 12);
 
 /**
  * Direction is the way Paginate walks through pages.
@@ -587,6 +865,38 @@ export const ActionService: GenService<{
     methodKind: "server_streaming";
     input: typeof PaginateRequestSchema;
     output: typeof PaginateResponseSchema;
+  },
+  /**
+   * DownloadFile runs an action that returns a file and streams the file: the
+   * first message carries its metadata, every later one a chunk of its bytes,
+   * in order. The gateway holds one chunk at a time, whatever the file's size;
+   * prefer it to ExecuteAction for files larger than a few MiB. An action that
+   * answers with JSON data instead of a file is FAILED_PRECONDITION. Over REST
+   * it is POST /v1/connectors/{connector}/actions/{action}:download, whose
+   * answer is the file's bytes themselves.
+   *
+   * @generated from rpc bosa.v1.ActionService.DownloadFile
+   */
+  downloadFile: {
+    methodKind: "server_streaming";
+    input: typeof DownloadFileRequestSchema;
+    output: typeof DownloadFileResponseSchema;
+  },
+  /**
+   * UploadFiles runs an action with file parameters whose bytes are streamed:
+   * the first message is the header (the action, its input and the files'
+   * metadata), every later one a chunk of one file, files in header order.
+   * The gateway streams the chunks upstream as they arrive, holding one chunk
+   * at a time; since the body cannot be replayed, the upstream call is not
+   * retried. Over REST it is a multipart/form-data POST to
+   * /v1/connectors/{connector}/actions/{action}:upload.
+   *
+   * @generated from rpc bosa.v1.ActionService.UploadFiles
+   */
+  uploadFiles: {
+    methodKind: "client_streaming";
+    input: typeof UploadFilesRequestSchema;
+    output: typeof UploadFilesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bosa_v1_action, 0);
