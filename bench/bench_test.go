@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -176,6 +177,8 @@ func TestFormat(t *testing.T) {
 		{fmtDur(12 * time.Second), "12.00 s"},
 		{signed(-20 * time.Microsecond), "−20 µs"},
 		{signed(20 * time.Microsecond), "+20 µs"},
+		{fmtDurRange(398*time.Microsecond, 455*time.Microsecond), "398–455 µs"},
+		{fmtDurRange(9876*time.Microsecond, 10200*time.Microsecond), "9876 µs–10.2 ms"},
 		{fmtBytes(512 << 10), "512 KiB"},
 		{fmtBytes(30 << 20), "30.0 MiB"},
 		{sizeLabel(10 << 20), "10MiB"},
@@ -211,8 +214,8 @@ func TestEvaluate(t *testing.T) {
 				l = append(l, p99)
 			}
 		}
-		return UnaryRow{Case: "1KiB", Path: p, Concurrency: conc, Load: LoadResult{Latencies: l, Elapsed: time.Second},
-			GatewayCPU: 100 * us, SandboxCPU: 100 * us, ClientCPU: 100 * us}
+		return UnaryRow{Case: "1KiB", Path: p, Concurrency: conc, Runs: []UnaryRun{{Load: LoadResult{Latencies: l, Elapsed: time.Second},
+			GatewayCPU: 100 * us, SandboxCPU: 100 * us, ClientCPU: 100 * us}}}
 	}
 	r := &Report{
 		Machine: Machine{CPUs: 2},
@@ -230,9 +233,11 @@ func TestEvaluate(t *testing.T) {
 			{Mode: "p4", Path: GRPC, Prefetch: 4, Times: lat(1200 * time.Millisecond)},
 		},
 		Files: []FileRow{
-			{Size: 10 << 20, Direction: Download, Path: Direct, Times: lat(time.Second)},
-			{Size: 10 << 20, Direction: Download, Path: GRPC, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 29 << 20},
-			{Size: 10 << 20, Direction: Upload, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 31 << 20},
+			{Size: 10 << 20, Direction: Download, API: Stream, Path: Direct, Times: lat(time.Second)},
+			{Size: 10 << 20, Direction: Download, API: Stream, Path: GRPC, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 29 << 20},
+			{Size: 10 << 20, Direction: Upload, API: Stream, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 31 << 20},
+			// Buffered rows have no verdict.
+			{Size: 10 << 20, Direction: Upload, API: Buffered, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 90 << 20},
 		},
 	}
 	want := []struct {
@@ -245,8 +250,8 @@ func TestEvaluate(t *testing.T) {
 		{"≥ 5,000 ExecuteAction/s", true},
 		{"p1 within", true},
 		{"p4 within", false},
-		{"files: gateway peak memory < 3 × size (download 10MiB over grpc)", true},
-		{"files: gateway peak memory < 3 × size (upload 10MiB over rest)", false},
+		{"files: gateway peak memory < 3 × size (download 10MiB over grpc, streaming)", true},
+		{"files: gateway peak memory < 3 × size (upload 10MiB over rest, streaming)", false},
 	}
 	got := Evaluate(r)
 	if len(got) != len(want) {
@@ -259,5 +264,92 @@ func TestEvaluate(t *testing.T) {
 	}
 	if !strings.Contains(got[3].Measured, "6000/s at concurrency 16") {
 		t.Errorf("throughput measured %q", got[3].Measured)
+	}
+}
+
+func TestMedianBounds(t *testing.T) {
+	tests := []struct {
+		name           string
+		in             []time.Duration
+		med, min, maxv time.Duration
+	}{
+		{"empty", nil, 0, 0, 0},
+		{"one", []time.Duration{5}, 5, 5, 5},
+		{"odd, unsorted", []time.Duration{9, 1, 5}, 5, 1, 9},
+		{"even: mean of the middle two", []time.Duration{4, 1, 2, 100}, 3, 1, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := slices.Clone(tt.in)
+			lo, hi := bounds(in)
+			if got := median(in); got != tt.med || lo != tt.min || hi != tt.maxv {
+				t.Errorf("median %v bounds %v %v; want %v, %v %v", got, lo, hi, tt.med, tt.min, tt.maxv)
+			}
+			if !slices.Equal(in, tt.in) {
+				t.Errorf("input reordered: %v", in)
+			}
+		})
+	}
+	if got := median([]float64{1, 2}); got != 1.5 {
+		t.Errorf("median of floats = %v", got)
+	}
+}
+
+// TestUnaryRowRuns: a row of several runs reports the median of the runs' statistics and their
+// range, and the highest peak.
+func TestUnaryRowRuns(t *testing.T) {
+	ms := time.Millisecond
+	run := func(p50 time.Duration, calls int, gwCPU time.Duration, peak int64) UnaryRun {
+		l := make(Latencies, calls)
+		for i := range l {
+			l[i] = p50
+		}
+		return UnaryRun{Load: LoadResult{Latencies: l, Elapsed: time.Second}, GatewayCPU: gwCPU, GatewayPeakRSS: peak}
+	}
+	u := UnaryRow{Runs: []UnaryRun{run(3*ms, 300, 30, 10), run(1*ms, 1000, 10, 30), run(2*ms, 500, 20, 20)}}
+	if got := u.P(50); got != 2*ms {
+		t.Errorf("P(50) = %v", got)
+	}
+	if lo, hi := u.PRange(99); lo != ms || hi != 3*ms {
+		t.Errorf("PRange(99) = %v, %v", lo, hi)
+	}
+	if got := u.Throughput(); got != 500 {
+		t.Errorf("Throughput = %v", got)
+	}
+	if lo, hi := u.ThroughputRange(); lo != 300 || hi != 1000 {
+		t.Errorf("ThroughputRange = %v, %v", lo, hi)
+	}
+	if got := u.GatewayCPU(); got != 20 {
+		t.Errorf("GatewayCPU = %v", got)
+	}
+	if peak, since := u.GatewayPeakRSS(); peak != 30 || since {
+		t.Errorf("GatewayPeakRSS = %v, %v", peak, since)
+	}
+	cells := (&Report{Unary: []UnaryRow{u}}).unaryCells(u)
+	if cells[3] != "2000 µs (1000–3000 µs)" || cells[6] != "500 (300–1000)" {
+		t.Errorf("cells %q", cells)
+	}
+}
+
+// TestAddedMeasured: with several runs, the verdict gives the per-round differences, each round's
+// gateway run against the direct run of the same round.
+func TestAddedMeasured(t *testing.T) {
+	us := time.Microsecond
+	rows := func(p50s ...time.Duration) *UnaryRow {
+		u := &UnaryRow{}
+		for _, d := range p50s {
+			u.Runs = append(u.Runs, UnaryRun{Load: LoadResult{Latencies: Latencies{d}}})
+		}
+		return u
+	}
+	a := rows(400*us, 500*us, 450*us)
+	b := rows(500*us, 700*us, 560*us) // per round +100, +200, +110
+	got := addedMeasured(b, a, 50, 150*us)
+	want := "+110 µs (560 µs vs 450 µs; medians of 3 runs, per round +100 µs to +200 µs, within target in 2 of 3)"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := addedMeasured(rows(500*us), rows(400*us), 50, 150*us); got != "+100 µs (500 µs vs 400 µs)" {
+		t.Errorf("one run: %q", got)
 	}
 }

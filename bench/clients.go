@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,12 @@ type Result struct {
 	Items     int // len(data) when data is a list
 	FileBytes int // length of the file, for file answers
 	IsFile    bool
+	// FileData is the file of a buffered answer (not copied); SHA256 the hash of a streamed one,
+	// taken as it arrived.
+	FileData []byte
+	SHA256   [sha256.Size]byte
+	// Object is data when it is a JSON object (an upload's answer), else nil.
+	Object map[string]any
 }
 
 // Session is a signed-in sandbox user with GitHub and Google Drive integrations, and a client per path.
@@ -227,9 +234,10 @@ func (s *Session) prepareDirect(req Request) func(ctx context.Context) (Result, 
 			return Result{}, err
 		}
 		if r.File != nil {
-			return Result{IsFile: true, FileBytes: len(r.File.Data)}, nil
+			return Result{IsFile: true, FileBytes: len(r.File.Data), FileData: r.File.Data}, nil
 		}
-		return Result{Items: len(r.Items())}, nil
+		obj, _ := r.Data.(map[string]any)
+		return Result{Items: len(r.Items()), Object: obj}, nil
 	}
 }
 
@@ -252,9 +260,13 @@ func (s *Session) prepareGRPC(req Request) (func(ctx context.Context) (Result, e
 			return Result{}, err
 		}
 		if f := resp.GetFile(); f != nil {
-			return Result{IsFile: true, FileBytes: len(f.GetData())}, nil
+			return Result{IsFile: true, FileBytes: len(f.GetData()), FileData: f.GetData()}, nil
 		}
-		return Result{Items: len(resp.GetData().GetListValue().GetValues())}, nil
+		var obj map[string]any
+		if st := resp.GetData().GetStructValue(); st != nil {
+			obj = st.AsMap()
+		}
+		return Result{Items: len(resp.GetData().GetListValue().GetValues()), Object: obj}, nil
 	}, nil
 }
 
@@ -311,10 +323,11 @@ func (s *Session) prepareREST(req Request) (func(ctx context.Context) (Result, e
 			return Result{}, fmt.Errorf("bench: REST answer: %w", err)
 		}
 		if out.File != nil {
-			return Result{IsFile: true, FileBytes: len(out.File.Data)}, nil
+			return Result{IsFile: true, FileBytes: len(out.File.Data), FileData: out.File.Data}, nil
 		}
 		list, _ := out.Data.([]any)
-		return Result{Items: len(list)}, nil
+		obj, _ := out.Data.(map[string]any)
+		return Result{Items: len(list), Object: obj}, nil
 	}, nil
 }
 

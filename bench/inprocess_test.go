@@ -13,8 +13,9 @@ import (
 // inProcess is a sandbox and a gateway in this process, for tests and for profiling the gateway's
 // hot paths with `go test -bench . -cpuprofile` (the gateway binary serves no /debug/pprof).
 type inProcess struct {
-	sb   *sandbox.Server
-	sess *Session
+	sb                 *sandbox.Server
+	sess               *Session
+	grpcAddr, httpAddr string
 }
 
 func startInProcess(tb testing.TB) *inProcess {
@@ -42,7 +43,7 @@ func startInProcess(tb testing.TB) *inProcess {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(sess.Close)
-	return &inProcess{sb: sb, sess: sess}
+	return &inProcess{sb: sb, sess: sess, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr()}
 }
 
 // BenchmarkUnary is the unary scenario in one process, one call at a time:

@@ -121,3 +121,29 @@ func Timed(n int, f func(i int) error) (Latencies, error) {
 }
 
 func sortDurations(l Latencies) { slices.Sort(l) }
+
+// number is what median and bounds summarise: durations, byte counts, rates.
+type number interface{ ~int64 | ~float64 }
+
+// median returns the middle value of xs (the mean of the two middle ones for an even count), or 0
+// when xs is empty. xs is not modified.
+func median[T number](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// bounds returns the smallest and largest value of xs (0, 0 when empty).
+func bounds[T number](xs []T) (lo, hi T) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	return slices.Min(xs), slices.Max(xs)
+}

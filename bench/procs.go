@@ -35,8 +35,12 @@ func start(name string, cmd *exec.Cmd) (*Process, error) {
 	return p, nil
 }
 
-// Stop sends SIGTERM and waits up to 10 s for the process to exit, then kills it.
+// Stop sends SIGTERM and waits up to 10 s for the process to exit, then kills it. A Process the
+// harness did not start (no command, as in the in-process tests) is left alone.
 func (p *Process) Stop() error {
+	if p.cmd == nil {
+		return nil
+	}
 	select {
 	case <-p.done:
 		return nil

@@ -35,7 +35,7 @@ func (r *Report) WriteText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(r.Unary) > 0 {
 		fmt.Fprintln(w, "\n== 1. Unary ExecuteAction: (a) bosaclient → sandbox, (b) gRPC → gateway → sandbox, (c) REST → gateway → sandbox")
-		fmt.Fprintln(tw, "case\tpath\tconc\tp50\tp90\tp99\treq/s\t+p50\t+p99\tp50 ×\tgw CPU/req\tgw peak RSS\tsandbox CPU/req\tclient CPU/req\t")
+		fmt.Fprintln(tw, "case\tpath\tconc\tp50 (min–max)\tp90\tp99 (min–max)\treq/s (min–max)\t+p50\t+p99\tp50 ×\tgw CPU/req\tgw peak RSS\tsandbox CPU/req\tclient CPU/req\t")
 		for _, u := range r.Unary {
 			c := r.unaryCells(u)
 			fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
@@ -54,7 +54,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if len(r.Files) > 0 {
 		fmt.Fprintln(w, "\n== 3. Files: google_drive upload_file / download_file")
-		fmt.Fprintln(tw, "size\tdirection\tpath\tmedian\tMiB/s\tgw idle RSS\tgw peak RSS\tpeak ÷ size\t")
+		fmt.Fprintln(tw, "size\tdirection\tAPI\tpath\tmedian\tMiB/s\tgw idle RSS\tgw peak RSS\tpeak ÷ size\t")
 		for _, f := range r.Files {
 			fmt.Fprintln(tw, strings.Join(fileCells(f), "\t")+"\t")
 		}
@@ -88,24 +88,31 @@ func (r *Report) baseline(u UnaryRow) *UnaryRow {
 func (r *Report) unaryCells(u UnaryRow) []string {
 	added50, added99, ratio := "", "", ""
 	if b := r.baseline(u); b != nil && u.Path != Direct {
-		added50, added99 = signed(u.Load.P(50)-b.Load.P(50)), signed(u.Load.P(99)-b.Load.P(99))
-		if b.Load.P(50) > 0 {
-			ratio = fmt.Sprintf("%.2f", float64(u.Load.P(50))/float64(b.Load.P(50)))
+		added50, added99 = signed(u.P(50)-b.P(50)), signed(u.P(99)-b.P(99))
+		if b.P(50) > 0 {
+			ratio = fmt.Sprintf("%.2f", float64(u.P(50))/float64(b.P(50)))
 		}
 	}
 	gwCPU, gwRSS := "", ""
 	if u.Path != Direct {
-		gwCPU = fmtDur(u.GatewayCPU)
-		if u.GatewayPeakRSS > 0 {
-			gwRSS = fmtBytes(u.GatewayPeakRSS)
-			if u.PeakSinceStart {
+		gwCPU = fmtDur(u.GatewayCPU())
+		if peak, sinceStart := u.GatewayPeakRSS(); peak > 0 {
+			gwRSS = fmtBytes(peak)
+			if sinceStart {
 				gwRSS += "*"
 			}
 		}
 	}
-	return []string{u.Case, string(u.Path), fmt.Sprint(u.Concurrency), fmtDur(u.Load.P(50)), fmtDur(u.Load.P(90)),
-		fmtDur(u.Load.P(99)), fmt.Sprintf("%.0f", u.Load.Throughput()), added50, added99, ratio, gwCPU, gwRSS,
-		fmtDur(u.SandboxCPU), fmtDur(u.ClientCPU)}
+	p50, p99 := fmtDur(u.P(50)), fmtDur(u.P(99))
+	rps := fmt.Sprintf("%.0f", u.Throughput())
+	if len(u.Runs) > 1 {
+		p50 += " (" + fmtDurRange(u.PRange(50)) + ")"
+		p99 += " (" + fmtDurRange(u.PRange(99)) + ")"
+		lo, hi := u.ThroughputRange()
+		rps += fmt.Sprintf(" (%.0f–%.0f)", lo, hi)
+	}
+	return []string{u.Case, string(u.Path), fmt.Sprint(u.Concurrency), p50, fmtDur(u.P(90)), p99, rps,
+		added50, added99, ratio, gwCPU, gwRSS, fmtDur(u.SandboxCPU()), fmtDur(u.ClientCPU())}
 }
 
 func (r *Report) paginateCells(p PaginateRow) []string {
@@ -121,7 +128,7 @@ func fileCells(f FileRow) []string {
 		idle, peak = fmtBytes(f.GatewayIdleRSS), fmtBytes(f.GatewayPeakRSS)
 		ratio = fmt.Sprintf("%.2f", float64(f.GatewayPeakRSS)/float64(f.Size))
 	}
-	return []string{sizeLabel(f.Size), f.Direction, string(f.Path), fmtDur(f.Times.Percentile(50)),
+	return []string{sizeLabel(f.Size), f.Direction, f.API, string(f.Path), fmtDur(f.Times.Percentile(50)),
 		fmt.Sprintf("%.0f", f.Throughput()/(1<<20)), idle, peak, ratio}
 }
 
@@ -162,12 +169,18 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("## 1. Unary ExecuteAction, side by side\n\n")
 		p("(a) `direct`: bosaclient → sandbox (the baseline); (b) `grpc`: gRPC client → gateway → sandbox; (c) `rest`: HTTP/JSON →\n")
 		p("gateway (grpc-gateway) → sandbox. Closed loop: each of `conc` workers sends its next call when the previous one returned;\n")
-		p("%s warm-up, then %s measured per cell; latencies of every call recorded, percentiles by nearest rank. `+p50`/`+p99`\n", uc.Warmup, uc.Duration)
-		p("are the added latency over (a) at the same concurrency, `p50 ×` the ratio. CPU per request is the process's\n")
-		p("utime+stime (`/proc/<pid>/stat`) over the measured phase divided by the calls. Every gateway cell runs on a freshly\n")
-		p("started gateway, so `gw peak RSS` (its VmHWM from `/proc/<pid>/status` at the end of the cell) belongs to that cell\n")
-		p("alone. Clients: one shared bosaclient; one gRPC connection; HTTP/1.1 keep-alive for REST. Every client decodes the\n")
-		p("answer (JSON into Go values, or the proto message).\n\n")
+		p("a run is %s of warm-up, then %s measured; latencies of every call recorded, percentiles by nearest rank. Every cell\n", uc.Warmup, uc.Duration)
+		p("is run %d times, and the runs of a case at a concurrency are interleaved across the paths (direct, grpc, rest, direct,\n", uc.runs())
+		p("grpc, rest, …), so that a noisy neighbour on the shared machine hits all paths alike rather than one cell: `p50`,\n")
+		p("`p90`, `p99`, `req/s` and the CPU columns are the median over the runs, with the runs' min–max in parentheses (a wide\n")
+		p("range means the machine was busy; trust the median, and compare paths within a round). The runs are short (%s) to\n", uc.Duration)
+		p("keep `make bench` within about 8 minutes on 2 cores: repeated short runs resist a neighbour's burst better than one long\n")
+		p("run. `+p50`/`+p99` are the added latency over (a) at the same concurrency (difference of the medians), `p50 ×` the\n")
+		p("ratio; the target verdicts also give the per-round differences. CPU per request is the process's utime+stime\n")
+		p("(`/proc/<pid>/stat`) over the measured phase divided by the calls. Every gateway run starts a fresh gateway, so\n")
+		p("`gw peak RSS` (its VmHWM from `/proc/<pid>/status` at the end of the run; the highest of the runs) belongs to that\n")
+		p("cell alone. Clients: one shared bosaclient; one gRPC connection; HTTP/1.1 keep-alive for REST. Every client decodes\n")
+		p("the answer (JSON into Go values, or the proto message).\n\n")
 		p("Cases (answer size is the sandbox's body):\n\n")
 		for _, c := range uc.Cases {
 			wire := 0
@@ -184,7 +197,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			p("- `%s`: %s; %d bytes.\n", c.Name, c.About, wire)
 		}
 		p("\n")
-		row("case", "path", "conc", "p50", "p90", "p99", "req/s", "+p50", "+p99", "p50 ×", "gw CPU/req", "gw peak RSS", "sandbox CPU/req", "client CPU/req")
+		row("case", "path", "conc", "p50 (min–max)", "p90", "p99 (min–max)", "req/s (min–max)", "+p50", "+p99", "p50 ×", "gw CPU/req", "gw peak RSS", "sandbox CPU/req", "client CPU/req")
 		sep(14)
 		for _, u := range r.Unary {
 			row(r.unaryCells(u)...)
@@ -212,11 +225,19 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fc := r.FilesConfig
 		p("## 3. Files\n\n")
 		p("`google_drive/upload_file` (multipart upstream) and `download_file` of incompressible files, %d transfers per row,\n", fc.Repeats)
-		p("median reported (1 MiB = 2^20 bytes). Over the gateway the file travels in `ExecuteActionRequest.files` /\n")
-		p("`ExecuteActionResponse.file` (bytes over gRPC, base64 over REST). Each gateway row runs on a freshly started gateway:\n")
-		p("`gw idle RSS` before the first transfer, `gw peak RSS` its VmHWM after the last.\n\n")
-		row("size", "direction", "path", "median", "MiB/s", "gw idle RSS", "gw peak RSS", "peak ÷ size")
-		sep(8)
+		p("median reported (1 MiB = 2^20 bytes). API `stream` is the streaming one: over gRPC `DownloadFile` (metadata, then\n")
+		p("chunks of the gateway's default size) and `UploadFiles` (header, then %d KiB chunks); over REST `POST …:download`\n", uploadChunk>>10)
+		p("(the answer is the file's bytes) and `POST …:upload` (multipart/form-data: a `request` part with the input, then the\n")
+		p("file); `direct` is a streamed HTTP exchange with the sandbox. API `buffered` is the file in one message, still the\n")
+		p("API for small files: `ExecuteAction` with `File.data` over gRPC, `:execute` with base64 over REST, `bosaclient.Execute`\n")
+		p("directly; the memory target is about `stream`. The load generator streams too: uploads are read from an `io.Reader`\n")
+		p("over the file's bytes (REST and direct bodies are an `io.MultiReader`, never a copy), downloads are hashed as they\n")
+		p("arrive and not kept. Every transfer is checked byte for byte inside its timing: a download's length and SHA-256\n")
+		p("(buffered answers are hashed too), an upload's answer (size and `md5Checksum` the sandbox computed from what it\n")
+		p("stored). Each gateway row runs on a freshly started gateway: `gw idle RSS` before the first transfer, `gw peak RSS`\n")
+		p("its VmHWM after the last.\n\n")
+		row("size", "direction", "API", "path", "median", "MiB/s", "gw idle RSS", "gw peak RSS", "peak ÷ size")
+		sep(9)
 		for _, f := range r.Files {
 			row(fileCells(f)...)
 		}

@@ -3,9 +3,13 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,21 +29,29 @@ func TestScenariosInProcess(t *testing.T) {
 		}
 	}
 	ucfg := UnaryConfig{Cases: cases, Paths: []Path{Direct, GRPC, REST}, Concurrency: []int{1, 4},
-		Duration: 50 * time.Millisecond}
-	progressed := 0
-	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Sandbox: self}, ucfg, func(UnaryRow) { progressed++ })
+		Duration: 30 * time.Millisecond, Repeat: 2}
+	var order []string
+	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Sandbox: self}, ucfg, func(u UnaryRow) {
+		order = append(order, fmt.Sprintf("%s/%d/%s/%d", u.Case, u.Concurrency, u.Path, len(u.Runs)))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The floor runs at concurrency 1 only: 3 + 2 cases × 2 levels × 3 paths.
-	if len(rows) != 15 || progressed != 15 {
-		t.Fatalf("%d rows, %d progress calls, want 15", len(rows), progressed)
+	if len(rows) != 15 || len(order) != 30 {
+		t.Fatalf("%d rows, %d progress calls, want 15 and 30", len(rows), len(order))
+	}
+	// The runs of a cell alternate over the paths, round by round.
+	wantStart := []string{"floor/1/direct/1", "floor/1/grpc/1", "floor/1/rest/1", "floor/1/direct/2", "floor/1/grpc/2", "floor/1/rest/2",
+		"1KiB/1/direct/1", "1KiB/1/grpc/1", "1KiB/1/rest/1", "1KiB/1/direct/2"}
+	if !slices.Equal(order[:len(wantStart)], wantStart) {
+		t.Errorf("runs in order %q, want them to start %q", order, wantStart)
 	}
 	for _, r := range rows {
-		if len(r.Load.Latencies) == 0 || r.Load.Errors != 0 {
-			t.Errorf("%s/%s/%d: %d calls, %d errors", r.Case, r.Path, r.Concurrency, len(r.Load.Latencies), r.Load.Errors)
+		if len(r.Runs) != 2 || len(r.Runs[1].Load.Latencies) == 0 || r.Runs[1].Load.Errors != 0 {
+			t.Errorf("%s/%s/%d: runs %+v", r.Case, r.Path, r.Concurrency, r.Runs)
 		}
-		if r.Path != Direct && r.GatewayPeakRSS <= 0 {
+		if peak, _ := r.GatewayPeakRSS(); r.Path != Direct && peak <= 0 {
 			t.Errorf("%s/%s/%d: no peak RSS", r.Case, r.Path, r.Concurrency)
 		}
 		if r.Case == "1KiB" && r.WireBytes < 900 || r.Case == "100KiB" && r.WireBytes != 102866 {
@@ -94,5 +106,84 @@ func TestScenariosInProcess(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+}
+
+// TestFilesInProcess runs the file scenario, 1 MiB, with every API over every path against an
+// in-process sandbox and gateway over real sockets: every transfer is checked byte for byte.
+func TestFilesInProcess(t *testing.T) {
+	ip := startInProcess(t)
+	self := &GatewayProcess{Process: &Process{Proc: Proc{PID: os.Getpid()}}, GRPCAddr: ip.grpcAddr, HTTPAddr: ip.httpAddr}
+	start := func(context.Context) (*GatewayProcess, error) { return self, nil }
+	var rows []FileRow
+	for _, cfg := range []FilesConfig{
+		{Sizes: []int{1 << 20}, Paths: []Path{Direct, GRPC, REST}, APIs: []string{Buffered}, Repeats: 2},
+		// TODO(files): all paths once the gateway serves DownloadFile/UploadFiles.
+		{Sizes: []int{1 << 20}, Paths: []Path{Direct}, APIs: []string{Stream}, Repeats: 2},
+	} {
+		r, err := RunFiles(context.Background(), ip.sess, start, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	if len(rows) != 8 {
+		t.Fatalf("%d rows, want 2 directions × 2 APIs × 3 paths", len(rows))
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		key := r.Direction + "/" + r.API + "/" + string(r.Path)
+		seen[key] = true
+		if len(r.Times) != 2 || r.Throughput() <= 0 {
+			t.Errorf("%s: times %v", key, r.Times)
+		}
+		if r.Path != Direct && r.GatewayPeakRSS <= 0 {
+			t.Errorf("%s: no peak RSS", key)
+		}
+	}
+	if len(seen) != 8 {
+		t.Errorf("rows %v", seen)
+	}
+}
+
+// TestFileChecks: a transfer that lost or changed bytes fails the row instead of becoming a number.
+func TestFileChecks(t *testing.T) {
+	data := payload(1000, "x")
+	want := fileSums{size: 1000, sha256: sha256.Sum256(data), md5: fmt.Sprintf("%x", md5.Sum(data))}
+	flipped := bytes.Clone(data)
+	flipped[500] ^= 1
+	streamed := func(b []byte) Result {
+		h := newHashed()
+		h.Write(b)
+		return h.result()
+	}
+	tests := []struct {
+		name     string
+		upload   bool
+		r        Result
+		wantFail bool
+	}{
+		{"buffered download", false, Result{IsFile: true, FileBytes: 1000, FileData: data}, false},
+		{"streamed download", false, streamed(data), false},
+		{"buffered download, one bit changed", false, Result{IsFile: true, FileBytes: 1000, FileData: flipped}, true},
+		{"streamed download, one bit changed", false, streamed(flipped), true},
+		{"streamed download, truncated", false, streamed(data[:999]), true},
+		{"download answered JSON", false, Result{Items: 3}, true},
+		{"upload", true, Result{Object: map[string]any{"size": 1000.0, "md5Checksum": want.md5}}, false},
+		{"upload, size as json.Number", true, Result{Object: map[string]any{"size": json.Number("1000"), "md5Checksum": want.md5}}, false},
+		{"upload, wrong size", true, Result{Object: map[string]any{"size": 999.0, "md5Checksum": want.md5}}, true},
+		{"upload, wrong MD5", true, Result{Object: map[string]any{"size": 1000.0, "md5Checksum": "00"}}, true},
+		{"upload answered a file", true, Result{IsFile: true, FileBytes: 1000}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check := want.checkDownload
+			if tt.upload {
+				check = want.checkUpload
+			}
+			if err := check(tt.r); (err != nil) != tt.wantFail {
+				t.Errorf("check = %v, want failure %v", err, tt.wantFail)
+			}
+		})
 	}
 }

@@ -89,29 +89,96 @@ type UnaryConfig struct {
 	// the cell's peak RSS is its own rather than memory kept from an earlier, heavier cell. Without
 	// it the gateway of Procs is used, its VmHWM reset before each cell.
 	Restart StartFunc
+	// Repeat is the number of runs of every cell (0 counts as 1). The runs of a case at a
+	// concurrency are interleaved across paths (direct, grpc, rest, direct, grpc, rest, …) so that a
+	// noisy neighbour hits the paths alike; a row reports the median of its runs.
+	Repeat int
 }
 
-// UnaryRow is one measured cell: a case over a path at a concurrency.
+// runs returns the number of runs per cell.
+func (c UnaryConfig) runs() int { return max(c.Repeat, 1) }
+
+// UnaryRow is one measured cell, a case over a path at a concurrency, run Repeat times.
 type UnaryRow struct {
 	Case        string
 	WireBytes   int // size of the sandbox's answer body for the case
 	Path        Path
 	Concurrency int
-	Load        LoadResult
+	Runs        []UnaryRun // in the order they ran
+}
+
+// UnaryRun is one run of a cell.
+type UnaryRun struct {
+	Load LoadResult
 	// CPU time per successful request of the gateway, the sandbox and the load generator (0 when
 	// the process was not measured).
 	GatewayCPU, SandboxCPU, ClientCPU time.Duration
-	// GatewayPeakRSS is the gateway's VmHWM during the cell (0 for the direct path); when the kernel
+	// GatewayPeakRSS is the gateway's VmHWM during the run (0 for the direct path); when the kernel
 	// cannot reset VmHWM it is the peak since the gateway started, and PeakSinceStart is set.
 	GatewayPeakRSS int64
 	PeakSinceStart bool
 }
 
+// P returns the median over the runs of their p-th percentile latency.
+func (u UnaryRow) P(p float64) time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.Load.P(p) }))
+}
+
+// PRange returns the smallest and largest p-th percentile latency of the runs.
+func (u UnaryRow) PRange(p float64) (lo, hi time.Duration) {
+	return bounds(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.Load.P(p) }))
+}
+
+// Throughput returns the median over the runs of their successful calls per second.
+func (u UnaryRow) Throughput() float64 {
+	return median(runStats(u.Runs, func(r UnaryRun) float64 { return r.Load.Throughput() }))
+}
+
+// ThroughputRange returns the lowest and highest throughput of the runs.
+func (u UnaryRow) ThroughputRange() (lo, hi float64) {
+	return bounds(runStats(u.Runs, func(r UnaryRun) float64 { return r.Load.Throughput() }))
+}
+
+// GatewayCPU, SandboxCPU and ClientCPU return the median over the runs of the CPU time per request.
+func (u UnaryRow) GatewayCPU() time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.GatewayCPU }))
+}
+
+// SandboxCPU: see GatewayCPU.
+func (u UnaryRow) SandboxCPU() time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.SandboxCPU }))
+}
+
+// ClientCPU: see GatewayCPU.
+func (u UnaryRow) ClientCPU() time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.ClientCPU }))
+}
+
+// GatewayPeakRSS returns the highest peak RSS of the runs, and whether one of them is a peak since
+// the gateway started rather than since the run began.
+func (u UnaryRow) GatewayPeakRSS() (peak int64, sinceStart bool) {
+	for _, r := range u.Runs {
+		peak = max(peak, r.GatewayPeakRSS)
+		sinceStart = sinceStart || r.PeakSinceStart
+	}
+	return peak, sinceStart
+}
+
+func runStats[T number](runs []UnaryRun, f func(UnaryRun) T) []T {
+	out := make([]T, len(runs))
+	for i, r := range runs {
+		out[i] = f(r)
+	}
+	return out
+}
+
 // Procs are the processes whose usage the scenarios sample; nil fields are not sampled.
 type Procs struct{ Gateway, Sandbox *Proc }
 
-// RunUnary runs every case over every path at every concurrency. Paths are interleaved within each
-// (case, concurrency) so that drifting machine noise hits them alike.
+// RunUnary runs every case over every path at every concurrency, cfg.Repeat times. The runs of a
+// (case, concurrency) go round by round over the paths (direct, grpc, rest, direct, grpc, rest, …),
+// so that drifting machine noise hits the paths alike. progress is called after every run with the
+// row so far.
 func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, progress func(UnaryRow)) ([]UnaryRow, error) {
 	var rows []UnaryRow
 	for _, uc := range cfg.Cases {
@@ -125,48 +192,56 @@ func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, pro
 			}
 		}
 		for _, c := range levels {
-			for _, path := range cfg.Paths {
-				row, err := runCell(ctx, s, procs, uc, path, c, cfg)
-				if err != nil {
-					return rows, err
-				}
-				row.WireBytes = wire
-				rows = append(rows, row)
-				if progress != nil {
-					progress(row)
+			cell := make([]UnaryRow, len(cfg.Paths))
+			for i, path := range cfg.Paths {
+				cell[i] = UnaryRow{Case: uc.Name, WireBytes: wire, Path: path, Concurrency: c}
+			}
+			for range cfg.runs() {
+				for i := range cell {
+					run, err := runCell(ctx, s, procs, uc, cell[i].Path, c, cfg)
+					if err != nil {
+						return rows, err
+					}
+					cell[i].Runs = append(cell[i].Runs, run)
+					if progress != nil {
+						progress(cell[i])
+					}
 				}
 			}
+			rows = append(rows, cell...)
 		}
 	}
 	return rows, nil
 }
 
-func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Path, c int, cfg UnaryConfig) (UnaryRow, error) {
+// runCell runs one cell once: a fresh gateway when cfg.Restart is set, one checked call, then the
+// load with CPU sampled around its measured phase.
+func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Path, c int, cfg UnaryConfig) (UnaryRun, error) {
 	fresh := false
 	if cfg.Restart != nil && path != Direct {
 		gw, err := cfg.Restart(ctx)
 		if err != nil {
-			return UnaryRow{}, err
+			return UnaryRun{}, err
 		}
 		defer gw.Stop() //nolint:errcheck // a gateway that does not stop is killed
 		if err := s.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
-			return UnaryRow{}, err
+			return UnaryRun{}, err
 		}
 		procs.Gateway, fresh = &gw.Proc, true
 	}
 	call, err := uc.prepare(s, path)
 	if err != nil {
-		return UnaryRow{}, err
+		return UnaryRun{}, err
 	}
 	// One checked call first: a wrong answer must fail the run, not become a fast number.
 	r, err := call(ctx)
 	if err != nil {
-		return UnaryRow{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
+		return UnaryRun{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
 	}
 	if err := uc.Check(r); err != nil {
-		return UnaryRow{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
+		return UnaryRun{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
 	}
-	row := UnaryRow{Case: uc.Name, Path: path, Concurrency: c}
+	var run UnaryRun
 	var g0, s0, c0 time.Duration
 	sample := func() (g, sb, cl time.Duration) {
 		if procs.Gateway != nil {
@@ -188,25 +263,25 @@ func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Pa
 		g0, s0, c0 = sample()
 	})
 	g1, s1, c1 := sample()
-	row.Load = load
+	run.Load = load
 	if load.Errors > 0 {
-		return row, fmt.Errorf("bench: %s over %s at concurrency %d: %d errors, first: %w", uc.Name, path, c, load.Errors, load.FirstErr)
+		return run, fmt.Errorf("bench: %s over %s at concurrency %d: %d errors, first: %w", uc.Name, path, c, load.Errors, load.FirstErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return row, err
+		return run, err
 	}
 	if n := time.Duration(len(load.Latencies)); n > 0 {
-		row.GatewayCPU, row.SandboxCPU, row.ClientCPU = (g1-g0)/n, (s1-s0)/n, (c1-c0)/n
+		run.GatewayCPU, run.SandboxCPU, run.ClientCPU = (g1-g0)/n, (s1-s0)/n, (c1-c0)/n
 		if path == Direct {
-			row.GatewayCPU = 0
+			run.GatewayCPU = 0
 		}
 	}
 	if procs.Gateway != nil && path != Direct {
 		if m, err := procs.Gateway.Memory(); err == nil {
-			row.GatewayPeakRSS, row.PeakSinceStart = m.Peak, !resetOK && !fresh
+			run.GatewayPeakRSS, run.PeakSinceStart = m.Peak, !resetOK && !fresh
 		}
 	}
-	return row, nil
+	return run, nil
 }
 
 // wireSize returns the size of the sandbox's answer body to req (called directly over HTTP).

@@ -40,11 +40,13 @@ type options struct {
 	scenarios         map[string]bool
 	concurrency       []int
 	warmup, duration  time.Duration
+	repeat            int
 	pages             int
 	latency, work     time.Duration
 	pageRepeats       int
 	fileSizes         []int
 	fileRepeats       int
+	fileAPIs          []string
 	gatewayEnv        []string
 	cases             map[string]bool
 	paths             []bench.Path
@@ -62,13 +64,15 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	paths := fs.String("paths", "direct,grpc,rest", "unary paths to run, comma-separated")
 	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated")
 	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unary warm-up per cell")
-	fs.DurationVar(&o.duration, "duration", 4*time.Second, "unary measured time per cell")
+	fs.DurationVar(&o.duration, "duration", 2*time.Second, "unary measured time per run of a cell")
+	fs.IntVar(&o.repeat, "repeat", 3, "unary runs per cell, interleaved across paths; the table reports their median and min–max")
 	fs.IntVar(&o.pages, "pages", 50, "pagination: pages per run (N)")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "pagination: sandbox latency per page (L)")
 	fs.DurationVar(&o.work, "consumer-work", 20*time.Millisecond, "pagination: consumer work per page (C)")
 	fs.IntVar(&o.pageRepeats, "page-repeats", 3, "pagination: runs per mode")
 	sizes := fs.String("file-sizes", "10,50", "file sizes in MiB, comma-separated")
 	fs.IntVar(&o.fileRepeats, "file-repeats", 3, "files: transfers per row")
+	apis := fs.String("file-apis", "stream,buffered", "files: APIs to run, comma-separated: stream (DownloadFile/UploadFiles, :download/:upload), buffered (ExecuteAction with the file's bytes)")
 	fs.Func("gateway-env", "KEY=value added to the gateway's environment, repeatable (e.g. GOMAXPROCS=1)", func(v string) error {
 		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
 			return errors.New("want KEY=value")
@@ -110,6 +114,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-paths: unknown path %q", p)
 		}
 	}
+	for _, a := range strings.Split(*apis, ",") {
+		switch a = strings.TrimSpace(a); a {
+		case bench.Stream, bench.Buffered:
+			o.fileAPIs = append(o.fileAPIs, a)
+		default:
+			return nil, fmt.Errorf("-file-apis: unknown API %q", a)
+		}
+	}
 	var err error
 	if o.concurrency, err = ints(*conc); err != nil {
 		return nil, fmt.Errorf("-concurrency: %w", err)
@@ -121,8 +133,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	for _, n := range mib {
 		o.fileSizes = append(o.fileSizes, n<<20)
 	}
-	if o.duration <= 0 || o.pages < 1 || o.pageRepeats < 1 || o.fileRepeats < 1 {
-		return nil, errors.New("-duration, -pages, -page-repeats and -file-repeats must be positive")
+	if o.duration <= 0 || o.repeat < 1 || o.pages < 1 || o.pageRepeats < 1 || o.fileRepeats < 1 {
+		return nil, errors.New("-duration, -repeat, -pages, -page-repeats and -file-repeats must be positive")
 	}
 	return o, nil
 }
@@ -184,16 +196,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	if o.scenarios["unary"] {
 		r.UnaryConfig = bench.UnaryConfig{Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration,
-			Restart: startGateway}
+			Repeat: o.repeat, Restart: startGateway}
 		for _, c := range bench.UnaryCases() {
 			if o.cases[c.Name] {
 				r.UnaryConfig.Cases = append(r.UnaryConfig.Cases, c)
 			}
 		}
-		logf("1. unary: %d cases × %d paths, %s per cell", len(r.UnaryConfig.Cases), len(o.paths), o.warmup+o.duration)
+		logf("1. unary: %d cases × %d paths, %d runs of %s per cell", len(r.UnaryConfig.Cases), len(o.paths), o.repeat, o.warmup+o.duration)
 		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
-			logf("   %-6s %-6s c=%-3d p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency,
-				u.Load.P(50).Round(time.Microsecond), u.Load.P(99).Round(time.Microsecond), u.Load.Throughput())
+			l := u.Runs[len(u.Runs)-1].Load
+			logf("   %-6s %-6s c=%-3d run %d: p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency, len(u.Runs),
+				l.P(50).Round(time.Microsecond), l.P(99).Round(time.Microsecond), l.Throughput())
 		})
 		if err != nil {
 			return err
@@ -216,10 +229,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.scenarios["files"] {
-		r.FilesConfig = bench.FilesConfig{Sizes: o.fileSizes, Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST}, Repeats: o.fileRepeats}
+		r.FilesConfig = bench.FilesConfig{Sizes: o.fileSizes, Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST},
+			APIs: o.fileAPIs, Repeats: o.fileRepeats}
 		logf("3. files: sizes %v bytes, %d transfers per row", o.fileSizes, o.fileRepeats)
 		r.Files, err = bench.RunFiles(ctx, sess, startGateway, r.FilesConfig, func(f bench.FileRow) {
-			logf("   %-8s %-6s %-6s median %-12v peak RSS %d MiB", f.Direction, f.Path, fmt.Sprint(f.Size>>20, "MiB"),
+			logf("   %-8s %-8s %-6s %-6s median %-12v peak RSS %d MiB", f.Direction, f.API, f.Path, fmt.Sprint(f.Size>>20, "MiB"),
 				f.Times.Percentile(50).Round(time.Millisecond), f.GatewayPeakRSS>>20)
 		})
 		if err != nil {

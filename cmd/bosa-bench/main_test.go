@@ -20,9 +20,10 @@ func TestParse(t *testing.T) {
 		check   func(*options) bool
 	}{
 		{name: "defaults", args: nil, check: func(o *options) bool {
-			return o.bin == "bin" && len(o.concurrency) == 3 && o.concurrency[2] == 64 && o.duration == 4*time.Second &&
+			return o.bin == "bin" && len(o.concurrency) == 3 && o.concurrency[2] == 64 && o.duration == 2*time.Second && o.repeat == 3 &&
 				o.pages == 50 && o.latency == 20*time.Millisecond && o.work == 20*time.Millisecond &&
-				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 3 && len(o.cases) == 4 && len(o.paths) == 3
+				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 3 && len(o.cases) == 4 && len(o.paths) == 3 &&
+				len(o.fileAPIs) == 2
 		}},
 		{name: "subsets", args: []string{"-scenarios", "paginate", "-cases", "1KiB", "-paths", "grpc", "-concurrency", "8", "-gateway-env", "GOMAXPROCS=1"},
 			check: func(o *options) bool {
@@ -32,9 +33,11 @@ func TestParse(t *testing.T) {
 		{name: "unknown scenario", args: []string{"-scenarios", "unary,nope"}, wantErr: `unknown scenario "nope"`},
 		{name: "unknown case", args: []string{"-cases", "2KiB"}, wantErr: `unknown case "2KiB"`},
 		{name: "unknown path", args: []string{"-paths", "soap"}, wantErr: `unknown path "soap"`},
+		{name: "unknown file API", args: []string{"-file-apis", "stream,mmap"}, wantErr: `unknown API "mmap"`},
 		{name: "bad concurrency", args: []string{"-concurrency", "1,0"}, wantErr: "not a positive integer"},
 		{name: "bad env", args: []string{"-gateway-env", "nokey"}, wantErr: "want KEY=value"},
 		{name: "bad duration", args: []string{"-duration", "0s"}, wantErr: "must be positive"},
+		{name: "bad repeat", args: []string{"-repeat", "0"}, wantErr: "must be positive"},
 		{name: "extra argument", args: []string{"x"}, wantErr: "unexpected arguments"},
 	}
 	for _, tt := range tests {
@@ -69,7 +72,7 @@ func TestRun(t *testing.T) {
 	err := run(context.Background(), []string{"-bin", bin, "-out", out, "-logs", t.TempDir(),
 		"-cases", "floor,1KiB", "-concurrency", "2", "-warmup", "0s", "-duration", "100ms",
 		"-pages", "3", "-latency", "5ms", "-consumer-work", "5ms", "-page-repeats", "1",
-		"-file-sizes", "1", "-file-repeats", "1"}, &stdout, &stderr)
+		"-file-sizes", "1", "-file-repeats", "1", "-file-apis", "buffered"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -82,13 +85,13 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "| 1MiB | download | grpc |", "| 1MiB | upload | rest |", "bin/bosa-bench -bin"} {
+	for _, want := range []string{"## Targets", "| 1MiB | download | buffered | grpc |", "| 1MiB | upload | buffered | rest |", "bin/bosa-bench -bin"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
 	// With the gateway a separate process, its peak RSS is known for every file row through it.
-	if strings.Contains(string(md), "| 1MiB | download | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
+	if strings.Contains(string(md), "| 1MiB | download | buffered | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
 		t.Errorf("a gateway row has no memory:\n%s", md)
 	}
 }
