@@ -88,12 +88,21 @@ test-python: $(PY_VENV)/bin/python
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
-## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 3 minutes on
+## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 6 minutes on
 ## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
-.PHONY: bench
+.PHONY: bench bench-compare
 bench:
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)
+
+## bench-compare: builds the gateway at BASE (a git ref, from `git archive`: the working tree is untouched) and the
+## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (about 3 minutes), and
+## prints p50/p99/CPU per request side by side with new/base ratios; also written to bin/bench-compare.md.
+## E.g. make bench-compare BASE=main; BENCHFLAGS adds flags (-cases, -concurrency, -repeat, -duration).
+bench-compare:
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git ref> [BENCHFLAGS=...]"; exit 2; }
+	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
+	bin/bosa-bench -bin bin -base '$(BASE)' -out bin/bench-compare.md $(BENCHFLAGS)
 
 ## fuzz: a short bounded run of every fuzz target (FUZZTIME each; the seed corpora under testdata/fuzz
 ## also run as plain tests in `make test`).

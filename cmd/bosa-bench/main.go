@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -50,6 +51,7 @@ type options struct {
 	gatewayEnv        []string
 	cases             map[string]bool
 	paths             []bench.Path
+	base, baseBin     string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -73,6 +75,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	sizes := fs.String("file-sizes", "10,50", "file sizes in MiB, comma-separated")
 	fs.IntVar(&o.fileRepeats, "file-repeats", 3, "files: transfers per row")
 	apis := fs.String("file-apis", "stream,buffered", "files: APIs to run, comma-separated: stream (DownloadFile/UploadFiles, :download/:upload), buffered (ExecuteAction with the file's bytes)")
+	fs.StringVar(&o.base, "base", "", "compare mode: build the gateway at this git ref and run the unary gRPC/REST cells with it and with -bin's gateway alternately")
+	fs.StringVar(&o.baseBin, "base-bin", "", "compare mode with a base gateway already built: the directory holding its bosa-gateway (instead of -base)")
 	fs.Func("gateway-env", "KEY=value added to the gateway's environment, repeatable (e.g. GOMAXPROCS=1)", func(v string) error {
 		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
 			return errors.New("want KEY=value")
@@ -85,6 +89,23 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.base != "" && o.baseBin != "" {
+		return nil, errors.New("-base and -base-bin exclude each other")
+	}
+	if o.comparing() {
+		// Shorter defaults than the full run's, for a comparison per commit.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["cases"] {
+			*cases = compareCases
+		}
+		if !set["concurrency"] {
+			*conc = compareConcurrency
+		}
+		if !set["paths"] {
+			*paths = "grpc,rest"
+		}
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(*scen, ",") {
@@ -122,6 +143,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-file-apis: unknown API %q", a)
 		}
 	}
+	if o.comparing() && slices.Contains(o.paths, bench.Direct) {
+		return nil, errors.New("-paths: compare mode measures the gateway: grpc and rest only")
+	}
 	var err error
 	if o.concurrency, err = ints(*conc); err != nil {
 		return nil, fmt.Errorf("-concurrency: %w", err)
@@ -138,6 +162,15 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	return o, nil
 }
+
+// The compare mode's default cells.
+const (
+	compareCases       = "floor,1KiB,35KiB"
+	compareConcurrency = "1,16"
+)
+
+// comparing reports whether the run compares two gateway builds.
+func (o *options) comparing() bool { return o.base != "" || o.baseBin != "" }
 
 func ints(s string) ([]int, error) {
 	var out []int
@@ -169,12 +202,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bosa-bench: "+format+"\n", a...) }
 
-	r := &bench.Report{Machine: bench.ReadMachine(), Started: time.Now(), Command: "make bench"}
+	command := "make bench"
 	if len(args) > 0 {
-		r.Command = "bin/bosa-bench " + strings.Join(args, " ")
+		command = "bin/bosa-bench " + strings.Join(args, " ")
 	}
-	r.LoadAvg[0] = loadAvg()
-	logf("machine: %d CPUs, %s; logs in %s", r.Machine.CPUs, r.Machine.GoVersion, o.workDir)
+	baseBins, baseLabel := bench.Binaries{Dir: o.baseBin}, o.baseBin
+	if o.base != "" {
+		baseBins.Dir = filepath.Join(o.workDir, "base")
+		logf("building the gateway at %s into %s", o.base, baseBins.Dir)
+		rev, err := bench.BuildAt(ctx, ".", o.base, baseBins.Dir, "./cmd/bosa-gateway")
+		if err != nil {
+			return err
+		}
+		baseLabel = o.base
+		if !strings.HasPrefix(rev, o.base) {
+			baseLabel += " (" + rev + ")"
+		}
+	}
+	if o.comparing() {
+		if _, err := os.Stat(baseBins.Gateway()); err != nil {
+			return fmt.Errorf("base gateway: %w", err)
+		}
+	}
+	started, load0 := time.Now(), loadAvg()
+	machine := bench.ReadMachine()
+	logf("machine: %d CPUs, %s; logs in %s", machine.CPUs, machine.GoVersion, o.workDir)
 
 	sb, err := bench.StartSandbox(ctx, bins.Sandbox(), filepath.Join(o.workDir, "sandbox.log"))
 	if err != nil {
@@ -182,11 +234,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer sb.Stop() //nolint:errcheck
 	gwN := 0
-	startGateway := func(ctx context.Context) (*bench.GatewayProcess, error) {
-		gwN++
-		return bench.StartGateway(ctx, bins.Gateway(), sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)), o.gatewayEnv...)
+	starter := func(bin string) bench.StartFunc {
+		return func(ctx context.Context) (*bench.GatewayProcess, error) {
+			gwN++
+			return bench.StartGateway(ctx, bin, sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)), o.gatewayEnv...)
+		}
 	}
-	logf("sandbox %s (pid %d); every unary cell and file row through the gateway starts a fresh gateway", sb.URL, sb.PID)
+	startGateway := starter(bins.Gateway())
+	logf("sandbox %s (pid %d); every unary run and file row through the gateway starts a fresh gateway", sb.URL, sb.PID)
 
 	sess, err := bench.NewSession(ctx, sb.URL, "", "")
 	if err != nil {
@@ -194,14 +249,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer sess.Close()
 
-	if o.scenarios["unary"] {
-		r.UnaryConfig = bench.UnaryConfig{Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration,
-			Repeat: o.repeat, Restart: startGateway}
-		for _, c := range bench.UnaryCases() {
-			if o.cases[c.Name] {
-				r.UnaryConfig.Cases = append(r.UnaryConfig.Cases, c)
-			}
+	if o.comparing() {
+		cr := &bench.Comparison{Machine: machine, Started: started, Command: command, Config: bench.CompareConfig{
+			Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration,
+			Repeat: o.repeat, Base: starter(baseBins.Gateway()), Current: startGateway,
+			BaseLabel: baseLabel, CurrentLabel: bench.Describe(ctx, ".")}}
+		cr.LoadAvg[0] = load0
+		logf("comparing gateways: base %s, new %s (%s); %d runs of %s per cell and build",
+			cr.Config.BaseLabel, cr.Config.CurrentLabel, bins.Gateway(), o.repeat, o.warmup+o.duration)
+		cr.Rows, err = bench.RunCompare(ctx, sess, &sb.Proc, cr.Config, func(c bench.CompareRow) {
+			b, n := c.Base.Runs[len(c.Base.Runs)-1].Load, c.Current.Runs[len(c.Current.Runs)-1].Load
+			logf("   %-6s %-5s c=%-3d run %d: p50 base %-9v new %-9v", c.Case, c.Path, c.Concurrency, len(c.Base.Runs),
+				b.P(50).Round(time.Microsecond), n.P(50).Round(time.Microsecond))
+		})
+		if err != nil {
+			return err
 		}
+		cr.Elapsed, cr.LoadAvg[1] = time.Since(started), loadAvg()
+		cr.WriteText(stdout)
+		return writeOut(o.out, cr.WriteMarkdown, logf)
+	}
+
+	r := &bench.Report{Machine: machine, Started: started, Command: command}
+	r.LoadAvg[0] = load0
+
+	if o.scenarios["unary"] {
+		r.UnaryConfig = bench.UnaryConfig{Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup,
+			Duration: o.duration, Repeat: o.repeat, Restart: startGateway}
 		logf("1. unary: %d cases × %d paths, %d runs of %s per cell", len(r.UnaryConfig.Cases), len(o.paths), o.repeat, o.warmup+o.duration)
 		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
 			l := u.Runs[len(u.Runs)-1].Load
@@ -244,17 +318,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r.LoadAvg[1] = loadAvg()
 	r.Verdicts = bench.Evaluate(r)
 	r.WriteText(stdout)
-	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
-			return err
+	return writeOut(o.out, r.WriteMarkdown, logf)
+}
+
+// unaryCases returns the selected unary cases, in their order.
+func (o *options) unaryCases() []bench.UnaryCase {
+	var out []bench.UnaryCase
+	for _, c := range bench.UnaryCases() {
+		if o.cases[c.Name] {
+			out = append(out, c)
 		}
-		r.WriteMarkdown(f)
-		if err := f.Close(); err != nil {
-			return err
-		}
-		logf("wrote %s", o.out)
 	}
+	return out
+}
+
+// writeOut writes the markdown report to path, if set.
+func writeOut(path string, write func(io.Writer), logf func(string, ...any)) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	write(f)
+	if err := f.Close(); err != nil {
+		return err
+	}
+	logf("wrote %s", path)
 	return nil
 }
 

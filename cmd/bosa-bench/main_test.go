@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"bosa.dev/gateway/bench"
 )
 
 func TestParse(t *testing.T) {
@@ -30,6 +33,17 @@ func TestParse(t *testing.T) {
 				return o.scenarios["paginate"] && !o.scenarios["unary"] && o.cases["1KiB"] && len(o.cases) == 1 &&
 					len(o.paths) == 1 && o.concurrency[0] == 8 && o.gatewayEnv[0] == "GOMAXPROCS=1"
 			}},
+		{name: "compare defaults", args: []string{"-base", "HEAD~1"}, check: func(o *options) bool {
+			return o.comparing() && o.base == "HEAD~1" && len(o.cases) == 3 && o.cases["floor"] && o.cases["35KiB"] &&
+				slices.Equal(o.concurrency, []int{1, 16}) && slices.Equal(o.paths, []bench.Path{bench.GRPC, bench.REST})
+		}},
+		{name: "compare with explicit cells", args: []string{"-base-bin", "old", "-cases", "100KiB", "-concurrency", "64", "-paths", "rest"},
+			check: func(o *options) bool {
+				return o.comparing() && o.baseBin == "old" && len(o.cases) == 1 && o.cases["100KiB"] &&
+					slices.Equal(o.concurrency, []int{64}) && slices.Equal(o.paths, []bench.Path{bench.REST})
+			}},
+		{name: "compare without the gateway", args: []string{"-base", "main", "-paths", "direct,grpc"}, wantErr: "grpc and rest only"},
+		{name: "two bases", args: []string{"-base", "main", "-base-bin", "old"}, wantErr: "exclude each other"},
 		{name: "unknown scenario", args: []string{"-scenarios", "unary,nope"}, wantErr: `unknown scenario "nope"`},
 		{name: "unknown case", args: []string{"-cases", "2KiB"}, wantErr: `unknown case "2KiB"`},
 		{name: "unknown path", args: []string{"-paths", "soap"}, wantErr: `unknown path "soap"`},
@@ -93,6 +107,39 @@ func TestRun(t *testing.T) {
 	// With the gateway a separate process, its peak RSS is known for every file row through it.
 	if strings.Contains(string(md), "| 1MiB | download | buffered | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
 		t.Errorf("a gateway row has no memory:\n%s", md)
+	}
+}
+
+// TestRunCompare compares the gateway binary with itself (-base-bin) and checks the table and the
+// markdown; building a base revision is BuildAt's test's business.
+func TestRunCompare(t *testing.T) {
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator), "bosa.dev/gateway/cmd/bosa-sandbox", "bosa.dev/gateway/cmd/bosa-gateway")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out := filepath.Join(t.TempDir(), "compare.md")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-bin", bin, "-base-bin", bin, "-out", out, "-logs", t.TempDir(),
+		"-cases", "1KiB", "-concurrency", "2", "-warmup", "0s", "-duration", "100ms", "-repeat", "2"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "Gateway comparison: base "+bin) || !strings.Contains(stdout.String(), "new/base") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	md, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Gateway comparison", "| 1KiB | grpc | 2 |", "| 1KiB | rest | 2 |", "-base-bin"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if err := run(context.Background(), []string{"-bin", bin, "-base-bin", t.TempDir()}, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "base gateway") {
+		t.Errorf("missing base binary: error %v", err)
 	}
 }
 
