@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"bosa.dev/gateway/bosaclient"
 )
 
 // Directions of a file transfer.
@@ -223,23 +221,6 @@ func uploadRequest(name string, data []byte) Request {
 	return Request{Connector: "google_drive", Action: "upload_file",
 		Input: map[string]any{"name": name, "overwrite": true},
 		Files: []FileUpload{{Parameter: "file", Filename: name, ContentType: "application/octet-stream", Data: data}}}
-}
-
-// fileID finds the id of the user's uploaded file with that name.
-func (s *Session) fileID(ctx context.Context, name string) (string, error) {
-	r, err := s.direct.Execute(ctx, "google_drive", "list_files",
-		map[string]any{"name_contains": name, "page_size": 100}, bosaclient.WithToken(s.Token))
-	if err != nil {
-		return "", fmt.Errorf("bench: list files: %w", err)
-	}
-	for _, it := range r.Items() {
-		if m, ok := it.(map[string]any); ok && m["name"] == name {
-			if id, ok := m["id"].(string); ok {
-				return id, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("bench: uploaded file %q not listed", name)
 }
 
 // sizeLabel writes a byte count as MiB or KiB.

@@ -74,7 +74,9 @@ func BenchmarkUnary(b *testing.B) {
 	}
 }
 
-// BenchmarkFiles transfers 10 MiB files over each path (for -memprofile).
+// BenchmarkFiles transfers 10 MiB files with each API over each path (for -memprofile):
+//
+//	go test ./bench -run '^$' -bench 'Files/upload/stream/grpc' -benchtime 4x -memprofile /tmp/mem.out
 func BenchmarkFiles(b *testing.B) {
 	ip := startInProcess(b)
 	ctx := context.Background()
@@ -83,31 +85,35 @@ func BenchmarkFiles(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := up(ctx); err != nil {
-		b.Fatal(err)
-	}
-	id, err := ip.sess.fileID(ctx, "bench-dl.bin")
+	r, err := up(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
+	id, _ := r.Object["id"].(string)
 	for _, dir := range []string{Download, Upload} {
 		req := Request{Connector: "google_drive", Action: "download_file", Input: map[string]any{"file_id": id}}
 		if dir == Upload {
 			req = uploadRequest("bench-up.bin", data)
 		}
-		for _, path := range []Path{Direct, GRPC, REST} {
-			b.Run(dir+"/"+string(path), func(b *testing.B) {
-				call, err := ip.sess.Prepare(path, req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.SetBytes(int64(len(data)))
-				for b.Loop() {
-					if _, err := call(ctx); err != nil {
+		for _, api := range []string{Stream, Buffered} {
+			for _, path := range []Path{Direct, GRPC, REST} {
+				b.Run(dir+"/"+api+"/"+string(path), func(b *testing.B) {
+					prepare := ip.sess.Prepare
+					if api == Stream {
+						prepare = ip.sess.PrepareStream
+					}
+					call, err := prepare(path, req)
+					if err != nil {
 						b.Fatal(err)
 					}
-				}
-			})
+					b.SetBytes(int64(len(data)))
+					for b.Loop() {
+						if _, err := call(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }

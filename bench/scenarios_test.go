@@ -118,8 +118,8 @@ func TestFilesInProcess(t *testing.T) {
 	var rows []FileRow
 	for _, cfg := range []FilesConfig{
 		{Sizes: []int{1 << 20}, Paths: []Path{Direct, GRPC, REST}, APIs: []string{Buffered}, Repeats: 2},
-		// TODO(files): all paths once the gateway serves DownloadFile/UploadFiles.
-		{Sizes: []int{1 << 20}, Paths: []Path{Direct}, APIs: []string{Stream}, Repeats: 2},
+		// TODO(files): REST too once the gateway serves :download and :upload.
+		{Sizes: []int{1 << 20}, Paths: []Path{Direct, GRPC}, APIs: []string{Stream}, Repeats: 2},
 	} {
 		r, err := RunFiles(context.Background(), ip.sess, start, cfg, nil)
 		if err != nil {
@@ -127,7 +127,7 @@ func TestFilesInProcess(t *testing.T) {
 		}
 		rows = append(rows, r...)
 	}
-	if len(rows) != 8 {
+	if len(rows) != 10 {
 		t.Fatalf("%d rows, want 2 directions × 2 APIs × 3 paths", len(rows))
 	}
 	seen := map[string]bool{}
@@ -141,7 +141,7 @@ func TestFilesInProcess(t *testing.T) {
 			t.Errorf("%s: no peak RSS", key)
 		}
 	}
-	if len(seen) != 8 {
+	if len(seen) != 10 {
 		t.Errorf("rows %v", seen)
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 )
 
 // uploadChunk is the size of the chunks the gRPC client sends in UploadFiles (the gateway's default
@@ -26,8 +26,8 @@ import (
 const uploadChunk = 256 << 10
 
 // PrepareStream builds the streaming transfer of req over path: DownloadFile or UploadFiles over
-// gRPC, POST …:download or …:upload over REST, and a streamed HTTP exchange with the sandbox for
-// the direct path. A request with files is an upload, one without a download. Downloads are read
+// gRPC, POST …:download or …:upload over REST, and bosaclient's Download or Upload for the direct
+// path. A request with files is an upload, one without a download. Downloads are read
 // into a SHA-256 hash (Result.SHA256) and never held whole; uploads are read from a bytes.Reader
 // over FileUpload.Data and answer the action's data object (Result.Object). The returned function
 // is safe for concurrent use.
@@ -69,36 +69,41 @@ func (w *hashed) result() Result {
 	return r
 }
 
-// directStreamDownload posts the action to the sandbox and hashes the answer's body as it arrives.
-// TODO(files): use bosaclient's streaming download once it exists.
+// directStreamDownload calls bosaclient's Download and hashes the body as it arrives.
 func (s *Session) directStreamDownload(req Request) (func(ctx context.Context) (Result, error), error) {
-	body, err := json.Marshal(req.Input)
-	if err != nil {
-		return nil, fmt.Errorf("bench: input: %w", err)
-	}
-	url := s.SandboxURL + "/connectors/" + req.Connector + "/" + req.Action
+	opt := bosaclient.WithToken(s.Token)
 	return func(ctx context.Context) (Result, error) {
-		return s.streamHTTP(ctx, s.floorClient, url, "application/json", bytes.NewReader(body), int64(len(body)), true)
-	}, nil
-}
-
-// directStreamUpload posts a multipart body streamed from the file's bytes to the sandbox.
-// TODO(files): use bosaclient's streaming upload once it exists.
-func (s *Session) directStreamUpload(req Request) func(ctx context.Context) (Result, error) {
-	url := s.SandboxURL + "/connectors/" + req.Connector + "/" + req.Action
-	return func(ctx context.Context) (Result, error) {
-		body, ct, n, err := multipartBody(req.Files, func(w *multipart.Writer) error {
-			for k, v := range req.Input {
-				if err := w.WriteField(k, fmt.Sprint(v)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		d, err := s.direct.Download(ctx, req.Connector, req.Action, req.Input, opt)
 		if err != nil {
 			return Result{}, err
 		}
-		return s.streamHTTP(ctx, s.floorClient, url, ct, body, n, false)
+		defer d.Close()
+		h := newHashed()
+		if _, err := io.Copy(h, d.Body); err != nil {
+			return Result{}, fmt.Errorf("bench: download: %w", err)
+		}
+		if d.Size >= 0 && d.Size != h.n {
+			return Result{}, fmt.Errorf("bench: download: Content-Length %d, %d bytes received", d.Size, h.n)
+		}
+		return h.result(), nil
+	}, nil
+}
+
+// directStreamUpload calls bosaclient's Upload with each file's Body a reader over its bytes.
+func (s *Session) directStreamUpload(req Request) func(ctx context.Context) (Result, error) {
+	opt := bosaclient.WithToken(s.Token)
+	return func(ctx context.Context) (Result, error) {
+		files := make([]bosaclient.FileParam, len(req.Files))
+		for i, f := range req.Files {
+			files[i] = bosaclient.FileParam{Parameter: f.Parameter,
+				File: bosaclient.File{Filename: f.Filename, ContentType: f.ContentType, Body: bytes.NewReader(f.Data)}}
+		}
+		r, err := s.direct.Upload(ctx, req.Connector, req.Action, req.Input, files, opt)
+		if err != nil {
+			return Result{}, err
+		}
+		obj, _ := r.Data.(map[string]any)
+		return Result{Object: obj}, nil
 	}
 }
 
@@ -173,9 +178,8 @@ func multipartBody(files []FileUpload, fields func(*multipart.Writer) error) (io
 	return io.MultiReader(parts...), w.FormDataContentType(), n, nil
 }
 
-// streamHTTP posts body and reads the answer: a download is hashed as it arrives (an error status is
-// an error), an upload's JSON answer gives Result.Object (the sandbox's data, or the gateway's
-// UploadFilesResponse result.data).
+// streamHTTP posts body to the gateway and reads the answer: a download is hashed as it arrives (an
+// error status is an error), an upload's JSON answer (UploadFilesResponse) gives Result.Object.
 func (s *Session) streamHTTP(ctx context.Context, client *http.Client, url, contentType string, body io.Reader, n int64, download bool) (Result, error) {
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
@@ -184,9 +188,6 @@ func (s *Session) streamHTTP(ctx context.Context, client *http.Client, url, cont
 	hr.ContentLength = n
 	hr.Header.Set("Content-Type", contentType)
 	hr.Header.Set("Authorization", "Bearer "+s.Token)
-	if strings.HasPrefix(url, s.SandboxURL) {
-		hr.Header.Set("X-API-Key", sandbox.DemoAPIKey)
-	}
 	resp, err := client.Do(hr)
 	if err != nil {
 		return Result{}, err
@@ -208,18 +209,14 @@ func (s *Session) streamHTTP(ctx context.Context, client *http.Client, url, cont
 		return h.result(), nil
 	}
 	var out struct {
-		Data   map[string]any `json:"data"`
-		Result *struct {
+		Result struct {
 			Data map[string]any `json:"data"`
 		} `json:"result"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return Result{}, fmt.Errorf("bench: upload answer: %w", err)
 	}
-	if out.Result != nil {
-		return Result{Object: out.Result.Data}, nil
-	}
-	return Result{Object: out.Data}, nil
+	return Result{Object: out.Result.Data}, nil
 }
 
 func (s *Session) grpcDownload(req Request) (func(ctx context.Context) (Result, error), error) {
