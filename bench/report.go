@@ -254,17 +254,26 @@ const rerun = `## How to rerun
 ` + "```sh" + `
 make bench                                   # builds bin/bosa-{sandbox,gateway,bench}, runs everything, rewrites this file
 make bench BENCHFLAGS='-scenarios paginate'  # one scenario (unary, paginate, files)
-bin/bosa-bench -help                         # every knob: -duration, -concurrency, -cases, -paths, -file-sizes, -gateway-env, ...
+make bench BENCHFLAGS='-repeat 5 -duration 4s -cases floor,1KiB'  # the target cells, more and longer runs
+make bench-compare BASE=main                 # this tree's gateway against main's, side by side (bin/bench-compare.md)
+bin/bosa-bench -help                         # every knob: -repeat, -duration, -concurrency, -cases, -paths, -file-sizes, -file-apis, -gateway-env, ...
 ` + "```" + `
 
 ` + "`bin/bosa-bench` without `-out` prints the tables only. The sandbox and each gateway log to a temporary directory\n" +
 	"(printed at the start; `-logs DIR` chooses it). For a quiet measurement stop other work on the machine first: every\n" +
 	"process shares the same cores.\n\n" +
+	"Per commit: `make bench-compare BASE=<git ref>` exports the tree of BASE with `git archive` into a temporary\n" +
+	"directory (the working tree is untouched), builds its gateway there, and runs the unary gRPC and REST cells\n" +
+	"(default `floor`, `1KiB` and `35KiB` at concurrency 1 and 16, 3 runs each) with the base gateway and the current\n" +
+	"tree's alternately against the current sandbox, printing p50, p99, gateway CPU per request and req/s side by side\n" +
+	"with new/base ratios and the rounds in which the new gateway was faster; the same table goes to\n" +
+	"`bin/bench-compare.md`. `BENCHFLAGS` changes the cells (`-cases`, `-concurrency`, `-paths`, `-repeat`, `-duration`);\n" +
+	"`bin/bosa-bench -base-bin DIR` compares with a gateway binary built elsewhere. About 3 minutes with the defaults.\n\n" +
 	"Profiles: the gateway binary serves no `/debug/pprof`, so `bench/inprocess_test.go` runs the same calls with sandbox\n" +
 	"and gateway in the test process:\n\n" + "```sh" + `
 go test ./bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
 go tool pprof -top -cum -focus _ActionService_ExecuteAction_Handler /tmp/bench.test /tmp/cpu.out
-go test ./bench -run '^$' -bench 'Files/upload/grpc' -benchtime 4x -memprofile /tmp/mem.out -o /tmp/bench.test
+go test ./bench -run '^$' -bench 'Files/upload/stream/grpc' -benchtime 4x -memprofile /tmp/mem.out -o /tmp/bench.test
 go tool pprof -sample_index=alloc_space -top -cum /tmp/bench.test /tmp/mem.out
 ` + "```" + `
 
