@@ -7,6 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"slices"
@@ -183,6 +186,56 @@ func TestFileChecks(t *testing.T) {
 			}
 			if err := check(tt.r); (err != nil) != tt.wantFail {
 				t.Errorf("check = %v, want failure %v", err, tt.wantFail)
+			}
+		})
+	}
+}
+
+// TestMultipartBody: the streamed REST upload body is a well-formed form whose announced length is
+// its length, with the request part first and the files' bytes unchanged.
+func TestMultipartBody(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []FileUpload
+	}{
+		{"no file", nil},
+		{"one file", []FileUpload{{Parameter: "file", Filename: "a.bin", ContentType: "application/octet-stream", Data: payload(70000, "a")}}},
+		{"two files", []FileUpload{
+			{Parameter: "files", Filename: "a.txt", ContentType: "text/plain", Data: []byte("hello")},
+			{Parameter: "files", Filename: "b \"q\".bin", ContentType: "application/octet-stream", Data: []byte{}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, ct, n, err := multipartBody(tt.files, func(w *multipart.Writer) error { return w.WriteField("request", `{"input":{}}`) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(body)
+			if err != nil || int64(len(raw)) != n {
+				t.Fatalf("read %d bytes (%v), announced %d", len(raw), err, n)
+			}
+			_, params, err := mime.ParseMediaType(ct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+			p, err := r.NextPart()
+			if err != nil || p.FormName() != "request" {
+				t.Fatalf("first part %v, %v", p, err)
+			}
+			for i, f := range tt.files {
+				p, err := r.NextPart()
+				if err != nil {
+					t.Fatalf("file %d: %v", i, err)
+				}
+				got, _ := io.ReadAll(p)
+				if p.FormName() != f.Parameter || p.FileName() != f.Filename || p.Header.Get("Content-Type") != f.ContentType || !bytes.Equal(got, f.Data) {
+					t.Errorf("file %d: part %q %q %q, %d bytes", i, p.FormName(), p.FileName(), p.Header.Get("Content-Type"), len(got))
+				}
+			}
+			if _, err := r.NextPart(); err != io.EOF {
+				t.Errorf("after the files: %v, want EOF", err)
 			}
 		})
 	}
