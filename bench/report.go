@@ -226,7 +226,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("## 3. Files\n\n")
 		p("`google_drive/upload_file` (multipart upstream) and `download_file` of incompressible files, %d transfers per row,\n", fc.Repeats)
 		p("median reported (1 MiB = 2^20 bytes). API `stream` is the streaming one: over gRPC `DownloadFile` (metadata, then\n")
-		p("chunks of the gateway's default size) and `UploadFiles` (header, then %d KiB chunks); over REST `POST …:download`\n", uploadChunk>>10)
+		p("chunks of the gateway's default size) and `UploadFiles` (header, then chunks of %d bytes); over REST `POST …:download`\n", uploadChunk)
 		p("(the answer is the file's bytes) and `POST …:upload` (multipart/form-data: a `request` part with the input, then the\n")
 		p("file); `direct` is a streamed HTTP exchange with the sandbox. API `buffered` is the file in one message, still the\n")
 		p("API for small files: `ExecuteAction` with `File.data` over gRPC, `:execute` with base64 over REST, `bosaclient.Execute`\n")

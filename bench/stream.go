@@ -21,9 +21,10 @@ import (
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 )
 
-// uploadChunk is the size of the chunks the gRPC client sends in UploadFiles (the gateway's default
-// download chunk is the same).
-const uploadChunk = 256 << 10
+// uploadChunk is the size of the file bytes in each FileChunk the gRPC client sends in UploadFiles:
+// 32 KiB less room for the framing, so that a message fits 32 KiB, as the proto recommends (and as
+// the gateway's default download chunk).
+const uploadChunk = 32<<10 - 64
 
 // PrepareStream builds the streaming transfer of req over path: DownloadFile or UploadFiles over
 // gRPC, POST …:download or …:upload over REST, and bosaclient's Download or Upload for the direct

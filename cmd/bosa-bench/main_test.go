@@ -86,7 +86,7 @@ func TestRun(t *testing.T) {
 	err := run(context.Background(), []string{"-bin", bin, "-out", out, "-logs", t.TempDir(),
 		"-cases", "floor,1KiB", "-concurrency", "2", "-warmup", "0s", "-duration", "100ms",
 		"-pages", "3", "-latency", "5ms", "-consumer-work", "5ms", "-page-repeats", "1",
-		"-file-sizes", "1", "-file-repeats", "1", "-file-apis", "buffered"}, &stdout, &stderr)
+		"-file-sizes", "1", "-file-repeats", "1"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -99,13 +99,13 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "| 1MiB | download | buffered | grpc |", "| 1MiB | upload | buffered | rest |", "bin/bosa-bench -bin"} {
+	for _, want := range []string{"## Targets", "| 1MiB | download | stream | grpc |", "| 1MiB | upload | stream | rest |", "| 1MiB | upload | buffered | rest |", "bin/bosa-bench -bin"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
 	// With the gateway a separate process, its peak RSS is known for every file row through it.
-	if strings.Contains(string(md), "| 1MiB | download | buffered | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
+	if strings.Contains(string(md), "| 1MiB | download | stream | grpc | ") && strings.Contains(string(md), "| 0 KiB |") {
 		t.Errorf("a gateway row has no memory:\n%s", md)
 	}
 }
