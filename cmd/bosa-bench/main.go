@@ -4,6 +4,11 @@
 //
 //	go build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 //	bin/bosa-bench -bin bin -out docs/benchmarks.md
+//
+// With -base REF (or -base-bin DIR) it compares instead: it builds the gateway of the git revision
+// REF (bench.BuildAt) and runs the unary gRPC/REST cells with that gateway and -bin's alternately,
+// printing them side by side; `make bench-compare BASE=REF` does that and writes
+// bin/bench-compare.md.
 package main
 
 import (
