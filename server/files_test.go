@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"testing"
@@ -578,5 +579,40 @@ func TestFileRoutesREST(t *testing.T) {
 			}
 			restError(t, restUpload(t, e, md, body, ct), codes.InvalidArgument, tt.reason)
 		})
+	}
+}
+
+// arrayOfFiles rewrites discovery answers so that google_drive/upload_file's file parameter takes a
+// list of files, which no sandbox action does: an upload stream may then carry several files.
+func arrayOfFiles(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/connectors") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := bytes.ReplaceAll(rec.Body.Bytes(),
+			[]byte(`named file.","format":"binary","type":"string"}`),
+			[]byte(`named file.","type":"array","items":{"type":"string","format":"binary"}}`))
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
+}
+
+// TestUploadFilesOrder: the chunks of several files come file after file, in header order.
+func TestUploadFilesOrder(t *testing.T) {
+	e := startEnvWith(t, envOptions{wrap: arrayOfFiles})
+	md := driveUser(t, e, "order")
+	two := []*bosav1.FileMetadata{{Parameter: "file", Filename: "a", Size: -1}, {Parameter: "file", Filename: "b", Size: -1}}
+	_, err := upload(testCtx(t), e, md, header(&bosav1.UploadFilesHeader{Files: two}), chunk(1, []byte("b")), chunk(0, []byte("a")))
+	st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest)
+	if f := violationField(st); f != "chunk.file_index" {
+		t.Fatalf("violation field %q (%v)", f, err)
 	}
 }
