@@ -137,7 +137,7 @@ func FuzzDecodeAction(f *testing.F) {
 		if ctype != "" {
 			h.Set("Content-Type", ctype)
 		}
-		r, err := decodeAction(&response{status: 200, header: h, body: body})
+		r, err := decodeAction(&response{status: 200, header: h, body: body}, false)
 		if !isJSON(ctype) {
 			if err != nil || r.File == nil || !bytes.Equal(r.File.Data, body) {
 				t.Fatalf("file answer: %v", err)
@@ -163,6 +163,23 @@ func FuzzDecodeAction(f *testing.F) {
 		}
 		if json.Unmarshal(body, &env) != nil || !reflect.DeepEqual(env.Data, r.Data) {
 			t.Fatalf("data %v, want what encoding/json reads from %s", r.Data, body)
+		}
+		// WithRawData: the same meta and list-ness, and data as JSON text that decodes to the same.
+		raw, err := decodeAction(&response{status: 200, header: h, body: body}, true)
+		if err != nil {
+			t.Fatalf("raw decode refused what the plain one accepts: %v", err)
+		}
+		if raw.Data != nil || !reflect.DeepEqual(raw.Meta, r.Meta) || raw.IsList() != r.IsList() {
+			t.Fatalf("raw decode: data %v meta %v list %v; want meta %v list %v", raw.Data, raw.Meta, raw.IsList(), r.Meta, r.IsList())
+		}
+		var fromRaw any
+		if raw.RawData != nil {
+			if err := json.Unmarshal(raw.RawData, &fromRaw); err != nil {
+				t.Fatalf("RawData %q: %v", raw.RawData, err)
+			}
+		}
+		if !reflect.DeepEqual(fromRaw, r.Data) {
+			t.Fatalf("RawData %q decodes to %v, want %v", raw.RawData, fromRaw, r.Data)
 		}
 	})
 }

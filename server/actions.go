@@ -276,7 +276,8 @@ func (s *actionService) prepare(ctx context.Context, req actionInput) (map[strin
 	case attempts > s.maxAttempts:
 		attempts = s.maxAttempts
 	}
-	opts = append(opts, bosaclient.WithMaxAttempts(attempts))
+	// data is decoded straight into a google.protobuf.Value (dataAndMeta), not into Go maps first.
+	opts = append(opts, bosaclient.WithMaxAttempts(attempts), bosaclient.WithRawData())
 
 	var params map[string]any
 	if tok := req.GetPageToken(); tok != "" {
@@ -403,9 +404,17 @@ func pageKey(p map[string]any) string {
 	return string(b)
 }
 
-// dataAndMeta converts an action's JSON answer.
+// dataAndMeta converts an action's JSON answer (its data decoded or, with bosaclient.WithRawData, raw).
 func dataAndMeta(r *bosaclient.ActionResponse) (*structpb.Value, *structpb.Struct, error) {
-	data, err := structpb.NewValue(r.Data)
+	var (
+		data *structpb.Value
+		err  error
+	)
+	if r.RawData != nil {
+		data, err = jsonToValue(r.RawData)
+	} else {
+		data, err = structpb.NewValue(r.Data)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("convert data: %w", err)
 	}
