@@ -141,6 +141,7 @@ type Server struct {
 	http     *http.Server
 	health   *health.Server
 	gateway  *gatewayConn
+	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
 	runOnce  sync.Once
@@ -298,11 +299,13 @@ func (c Config) Complete() (*Server, error) {
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
 	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32))...)
+	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
+	users, integrations := &userService{services: svc}, &integrationService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
-		bosav1.RegisterConnectorServiceServer(g, &connectorService{services: svc})
-		bosav1.RegisterActionServiceServer(g, &actionService{services: svc})
-		bosav1.RegisterUserServiceServer(g, &userService{services: svc})
-		bosav1.RegisterIntegrationServiceServer(g, &integrationService{services: svc})
+		bosav1.RegisterConnectorServiceServer(g, connectors)
+		bosav1.RegisterActionServiceServer(g, actions)
+		bosav1.RegisterUserServiceServer(g, users)
+		bosav1.RegisterIntegrationServiceServer(g, integrations)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
@@ -314,6 +317,10 @@ func (c Config) Complete() (*Server, error) {
 	if s.gateway, err = newGatewayConn(c.MaxMessageBytes); err != nil {
 		return nil, err
 	}
+	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
+		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
+		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+	})
 	handler, err := s.httpHandler()
 	if err != nil {
 		s.gateway.close()
