@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"bosa.dev/gateway/bosaclient"
@@ -51,12 +52,26 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 		}}
 		return out, nil
 	}
-	data, meta, err := dataAndMeta(r)
-	if err != nil {
-		return nil, toStatus(err)
+	if r.RawData != nil && !isDirect(ctx) {
+		// Over gRPC, data goes from JSON straight to its wire form (see dataWire).
+		wire, err := dataWire(r.RawData)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		out.ProtoReflect().SetUnknown(wire)
+		if r.Meta != nil {
+			if out.Meta, err = structpb.NewStruct(r.Meta); err != nil {
+				return nil, toStatus(fmt.Errorf("convert meta: %w", err))
+			}
+		}
+	} else {
+		data, meta, err := dataAndMeta(r)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		out.Result = &bosav1.ExecuteActionResponse_Data{Data: data}
+		out.Meta = meta
 	}
-	out.Result = &bosav1.ExecuteActionResponse_Data{Data: data}
-	out.Meta = meta
 	if p, ok := r.NextParams(); ok {
 		if out.NextPageToken, err = s.tokens.encode(req.GetConnector(), req.GetAction(), p); err != nil {
 			return nil, toStatus(err)
@@ -426,6 +441,26 @@ func dataAndMeta(r *bosaclient.ActionResponse) (*structpb.Value, *structpb.Struc
 	}
 	return data, meta, nil
 }
+
+// dataWire encodes raw JSON data as the ExecuteActionResponse.data field (number 1, a
+// google.protobuf.Value) in protobuf wire form. Set as the message's unknown fields it is marshalled
+// verbatim, and every reader decodes it as the data field: the same answer as with Result set, without
+// building the Value tree and marshalling it (most of a JSON answer's cost in the gateway). The REST
+// face needs the tree (protojson ignores unknown fields), so it is used for gRPC callers only.
+func dataWire(raw []byte) ([]byte, error) {
+	b, err := jsonToWire(raw, func(n int) []byte {
+		b := make([]byte, 0, 1+protowire.SizeVarint(uint64(n))+n)
+		b = protowire.AppendTag(b, dataFieldNumber, protowire.BytesType)
+		return protowire.AppendVarint(b, uint64(n))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convert data: %w", err)
+	}
+	return b, nil
+}
+
+// dataFieldNumber is ExecuteActionResponse.data's field number.
+var dataFieldNumber = (&bosav1.ExecuteActionResponse{}).ProtoReflect().Descriptor().Fields().ByName("data").Number()
 
 // filterTypes maps the proto enum to BOSA's filter type names.
 var filterTypes = map[bosav1.ResponseFilterType]string{

@@ -142,6 +142,12 @@ func moveMessage(dst, src proto.Message) {
 	})
 }
 
+// isDirect reports whether ctx is a call directConn runs (a REST call), not one over gRPC.
+func isDirect(ctx context.Context) bool {
+	_, ok := grpc.ServerTransportStreamFromContext(ctx).(*directStream)
+	return ok
+}
+
 // chainUnary composes interceptors as grpc.ChainUnaryInterceptor does: the first is outermost.
 func chainUnary(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
 	if len(ics) == 0 {

@@ -11,15 +11,25 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
+	"bosa.dev/gateway/bosaclient"
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
 )
 
 // startREST runs a gateway on upstream and returns its HTTP base URL. With tunnelled, the REST face
 // sends unary calls over the in-process gRPC connection, as it did before directConn.
 func startREST(t *testing.T, upstream string, tunnelled bool) string {
+	t.Helper()
+	return "http://" + startGateway(t, upstream, tunnelled).HTTPAddr()
+}
+
+func startGateway(t *testing.T, upstream string, tunnelled bool) *Server {
 	t.Helper()
 	srv, err := Config{UpstreamURL: upstream, APIKey: sandbox.DemoAPIKey, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		MaxMessageBytes: 64 << 10, PageTokenSecret: []byte("same secret for both gateways")}.Complete()
@@ -38,7 +48,7 @@ func startREST(t *testing.T, upstream string, tunnelled bool) string {
 			t.Error(err)
 		}
 	})
-	return "http://" + srv.HTTPAddr()
+	return srv
 }
 
 // restAnswer is what a REST caller can observe of an answer.
@@ -126,6 +136,54 @@ func TestDirectRESTMatchesTunnelled(t *testing.T) {
 				t.Errorf("direct:\n%+v\ntunnelled:\n%+v", got, want)
 			}
 		})
+	}
+}
+
+// TestGRPCDataIsUpstreamData: over gRPC, where data travels in its pre-encoded wire form, the
+// caller decodes the same ExecuteActionResponse as the one built with a Value tree, and the data
+// the upstream sent.
+func TestGRPCDataIsUpstreamData(t *testing.T) {
+	sb, client, tok := sandboxUser(t)
+	srv := startGateway(t, sb.URL, false)
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok)
+	for _, tc := range []struct {
+		action string
+		input  map[string]any
+	}{
+		{"list_pull_requests", map[string]any{"owner": "acme", "repo": "web", "state": "all", "per_page": 5}},
+		{"list_pull_requests", map[string]any{"owner": "acme", "repo": "web", "per_page": 2, "page": 3}},
+		{"get_repository", map[string]any{"owner": "acme", "repo": "web"}},
+	} {
+		input, err := structpb.NewStruct(tc.input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := bosav1.NewActionServiceClient(conn).ExecuteAction(ctx, &bosav1.ExecuteActionRequest{Connector: "github", Action: tc.action, Input: input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.ProtoReflect().GetUnknown()) != 0 {
+			t.Errorf("%s: the caller sees unknown fields", tc.action)
+		}
+		up, err := client.Run(context.Background(), "github", tc.action, tc.input, bosaclient.WithToken(tok), bosaclient.WithRawData())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The answer as built for REST (the tree), with the same tokens.
+		data, meta, err := dataAndMeta(up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: data}, Meta: meta,
+			UpstreamStatus: 200, NextPageToken: got.GetNextPageToken(), PrevPageToken: got.GetPrevPageToken()}
+		if !proto.Equal(got, want) {
+			t.Errorf("%s: got %v, want %v", tc.action, got, want)
+		}
 	}
 }
 

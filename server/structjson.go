@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -367,4 +370,259 @@ func (d *jsonDecoder) number() (float64, error) {
 		return 0, fmt.Errorf("number %s: %w", d.b[start:d.i], err)
 	}
 	return f, nil
+}
+
+// jsonToWire returns the protobuf wire encoding of the google.protobuf.Value that jsonToValue(b)
+// returns (the same value once decoded; map entries keep the JSON's order, and a repeated key is
+// encoded twice, the later winning on decoding as in jsonToValue). It builds no message tree: one
+// pass over the JSON measures every object and array, a second writes the bytes into a buffer of
+// the exact size. prefix is written first (say, the tag and length of the field holding the value).
+func jsonToWire(b []byte, prefix func(size int) []byte) ([]byte, error) {
+	if len(b) == 0 {
+		b = []byte("null")
+	}
+	d := jsonDecoder{b: b, s: string(b)}
+	var sizes []int
+	n, err := d.measure(0, &sizes)
+	if err == nil {
+		d.space()
+		if d.i != len(d.b) {
+			err = d.syntax("after top-level value")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	out := prefix(n)
+	out = slices.Grow(out, n)
+	d.i = 0
+	w := wireWriter{d: &d, sizes: sizes, out: out}
+	if err := w.value(); err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	return w.out, nil
+}
+
+// google.protobuf.Value's fields, and the one field of Struct (map entries) and ListValue.
+const (
+	valueNull   protowire.Number = 1
+	valueNumber protowire.Number = 2
+	valueString protowire.Number = 3
+	valueBool   protowire.Number = 4
+	valueStruct protowire.Number = 5
+	valueList   protowire.Number = 6
+)
+
+// sizeBytes is the size of a length-delimited field of n bytes with a one-byte tag.
+func sizeBytes(n int) int { return 1 + protowire.SizeVarint(uint64(n)) + n }
+
+// scalar parses a string, number, true, false or null at d.i; kind is its first byte.
+func (d *jsonDecoder) scalar() (kind byte, s string, f float64, err error) {
+	if d.i >= len(d.b) {
+		return 0, "", 0, d.syntax("looking for a value")
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		s, err = d.str()
+		return c, s, 0, err
+	case c == '-' || (c >= '0' && c <= '9'):
+		f, err = d.number()
+		return '0', "", f, err
+	case c == 't':
+		return c, "", 0, d.literal("true")
+	case c == 'f':
+		return c, "", 0, d.literal("false")
+	case c == 'n':
+		return c, "", 0, d.literal("null")
+	}
+	return 0, "", 0, d.syntax("looking for a value")
+}
+
+// scalarSize is the encoded size of a scalar Value's content.
+func scalarSize(kind byte, s string) int {
+	switch kind {
+	case '"':
+		return sizeBytes(len(s))
+	case '0':
+		return 1 + 8
+	}
+	return 2 // null, true, false: a one-byte tag and a one-byte varint
+}
+
+// measure parses the value at d.i and returns the encoded size of its Value message; for every
+// object and array (in document order) it appends the size of its Struct or ListValue to sizes.
+func (d *jsonDecoder) measure(depth int, sizes *[]int) (int, error) {
+	d.space()
+	if d.i < len(d.b) && (d.b[d.i] == '{' || d.b[d.i] == '[') {
+		if depth >= maxJSONDepth {
+			return 0, errJSONDepth
+		}
+		open := d.b[d.i]
+		d.i++
+		slot := len(*sizes)
+		*sizes = append(*sizes, 0)
+		n := 0
+		d.space()
+		if d.i < len(d.b) && (d.b[d.i] == '}' && open == '{' || d.b[d.i] == ']' && open == '[') {
+			d.i++
+			return sizeBytes(0), nil
+		}
+		for {
+			elem := 0
+			if open == '{' {
+				d.space()
+				if d.i >= len(d.b) || d.b[d.i] != '"' {
+					return 0, d.syntax("looking for an object key")
+				}
+				k, err := d.str()
+				if err != nil {
+					return 0, err
+				}
+				d.space()
+				if d.i >= len(d.b) || d.b[d.i] != ':' {
+					return 0, d.syntax("after object key")
+				}
+				d.i++
+				elem = sizeBytes(len(k))
+			}
+			v, err := d.measure(depth+1, sizes)
+			if err != nil {
+				return 0, err
+			}
+			if open == '{' {
+				n += sizeBytes(elem + sizeBytes(v))
+			} else {
+				n += sizeBytes(v)
+			}
+			d.space()
+			if d.i >= len(d.b) {
+				return 0, d.syntax("after element")
+			}
+			if c := d.b[d.i]; c == ',' {
+				d.i++
+				continue
+			} else if c == '}' && open == '{' || c == ']' && open == '[' {
+				d.i++
+				break
+			}
+			return 0, d.syntax("after element")
+		}
+		(*sizes)[slot] = n
+		return sizeBytes(n), nil
+	}
+	kind, s, _, err := d.scalar()
+	if err != nil {
+		return 0, err
+	}
+	return scalarSize(kind, s), nil
+}
+
+// wireWriter is the second pass of jsonToWire, over input already checked by measure.
+type wireWriter struct {
+	d     *jsonDecoder
+	sizes []int // the Struct/ListValue sizes measure found, consumed in document order
+	out   []byte
+}
+
+// value writes the Value message content of the value at d.i.
+func (w *wireWriter) value() error {
+	d := w.d
+	d.space()
+	if c := d.b[d.i]; c == '{' || c == '[' {
+		n := w.sizes[0]
+		w.sizes = w.sizes[1:]
+		field := valueList
+		if c == '{' {
+			field = valueStruct
+		}
+		w.out = protowire.AppendTag(w.out, field, protowire.BytesType)
+		w.out = protowire.AppendVarint(w.out, uint64(n))
+		d.i++
+		d.space()
+		if d.b[d.i] == '}' || d.b[d.i] == ']' {
+			d.i++
+			return nil
+		}
+		for {
+			var key string
+			if c == '{' {
+				d.space()
+				k, err := d.str()
+				if err != nil {
+					return err
+				}
+				key = k
+				d.space()
+				d.i++ // :
+			}
+			if err := w.element(c == '{', key); err != nil {
+				return err
+			}
+			d.space()
+			sep := d.b[d.i]
+			d.i++
+			if sep != ',' {
+				return nil
+			}
+		}
+	}
+	kind, s, f, err := d.scalar()
+	if err != nil {
+		return err
+	}
+	w.scalar(kind, s, f)
+	return nil
+}
+
+// element writes one list element or (inMap) one Struct entry with key, whose value is at d.i.
+func (w *wireWriter) element(inMap bool, key string) error {
+	d := w.d
+	d.space()
+	// The size of the element's Value: from measure for an object or array, else from the scalar.
+	var (
+		size    int
+		kind    byte
+		s       string
+		f       float64
+		isChild bool
+	)
+	if c := d.b[d.i]; c == '{' || c == '[' {
+		size, isChild = sizeBytes(w.sizes[0]), true
+	} else {
+		var err error
+		if kind, s, f, err = d.scalar(); err != nil {
+			return err
+		}
+		size = scalarSize(kind, s)
+	}
+	w.out = protowire.AppendTag(w.out, 1, protowire.BytesType)
+	if inMap {
+		w.out = protowire.AppendVarint(w.out, uint64(sizeBytes(len(key))+sizeBytes(size)))
+		w.out = protowire.AppendTag(w.out, 1, protowire.BytesType)
+		w.out = protowire.AppendString(w.out, key)
+		w.out = protowire.AppendTag(w.out, 2, protowire.BytesType)
+	}
+	w.out = protowire.AppendVarint(w.out, uint64(size))
+	if isChild {
+		return w.value()
+	}
+	w.scalar(kind, s, f)
+	return nil
+}
+
+func (w *wireWriter) scalar(kind byte, s string, f float64) {
+	switch kind {
+	case '"':
+		w.out = protowire.AppendTag(w.out, valueString, protowire.BytesType)
+		w.out = protowire.AppendString(w.out, s)
+	case '0':
+		w.out = protowire.AppendTag(w.out, valueNumber, protowire.Fixed64Type)
+		w.out = protowire.AppendFixed64(w.out, math.Float64bits(f))
+	case 't', 'f':
+		w.out = protowire.AppendTag(w.out, valueBool, protowire.VarintType)
+		w.out = protowire.AppendVarint(w.out, protowire.EncodeBool(kind == 't'))
+	default:
+		w.out = protowire.AppendTag(w.out, valueNull, protowire.VarintType)
+		w.out = protowire.AppendVarint(w.out, 0)
+	}
 }

@@ -72,6 +72,7 @@ func TestJSONToValue(t *testing.T) {
 			if !tt.wantErr && !proto.Equal(got, want) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
+			checkWire(t, []byte(tt.in), want, refErr)
 		})
 	}
 }
@@ -105,7 +106,41 @@ func FuzzJSONToValue(f *testing.F) {
 		if err == nil && !proto.Equal(got, want) {
 			t.Fatalf("%q: got %v, want %v", b, got, want)
 		}
+		checkWire(t, b, want, refErr)
 	})
+}
+
+// checkWire: jsonToWire refuses what the reference refuses, and otherwise writes bytes that decode
+// to the reference's value, after the prefix it asked for with the right size.
+func checkWire(t *testing.T, in []byte, want *structpb.Value, refErr error) {
+	t.Helper()
+	size := -1
+	b, err := jsonToWire(in, func(n int) []byte { size = n; return []byte("prefix") })
+	if (err != nil) != (refErr != nil) {
+		t.Fatalf("%q: jsonToWire error %v, reference error %v", in, err, refErr)
+	}
+	if err != nil {
+		return
+	}
+	if string(b[:6]) != "prefix" || len(b)-6 != size {
+		t.Fatalf("%q: %d bytes after the prefix, measured %d", in, len(b)-6, size)
+	}
+	var got structpb.Value
+	// Deep JSON nests twice as deep in protobuf (Value, ListValue, Value...): lift the default limit.
+	if err := (proto.UnmarshalOptions{RecursionLimit: 4 * maxJSONDepth}).Unmarshal(b[6:], &got); err != nil {
+		t.Fatalf("%q: the wire bytes do not decode: %v", in, err)
+	}
+	if !proto.Equal(&got, want) {
+		t.Fatalf("%q: wire decodes to %v, want %v", in, &got, want)
+	}
+}
+
+func TestJSONToWireAbsentIsNull(t *testing.T) {
+	b, err := jsonToWire(nil, func(int) []byte { return nil })
+	var got structpb.Value
+	if err != nil || proto.Unmarshal(b, &got) != nil || !proto.Equal(&got, structpb.NewNullValue()) {
+		t.Fatalf("got %x, %v; want a null value", b, err)
+	}
 }
 
 func BenchmarkJSONToValue(b *testing.B) {
@@ -115,6 +150,24 @@ func BenchmarkJSONToValue(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := jsonToValue(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("wire", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := jsonToWire(in, func(int) []byte { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tree+marshal", func(b *testing.B) {
+		for b.Loop() {
+			v, err := jsonToValue(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := proto.Marshal(v); err != nil {
 				b.Fatal(err)
 			}
 		}
