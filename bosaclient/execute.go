@@ -461,17 +461,14 @@ func decodeAction(resp *response, raw bool) (*ActionResponse, error) {
 	// afterwards scanned the body twice more); meta stays raw, since a non-object meta must not fail
 	// the call.
 	if raw {
-		var env struct {
-			Data json.RawMessage `json:"data"`
-			Meta json.RawMessage `json:"meta"`
-		}
-		if err := json.Unmarshal(resp.body, &env); err != nil {
+		data, meta, err := splitEnvelope(resp.body)
+		if err != nil {
 			return nil, fmt.Errorf("decode response: %w", err)
 		}
-		if len(env.Data) > 0 {
-			r.RawData = bytes.TrimSpace(env.Data)
+		if len(data) > 0 {
+			r.RawData = data
 		}
-		decodeMeta(r, env.Meta)
+		decodeMeta(r, meta)
 		return r, nil
 	}
 	var env struct {

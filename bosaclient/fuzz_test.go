@@ -132,6 +132,10 @@ func FuzzDecodeAction(f *testing.F) {
 	f.Add([]byte("%PDF-1.7"), "application/pdf")
 	f.Add([]byte(`{"data": 1}`), "")
 	f.Add([]byte(`{"data": 1}`), "text/plain; application/json")
+	f.Add([]byte(`{"DATA": [1], "Meta": {"page": 1}, "data": [2, {"a": "\u00e9"}], "x": [true, null, -1.5e3]}`), "application/json")
+	f.Add([]byte(`{"\u0064ata": {"k": "v"}}`), "application/json")
+	f.Add([]byte(`null`), "application/json")
+	f.Add([]byte(`[1]`), "application/json")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		h := http.Header{}
 		if ctype != "" {
@@ -143,6 +147,11 @@ func FuzzDecodeAction(f *testing.F) {
 				t.Fatalf("file answer: %v", err)
 			}
 			return
+		}
+		if _, rawErr := decodeAction(&response{status: 200, header: h, body: body}, true); rawErr != nil && err == nil {
+			t.Fatalf("raw decode refused %q, which the plain one accepts: %v", body, rawErr)
+		} else if rawErr == nil && err != nil && json.Unmarshal(body, new(struct{ Data, Meta json.RawMessage })) != nil {
+			t.Fatalf("raw decode accepted %q, which encoding/json refuses as an envelope", body)
 		}
 		if err != nil {
 			if json.Valid(body) {
