@@ -13,6 +13,17 @@ import (
 // a later key wins; other keys are checked and skipped. Numbers are checked for syntax only, as a
 // json.RawMessage is. The returned slices alias body.
 func splitEnvelope(body []byte) (data, meta []byte, err error) {
+	if data, meta, err = scanEnvelope(body); err != nil {
+		// encoding/json's own error (a *json.SyntaxError, say), which callers may inspect.
+		var env struct{ Data, Meta json.RawMessage }
+		if refErr := json.Unmarshal(body, &env); refErr != nil {
+			return nil, nil, refErr
+		}
+	}
+	return data, meta, err
+}
+
+func scanEnvelope(body []byte) (data, meta []byte, err error) {
 	s := envScanner{b: body}
 	s.space()
 	if s.i >= len(s.b) {

@@ -2,6 +2,7 @@ package bosaclient
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,11 @@ func TestSplitEnvelope(t *testing.T) {
 			refErr := json.Unmarshal([]byte(tt.in), &ref)
 			if (err != nil) != tt.wantErr || (refErr != nil) != tt.wantErr {
 				t.Fatalf("error %v (encoding/json: %v), want error: %v", err, refErr, tt.wantErr)
+			}
+			var se *json.SyntaxError
+			var te *json.UnmarshalTypeError
+			if tt.wantErr && !errors.As(err, &se) && !errors.As(err, &te) {
+				t.Fatalf("error %v is not encoding/json's", err)
 			}
 			if string(data) != tt.data || string(meta) != tt.meta || string(ref.Data) != tt.data || string(ref.Meta) != tt.meta {
 				t.Fatalf("data %q meta %q (encoding/json: %q %q), want %q %q", data, meta, ref.Data, ref.Meta, tt.data, tt.meta)

@@ -105,7 +105,7 @@ func (c *directConn) Invoke(ctx context.Context, method string, args, reply any,
 		err = status.Error(codes.Internal, "grpc: error while marshaling: proto: Marshal called with nil")
 	}
 	if err == nil {
-		if n := proto.Size(msg); n > c.maxMsg {
+		if n := messageSize(msg); n > c.maxMsg {
 			err = status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, c.maxMsg)
 		}
 	}

@@ -73,7 +73,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{marshaler}),
 		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
 			if forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)] {
 				return strings.ToLower(h), true

@@ -37,9 +37,20 @@ func jsonToValue(b []byte) (*structpb.Value, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decode JSON: %w", err)
+		return nil, fmt.Errorf("decode JSON: %w", referenceError(b, err))
 	}
 	return v, nil
+}
+
+// referenceError returns encoding/json's error for b (a *json.SyntaxError or
+// *json.UnmarshalTypeError, which the error mapping recognises as a malformed upstream answer),
+// or err when encoding/json has none.
+func referenceError(b []byte, err error) error {
+	var v any
+	if refErr := json.Unmarshal(b, &v); refErr != nil {
+		return refErr
+	}
+	return err
 }
 
 // jsonDecoder is a recursive-descent JSON parser over one buffer. It allocates values in batches,
@@ -391,7 +402,7 @@ func jsonToWire(b []byte, prefix func(size int) []byte) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decode JSON: %w", err)
+		return nil, fmt.Errorf("decode JSON: %w", referenceError(b, err))
 	}
 	out := prefix(n)
 	out = slices.Grow(out, n)

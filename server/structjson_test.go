@@ -2,9 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -72,7 +74,14 @@ func TestJSONToValue(t *testing.T) {
 			if !tt.wantErr && !proto.Equal(got, want) {
 				t.Fatalf("got %v, want %v", got, want)
 			}
+			_, wireErr := jsonToWire([]byte(tt.in), func(int) []byte { return nil })
+			if tt.wantErr && (!malformedJSON(err) || !malformedJSON(wireErr)) {
+				t.Fatalf("errors %v / %v are not encoding/json's, so not mapped to UPSTREAM_MALFORMED_RESPONSE", err, wireErr)
+			}
 			checkWire(t, []byte(tt.in), want, refErr)
+			if refErr == nil {
+				checkREST(t, want)
+			}
 		})
 	}
 }
@@ -107,7 +116,37 @@ func FuzzJSONToValue(f *testing.F) {
 			t.Fatalf("%q: got %v, want %v", b, got, want)
 		}
 		checkWire(t, b, want, refErr)
+		if refErr == nil {
+			checkREST(t, want)
+		}
 	})
+}
+
+// checkREST: valueSize is proto.Size, and appendValueJSON writes JSON that parses to what
+// protojson's output parses to.
+func checkREST(t *testing.T, v *structpb.Value) {
+	t.Helper()
+	if got, want := valueSize(v), proto.Size(v); got != want {
+		t.Fatalf("valueSize %d, proto.Size %d", got, want)
+	}
+	ref, refErr := protojson.Marshal(v)
+	got, err := appendValueJSON(nil, v, 0)
+	if (err != nil) != (refErr != nil) {
+		t.Fatalf("appendValueJSON error %v, protojson error %v", err, refErr)
+	}
+	if err != nil {
+		return
+	}
+	var gotV, refV any
+	if err := json.Unmarshal(got, &gotV); err != nil {
+		t.Fatalf("appendValueJSON wrote invalid JSON %q: %v", got, err)
+	}
+	if err := json.Unmarshal(ref, &refV); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotV, refV) {
+		t.Fatalf("appendValueJSON %s, protojson %s", got, ref)
+	}
 }
 
 // checkWire: jsonToWire refuses what the reference refuses, and otherwise writes bytes that decode
