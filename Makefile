@@ -100,7 +100,7 @@ bench:
 FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	schema:FuzzValidate schema:FuzzDecodeForm shape:FuzzApply \
-	server:FuzzJSONValue server:FuzzPageToken \
+	server:FuzzJSONValue server:FuzzJSONToValue server:FuzzPageToken \
 	bosaclient:FuzzEncodeMultipart bosaclient:FuzzFilenameFromDisposition \
 	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing
 .PHONY: fuzz

@@ -5,7 +5,11 @@
 // The path of one request: gen/bosa/v1 (stubs) → connectors.go, actions.go, users.go, integrations.go
 // (one file per service) → bosaclient → BOSA. Errors are mapped in errors.go only; page tokens live in
 // pagetoken.go; caller credentials in credentials.go; interceptors in middleware.go; the protection
-// limits (per-connector upstream concurrency, per-caller rate limit) in limits.go. What is
+// limits (per-connector upstream concurrency, per-caller rate limit) in limits.go. The REST face
+// (http.go) runs unary calls directly through the same interceptors (direct.go) and streams over an
+// in-process gRPC connection; an action's JSON data reaches callers without a map[string]any step
+// (structjson.go: straight to protobuf wire bytes for gRPC, to a Value tree for REST, written back
+// to JSON by restjson.go). What is
 // guaranteed under faults, load and shutdown, and the test proving each line: docs/reliability.md.
 //
 // Configure with a Config, call Complete once (it validates, applies defaults and binds the
