@@ -109,7 +109,7 @@ bench-compare:
 FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	schema:FuzzValidate schema:FuzzDecodeForm shape:FuzzApply \
-	server:FuzzJSONValue server:FuzzPageToken \
+	server:FuzzJSONValue server:FuzzJSONToValue server:FuzzPageToken \
 	bosaclient:FuzzEncodeMultipart bosaclient:FuzzFilenameFromDisposition \
 	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing
 .PHONY: fuzz

@@ -198,6 +198,7 @@ type callConfig struct {
 	headers     map[string]string
 	maxAttempts int
 	timeout     time.Duration
+	rawData     bool
 }
 
 func (cc *callConfig) clone() *callConfig {
@@ -239,6 +240,11 @@ func WithMaxAttempts(n int) CallOption { return func(cc *callConfig) { cc.maxAtt
 
 // WithCallTimeout sets the per-attempt timeout of this call.
 func WithCallTimeout(d time.Duration) CallOption { return func(cc *callConfig) { cc.timeout = d } }
+
+// WithRawData leaves the "data" of a JSON answer undecoded, in ActionResponse.RawData (Data stays nil),
+// for callers that convert it to another form themselves (the gateway decodes it straight into
+// google.protobuf.Value). Paging works as without it; NextPage and PrevPage keep the option.
+func WithRawData() CallOption { return func(cc *callConfig) { cc.rawData = true } }
 
 func newCallConfig(opts []CallOption) *callConfig {
 	cc := &callConfig{}

@@ -80,7 +80,7 @@ func (c *Client) execute(ctx context.Context, connector, action string, params m
 	if err != nil {
 		return nil, err
 	}
-	r, err := decodeAction(resp)
+	r, err := decodeAction(resp, cc.rawData)
 	if err != nil {
 		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
 	}
@@ -493,8 +493,9 @@ func controlEscapes() []string {
 	return pairs
 }
 
-// decodeAction turns a 2xx action answer into an ActionResponse: JSON envelope or file.
-func decodeAction(resp *response) (*ActionResponse, error) {
+// decodeAction turns a 2xx action answer into an ActionResponse: JSON envelope or file. With raw, data is
+// kept as JSON text in RawData (validated, space trimmed) instead of decoded into Data.
+func decodeAction(resp *response, raw bool) (*ActionResponse, error) {
 	r := &ActionResponse{Status: resp.status, Header: resp.header}
 	if !isJSON(resp.header.Get("Content-Type")) {
 		r.File = newDownload(resp.header, resp.body)
@@ -503,6 +504,17 @@ func decodeAction(resp *response) (*ActionResponse, error) {
 	// One pass over the body: data straight into Go values (decoding it from a json.RawMessage
 	// afterwards scanned the body twice more); meta stays raw, since a non-object meta must not fail
 	// the call.
+	if raw {
+		data, meta, err := splitEnvelope(resp.body)
+		if err != nil {
+			return nil, fmt.Errorf("decode response: %w", err)
+		}
+		if len(data) > 0 {
+			r.RawData = data
+		}
+		decodeMeta(r, meta)
+		return r, nil
+	}
 	var env struct {
 		Data any             `json:"data"`
 		Meta json.RawMessage `json:"meta"`
@@ -511,13 +523,18 @@ func decodeAction(resp *response) (*ActionResponse, error) {
 		return nil, fmt.Errorf("decode response: %w", err)
 	}
 	r.Data = env.Data
-	if len(env.Meta) > 0 && string(env.Meta) != "null" {
-		if err := json.Unmarshal(env.Meta, &r.Meta); err != nil {
+	decodeMeta(r, env.Meta)
+	return r, nil
+}
+
+// decodeMeta sets r.Meta from the raw "meta" of an answer.
+func decodeMeta(r *ActionResponse, meta json.RawMessage) {
+	if len(meta) > 0 && string(meta) != "null" {
+		if err := json.Unmarshal(meta, &r.Meta); err != nil {
 			// A non-object meta is kept out of Meta rather than failing the call.
 			r.Meta = nil
 		}
 	}
-	return r, nil
 }
 
 // isJSON reports whether a Content-Type is JSON (application/json or any +json type).

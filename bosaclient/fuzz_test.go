@@ -132,17 +132,26 @@ func FuzzDecodeAction(f *testing.F) {
 	f.Add([]byte("%PDF-1.7"), "application/pdf")
 	f.Add([]byte(`{"data": 1}`), "")
 	f.Add([]byte(`{"data": 1}`), "text/plain; application/json")
+	f.Add([]byte(`{"DATA": [1], "Meta": {"page": 1}, "data": [2, {"a": "\u00e9"}], "x": [true, null, -1.5e3]}`), "application/json")
+	f.Add([]byte(`{"\u0064ata": {"k": "v"}}`), "application/json")
+	f.Add([]byte(`null`), "application/json")
+	f.Add([]byte(`[1]`), "application/json")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		h := http.Header{}
 		if ctype != "" {
 			h.Set("Content-Type", ctype)
 		}
-		r, err := decodeAction(&response{status: 200, header: h, body: body})
+		r, err := decodeAction(&response{status: 200, header: h, body: body}, false)
 		if !isJSON(ctype) {
 			if err != nil || r.File == nil || !bytes.Equal(r.File.Data, body) {
 				t.Fatalf("file answer: %v", err)
 			}
 			return
+		}
+		if _, rawErr := decodeAction(&response{status: 200, header: h, body: body}, true); rawErr != nil && err == nil {
+			t.Fatalf("raw decode refused %q, which the plain one accepts: %v", body, rawErr)
+		} else if rawErr == nil && err != nil && json.Unmarshal(body, new(struct{ Data, Meta json.RawMessage })) != nil {
+			t.Fatalf("raw decode accepted %q, which encoding/json refuses as an envelope", body)
 		}
 		if err != nil {
 			if json.Valid(body) {
@@ -163,6 +172,23 @@ func FuzzDecodeAction(f *testing.F) {
 		}
 		if json.Unmarshal(body, &env) != nil || !reflect.DeepEqual(env.Data, r.Data) {
 			t.Fatalf("data %v, want what encoding/json reads from %s", r.Data, body)
+		}
+		// WithRawData: the same meta and list-ness, and data as JSON text that decodes to the same.
+		raw, err := decodeAction(&response{status: 200, header: h, body: body}, true)
+		if err != nil {
+			t.Fatalf("raw decode refused what the plain one accepts: %v", err)
+		}
+		if raw.Data != nil || !reflect.DeepEqual(raw.Meta, r.Meta) || raw.IsList() != r.IsList() {
+			t.Fatalf("raw decode: data %v meta %v list %v; want meta %v list %v", raw.Data, raw.Meta, raw.IsList(), r.Meta, r.IsList())
+		}
+		var fromRaw any
+		if raw.RawData != nil {
+			if err := json.Unmarshal(raw.RawData, &fromRaw); err != nil {
+				t.Fatalf("RawData %q: %v", raw.RawData, err)
+			}
+		}
+		if !reflect.DeepEqual(fromRaw, r.Data) {
+			t.Fatalf("RawData %q decodes to %v, want %v", raw.RawData, fromRaw, r.Data)
 		}
 	})
 }

@@ -18,8 +18,12 @@ var ErrNoPage = errors.New("no such page")
 // produced it, so that NextPage and PrevPage re-send it with the same options (headers, token, integration,
 // attempts, timeout). All paging logic of the module lives in this file (spec §8).
 type ActionResponse struct {
-	// Data is the decoded "data" of a JSON answer: []any or map[string]any; nil for a file answer.
+	// Data is the decoded "data" of a JSON answer: []any or map[string]any; nil for a file answer, and
+	// nil when the call asked for RawData (WithRawData).
 	Data any
+	// RawData is the undecoded "data" of a JSON answer when the call was made WithRawData (nil when
+	// data is absent); Data is then left nil. IsList, Items, Decode and paging work from either.
+	RawData json.RawMessage
 	// Meta is the decoded "meta" (nil when null or absent).
 	Meta map[string]any
 	// Status is the HTTP status.
@@ -44,23 +48,37 @@ func (r *ActionResponse) Action() string { return r.action }
 // Params returns a copy of the parameters of the request that produced this response.
 func (r *ActionResponse) Params() map[string]any { return maps.Clone(r.params) }
 
-// IsList reports whether Data is an array.
+// IsList reports whether Data (or RawData) is an array.
 func (r *ActionResponse) IsList() bool {
+	if r.RawData != nil {
+		// RawData is one valid JSON value with surrounding space trimmed (see decodeAction).
+		return len(r.RawData) > 0 && r.RawData[0] == '['
+	}
 	_, ok := r.Data.([]any)
 	return ok
 }
 
-// Items returns Data as a list, or nil when it is not one.
+// Items returns Data (or RawData, decoded) as a list, or nil when it is not one.
 func (r *ActionResponse) Items() []any {
+	if r.RawData != nil {
+		var l []any
+		if !r.IsList() || json.Unmarshal(r.RawData, &l) != nil {
+			return nil
+		}
+		return l
+	}
 	l, _ := r.Data.([]any)
 	return l
 }
 
-// Decode unmarshals Data into v (through its JSON form).
+// Decode unmarshals Data (or RawData) into v (through its JSON form).
 func (r *ActionResponse) Decode(v any) error {
-	b, err := json.Marshal(r.Data)
-	if err != nil {
-		return fmt.Errorf("bosaclient: decode data: %w", err)
+	b := []byte(r.RawData)
+	if b == nil {
+		var err error
+		if b, err = json.Marshal(r.Data); err != nil {
+			return fmt.Errorf("bosaclient: decode data: %w", err)
+		}
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("bosaclient: decode data: %w", err)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -452,6 +453,42 @@ func TestSandboxPagingCursor(t *testing.T) {
 	got, err := r.AllItems(ctx)
 	if !errors.Is(err, ErrTooManyPages) || len(got) != 60 {
 		t.Fatalf("bounded: %d items, %v", len(got), err)
+	}
+}
+
+// TestSandboxRawData: WithRawData gives the page's data as JSON text (Data nil) that decodes to what
+// a plain call gives, and paging over such answers visits the same items.
+func TestSandboxRawData(t *testing.T) {
+	e := newEnv(t, "raw")
+	ctx := context.Background()
+	params := map[string]any{"owner": "acme", "repo": "web", "per_page": 100}
+	plain, err := e.c.Run(ctx, "github", "list_commits", params, WithToken(e.token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := e.c.Run(ctx, "github", "list_commits", params, WithToken(e.token), WithRawData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Data != nil || len(raw.RawData) == 0 || !raw.IsList() || !raw.HasNext() {
+		t.Fatalf("raw answer: Data %T, %d bytes of RawData, list %v, has next %v", raw.Data, len(raw.RawData), raw.IsList(), raw.HasNext())
+	}
+	if !reflect.DeepEqual(raw.Items(), plain.Items()) || !reflect.DeepEqual(raw.Meta, plain.Meta) {
+		t.Fatal("raw data or meta differ from the plain answer's")
+	}
+	var decoded []struct {
+		SHA string `json:"sha"`
+	}
+	if err := raw.Decode(&decoded); err != nil || len(decoded) != 100 || decoded[0].SHA == "" {
+		t.Fatalf("Decode: %d items, %v", len(decoded), err)
+	}
+	items, err := raw.AllItems(ctx)
+	if err != nil || len(items) != 523 {
+		t.Fatalf("AllItems: %d items, %v", len(items), err)
+	}
+	next, err := raw.NextPage(ctx)
+	if err != nil || next.Data != nil || next.RawData == nil {
+		t.Fatalf("NextPage keeps WithRawData: Data %T, RawData %d bytes, %v", next.Data, len(next.RawData), err)
 	}
 }
 

@@ -107,7 +107,7 @@ func (c *Client) Download(ctx context.Context, connector, action string, params 
 	if dl != nil {
 		return dl, nil
 	}
-	ar, err := decodeAction(r)
+	ar, err := decodeAction(r, cc.rawData)
 	if err != nil {
 		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
 	}
@@ -343,7 +343,7 @@ func (c *Client) Upload(ctx context.Context, connector, action string, params ma
 		resp.Body.Close()
 		stop()
 		if err == nil {
-			ar, err := decodeAction(r)
+			ar, err := decodeAction(r, cc.rawData)
 			if err != nil {
 				return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
 			}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -90,15 +91,18 @@ func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
 	if raw == "" {
 		return nil, errUnauthorized("Missing bearer token")
 	}
-	var claims tokenClaims
-	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.signingKey, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithTimeFunc(s.cfg.now), jwt.WithExpirationRequired())
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeTokenExpired, Message: "Token has expired"}
-	case err != nil:
-		return nil, errUnauthorized("Invalid token")
+	claims, ok := s.verified.get(raw, s.cfg.now())
+	if !ok {
+		_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.signingKey, nil },
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithTimeFunc(s.cfg.now), jwt.WithExpirationRequired())
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired):
+			return nil, &apiError{Status: http.StatusUnauthorized, Code: codeTokenExpired, Message: "Token has expired"}
+		case err != nil:
+			return nil, errUnauthorized("Invalid token")
+		}
+		s.verified.put(raw, claims)
 	}
 	if claims.ClientID != c.id {
 		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "Token was issued to another client"}
@@ -113,6 +117,41 @@ func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
 		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"}
 	}
 	return u, nil
+}
+
+// verifiedTokens remembers the claims of tokens whose signature was checked, so that a client's
+// every call does not parse and verify its token again (about a tenth of a sandbox call's CPU).
+// Only the expiry is checked again on a hit; a token with a not-before time is never kept.
+type verifiedTokens struct {
+	mu sync.Mutex
+	m  map[string]tokenClaims
+}
+
+// maxVerifiedTokens bounds the cache; when full it starts over.
+const maxVerifiedTokens = 4096
+
+// get returns the claims of a verified token that has not expired at now.
+func (v *verifiedTokens) get(raw string, now time.Time) (tokenClaims, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c, ok := v.m[raw]
+	if ok && !now.Before(c.ExpiresAt.Time) {
+		delete(v.m, raw) // expired: the full check reports it
+		ok = false
+	}
+	return c, ok
+}
+
+func (v *verifiedTokens) put(raw string, c tokenClaims) {
+	if c.ExpiresAt == nil || c.NotBefore != nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil || len(v.m) >= maxVerifiedTokens {
+		v.m = make(map[string]tokenClaims)
+	}
+	v.m[raw] = c
 }
 
 // b64 is base64url without padding, as used by secrets, cursors and OAuth state.

@@ -234,6 +234,23 @@ func TestCredentialErrors(t *testing.T) {
 	foreign.get("/users/me").data(t)
 }
 
+// TestTokenExpiresAfterUse: a token that was accepted (and so is remembered as verified) is refused
+// with TOKEN_EXPIRED once it expires, and a forged variant of it is still refused.
+func TestTokenExpiresAfterUse(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	srv := start(t, sandbox.WithClock(clk.now), sandbox.WithTokenLifetime(time.Hour))
+	c := newCaller(t, srv)
+	_, u := newUser(c, "judy")
+	for range 2 {
+		u.get("/users/me").data(t)
+	}
+	parts := strings.Split(u.token, ".")
+	u.with(sandbox.DemoAPIKey, parts[0]+"."+parts[1]+"."+strings.Repeat("A", 43)).get("/users/me").wantError(t, 401, "UNAUTHORIZED")
+	clk.add(2 * time.Hour)
+	u.get("/users/me").wantError(t, 401, "TOKEN_EXPIRED")
+	u.get("/users/me").wantError(t, 401, "TOKEN_EXPIRED")
+}
+
 func TestClientCreation(t *testing.T) {
 	srv := start(t, sandbox.WithMasterKey("sk-master-test"))
 	c := newCaller(t, srv)

@@ -32,6 +32,7 @@ const DefaultMaxUploadSize = 64 << 20
 type Sandbox struct {
 	cfg        config
 	signingKey []byte // JWT, user secrets, OAuth state and codes
+	verified   verifiedTokens
 	connectors map[string]*connector
 	names      []string // connector names, sorted
 	discovery  discoveryCache

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"bosa.dev/gateway/bosaclient"
@@ -44,7 +45,7 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out, err := resultMessage(r)
+	out, err := resultMessage(ctx, r)
 	if err != nil || r.File != nil {
 		return out, toStatus(err)
 	}
@@ -62,12 +63,26 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 }
 
 // resultMessage converts an action's answer, file or data and meta, without page tokens.
-func resultMessage(r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse, error) {
+func resultMessage(ctx context.Context, r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse, error) {
 	out := &bosav1.ExecuteActionResponse{UpstreamStatus: int32(r.Status)}
 	if r.File != nil {
 		out.Result = &bosav1.ExecuteActionResponse_File{File: &bosav1.File{
 			Filename: r.File.Filename, ContentType: r.File.ContentType, Data: r.File.Data,
 		}}
+		return out, nil
+	}
+	if r.RawData != nil && !isDirect(ctx) {
+		// Over gRPC, data goes from JSON straight to its wire form (see dataWire).
+		wire, err := dataWire(r.RawData)
+		if err != nil {
+			return nil, err
+		}
+		out.ProtoReflect().SetUnknown(wire)
+		if r.Meta != nil {
+			if out.Meta, err = structpb.NewStruct(r.Meta); err != nil {
+				return nil, fmt.Errorf("convert meta: %w", err)
+			}
+		}
 		return out, nil
 	}
 	data, meta, err := dataAndMeta(r)
@@ -285,7 +300,8 @@ func (s *actionService) prepare(ctx context.Context, req actionInput) (map[strin
 	case attempts > s.maxAttempts:
 		attempts = s.maxAttempts
 	}
-	opts = append(opts, bosaclient.WithMaxAttempts(attempts))
+	// data is decoded straight into a google.protobuf.Value (dataAndMeta), not into Go maps first.
+	opts = append(opts, bosaclient.WithMaxAttempts(attempts), bosaclient.WithRawData())
 
 	var params map[string]any
 	if tok := req.GetPageToken(); tok != "" {
@@ -412,9 +428,17 @@ func pageKey(p map[string]any) string {
 	return string(b)
 }
 
-// dataAndMeta converts an action's JSON answer.
+// dataAndMeta converts an action's JSON answer (its data decoded or, with bosaclient.WithRawData, raw).
 func dataAndMeta(r *bosaclient.ActionResponse) (*structpb.Value, *structpb.Struct, error) {
-	data, err := structpb.NewValue(r.Data)
+	var (
+		data *structpb.Value
+		err  error
+	)
+	if r.RawData != nil {
+		data, err = jsonToValue(r.RawData)
+	} else {
+		data, err = structpb.NewValue(r.Data)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("convert data: %w", err)
 	}
@@ -426,6 +450,26 @@ func dataAndMeta(r *bosaclient.ActionResponse) (*structpb.Value, *structpb.Struc
 	}
 	return data, meta, nil
 }
+
+// dataWire encodes raw JSON data as the ExecuteActionResponse.data field (number 1, a
+// google.protobuf.Value) in protobuf wire form. Set as the message's unknown fields it is marshalled
+// verbatim, and every reader decodes it as the data field: the same answer as with Result set, without
+// building the Value tree and marshalling it (most of a JSON answer's cost in the gateway). The REST
+// face needs the tree (protojson ignores unknown fields), so it is used for gRPC callers only.
+func dataWire(raw []byte) ([]byte, error) {
+	b, err := jsonToWire(raw, func(n int) []byte {
+		b := make([]byte, 0, 1+protowire.SizeVarint(uint64(n))+n)
+		b = protowire.AppendTag(b, dataFieldNumber, protowire.BytesType)
+		return protowire.AppendVarint(b, uint64(n))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("convert data: %w", err)
+	}
+	return b, nil
+}
+
+// dataFieldNumber is ExecuteActionResponse.data's field number.
+var dataFieldNumber = (&bosav1.ExecuteActionResponse{}).ProtoReflect().Descriptor().Fields().ByName("data").Number()
 
 // filterTypes maps the proto enum to BOSA's filter type names.
 var filterTypes = map[bosav1.ResponseFilterType]string{

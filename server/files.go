@@ -178,7 +178,7 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 	if err := <-received; err != nil && !errors.Is(err, errUploadEnded) {
 		return toStatus(err)
 	}
-	out, err := resultMessage(r)
+	out, err := resultMessage(ctx, r)
 	if err != nil {
 		return toStatus(err)
 	}

@@ -24,10 +24,10 @@ import (
 	"bosa.dev/gateway/gen/openapi"
 )
 
-// gatewayConn is the REST face's client connection to the gRPC services. It runs over an in-memory
-// listener served by a grpc.Server with the same services and interceptors as the gRPC listener's
-// (Server.internal), so REST calls are real gRPC calls: they pass the same interceptors (request id,
-// logging, metrics, rate limit, recovery) and Paginate streams work.
+// gatewayConn is the REST face's gRPC connection for streaming calls (unary calls run directly, see
+// directConn). It runs over an in-memory listener served by a grpc.Server with the same services
+// and interceptors as the gRPC listener's (Server.internal), so REST streams are real gRPC calls:
+// they pass the same interceptors (request id, logging, metrics, rate limit, recovery).
 type gatewayConn struct {
 	lis  *bufconn.Listener
 	conn *grpc.ClientConn
@@ -82,7 +82,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{marshaler}),
 		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
 			if forwardedHeaders[textproto.CanonicalMIMEHeaderKey(h)] {
 				return strings.ToLower(h), true
@@ -102,12 +102,12 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		runtime.WithRoutingErrorHandler(restRoutingError),
 	)
 	ctx := context.Background()
-	conn := s.gateway.conn
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		bosav1.RegisterConnectorServiceHandler,
-		bosav1.RegisterActionServiceHandler,
-		bosav1.RegisterUserServiceHandler,
-		bosav1.RegisterIntegrationServiceHandler,
+	conn := s.direct
+	for _, register := range []func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error{
+		viaClient(bosav1.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
+		viaClient(bosav1.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
+		viaClient(bosav1.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
+		viaClient(bosav1.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err
@@ -142,6 +142,14 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	})
 	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	return root, nil
+}
+
+// viaClient registers a service's REST routes over a connection (the generated RegisterXHandler
+// takes only a *grpc.ClientConn).
+func viaClient[C any](register func(context.Context, *runtime.ServeMux, C) error, client func(grpc.ClientConnInterface) C) func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error {
+	return func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return register(ctx, mux, client(cc))
+	}
 }
 
 // maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.

@@ -5,7 +5,11 @@
 // The path of one request: gen/bosa/v1 (stubs) → connectors.go, actions.go, users.go, integrations.go
 // (one file per service) → bosaclient → BOSA. Errors are mapped in errors.go only; page tokens live in
 // pagetoken.go; caller credentials in credentials.go; interceptors in middleware.go; the protection
-// limits (per-connector upstream concurrency, per-caller rate limit) in limits.go. What is
+// limits (per-connector upstream concurrency, per-caller rate limit) in limits.go. The REST face
+// (http.go) runs unary calls directly through the same interceptors (direct.go) and streams over an
+// in-process gRPC connection; an action's JSON data reaches callers without a map[string]any step
+// (structjson.go: straight to protobuf wire bytes for gRPC, to a Value tree for REST, written back
+// to JSON by restjson.go). What is
 // guaranteed under faults, load and shutdown, and the test proving each line: docs/reliability.md.
 //
 // Configure with a Config, call Complete once (it validates, applies defaults and binds the
@@ -142,6 +146,7 @@ type Server struct {
 	http     *http.Server
 	health   *health.Server
 	gateway  *gatewayConn
+	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
 	runOnce  sync.Once
@@ -302,11 +307,13 @@ func (c Config) Complete() (*Server, error) {
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
 	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
+	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
+	users, integrations := &userService{services: svc}, &integrationService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
-		bosav1.RegisterConnectorServiceServer(g, &connectorService{services: svc})
-		bosav1.RegisterActionServiceServer(g, &actionService{services: svc})
-		bosav1.RegisterUserServiceServer(g, &userService{services: svc})
-		bosav1.RegisterIntegrationServiceServer(g, &integrationService{services: svc})
+		bosav1.RegisterConnectorServiceServer(g, connectors)
+		bosav1.RegisterActionServiceServer(g, actions)
+		bosav1.RegisterUserServiceServer(g, users)
+		bosav1.RegisterIntegrationServiceServer(g, integrations)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
@@ -318,6 +325,10 @@ func (c Config) Complete() (*Server, error) {
 	if s.gateway, err = newGatewayConn(c.MaxMessageBytes); err != nil {
 		return nil, err
 	}
+	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
+		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
+		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+	})
 	handler, err := s.httpHandler()
 	if err != nil {
 		s.gateway.close()
