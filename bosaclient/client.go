@@ -255,6 +255,7 @@ type request struct {
 	method      string
 	path        string // absolute path, already escaped
 	body        []byte
+	stream      io.Reader // a body sent once instead of body (streamed uploads); never retried
 	contentType string
 	noAuth      bool // discovery: send no key
 	timeout     time.Duration
@@ -292,15 +293,60 @@ func (c *Client) send(ctx context.Context, req *request, cc *callConfig, retryab
 func (c *Client) attempt(ctx context.Context, req *request, cc *callConfig, timeout time.Duration, attempt int) (*response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	hr, err := c.newHTTPRequest(ctx, req, cc)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request failed", slog.String("method", req.method),
+			slog.String("path", req.path), slog.Int("attempt", attempt), slog.Duration("elapsed", time.Since(start)))
+		return nil, networkError(req, ctx, err)
+	}
+	defer resp.Body.Close()
+	return c.readResponse(ctx, req, resp, attempt, start)
+}
+
+// readResponse reads a whole answer of at most the client's maximum size; a non-2xx answer is an
+// *APIError. The caller closes resp.Body.
+func (c *Client) readResponse(ctx context.Context, req *request, resp *http.Response, attempt int, start time.Time) (*response, error) {
+	if resp.ContentLength > c.maxResponse {
+		return nil, fmt.Errorf("bosaclient: %s %s: %w: Content-Length %d exceeds %d bytes",
+			req.method, req.path, ErrResponseTooLarge, resp.ContentLength, c.maxResponse)
+	}
+	data, err := readBody(resp, c.maxResponse)
+	if err != nil {
+		return nil, networkError(req, ctx, err)
+	}
+	if int64(len(data)) > c.maxResponse {
+		return nil, fmt.Errorf("bosaclient: %s %s: %w: more than %d bytes", req.method, req.path, ErrResponseTooLarge, c.maxResponse)
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request", slog.String("method", req.method),
+		slog.String("path", req.path), slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt),
+		slog.Int("bytes", len(data)), slog.Duration("elapsed", time.Since(start)))
+	r := &response{status: resp.StatusCode, header: resp.Header, body: data}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return r, newAPIError(req, r)
+	}
+	return r, nil
+}
+
+// newHTTPRequest builds the HTTP request of one attempt: the body (req.body, replayable, or
+// req.stream, sent once), the custom headers, then Content-Type and the auth headers, which win.
+func (c *Client) newHTTPRequest(ctx context.Context, req *request, cc *callConfig) (*http.Request, error) {
 	var body io.Reader
-	if req.body != nil {
+	switch {
+	case req.stream != nil:
+		body = req.stream
+	case req.body != nil:
 		body = bytes.NewReader(req.body)
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.method, c.baseURL+req.path, body)
 	if err != nil {
 		return nil, fmt.Errorf("bosaclient: build request %s %s: %w", req.method, req.path, err)
 	}
-	if req.body != nil {
+	if req.body != nil && req.stream == nil {
 		b := req.body
 		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
@@ -330,33 +376,7 @@ func (c *Client) attempt(ctx context.Context, req *request, cc *callConfig, time
 			hr.Header.Set("X-Integration", cc.integration)
 		}
 	}
-	start := time.Now()
-	resp, err := c.http.Do(hr)
-	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request failed", slog.String("method", req.method),
-			slog.String("path", req.path), slog.Int("attempt", attempt), slog.Duration("elapsed", time.Since(start)))
-		return nil, networkError(req, ctx, err)
-	}
-	defer resp.Body.Close()
-	if resp.ContentLength > c.maxResponse {
-		return nil, fmt.Errorf("bosaclient: %s %s: %w: Content-Length %d exceeds %d bytes",
-			req.method, req.path, ErrResponseTooLarge, resp.ContentLength, c.maxResponse)
-	}
-	data, err := readBody(resp, c.maxResponse)
-	if err != nil {
-		return nil, networkError(req, ctx, err)
-	}
-	if int64(len(data)) > c.maxResponse {
-		return nil, fmt.Errorf("bosaclient: %s %s: %w: more than %d bytes", req.method, req.path, ErrResponseTooLarge, c.maxResponse)
-	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request", slog.String("method", req.method),
-		slog.String("path", req.path), slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt),
-		slog.Int("bytes", len(data)), slog.Duration("elapsed", time.Since(start)))
-	r := &response{status: resp.StatusCode, header: resp.Header, body: data}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return r, newAPIError(req, r)
-	}
-	return r, nil
+	return hr, nil
 }
 
 // envelope is the JSON answer of every endpoint except discovery (spec §3.3).

@@ -33,7 +33,12 @@ import (
 // may be JSON-like Go values (string, bool, numbers, []any, map[string]any, typed slices and maps),
 // shape.Filter values, structs (sent as their JSON form), File values, lists of Files, and []byte (uploaded
 // as a file named after the parameter).
+//
+// A File whose Body is set is streamed as Upload does (sent once, never retried).
 func (c *Client) Execute(ctx context.Context, connector, action string, params map[string]any, opts ...CallOption) (*ActionResponse, error) {
+	if hasStreamedFile(params) {
+		return c.Upload(ctx, connector, action, params, nil, opts...)
+	}
 	return c.execute(ctx, connector, action, params, newCallConfig(opts))
 }
 
@@ -384,6 +389,36 @@ func encodeMultipart(keys []string, params map[string]any) ([]byte, string, erro
 	var buf bytes.Buffer
 	buf.Grow(size)
 	w := multipart.NewWriter(&buf)
+	if err := writeMultipart(w, keys, form, filesInKeyOrder(keys, params)); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), w.FormDataContentType(), nil
+}
+
+// namedFile is a file and the parameter it is for, in the order its part is written.
+type namedFile struct {
+	param string
+	file  *File
+}
+
+// filesInKeyOrder lists the files of params by parameter name, a list's files in list order.
+func filesInKeyOrder(keys []string, params map[string]any) []namedFile {
+	var out []namedFile
+	for _, k := range keys {
+		files, ok := fileList(params[k])
+		if !ok {
+			continue
+		}
+		for _, f := range files {
+			out = append(out, namedFile{k, f})
+		}
+	}
+	return out
+}
+
+// writeMultipart writes the form fields (in keys order), then one part per file, and closes w. A
+// file's content is its Body when set (streamed, read once), else its Data.
+func writeMultipart(w *multipart.Writer, keys []string, form url.Values, files []namedFile) error {
 	for _, k := range keys {
 		for _, v := range form[k] {
 			// As multipart.Writer.WriteField, with control characters in the name escaped.
@@ -391,47 +426,56 @@ func encodeMultipart(keys []string, params map[string]any) ([]byte, string, erro
 			h.Set("Content-Disposition", `form-data; name="`+quoteEscaper.Replace(k)+`"`)
 			pw, err := w.CreatePart(h)
 			if err != nil {
-				return nil, "", err
+				return err
 			}
 			if _, err := io.WriteString(pw, v); err != nil {
-				return nil, "", err
+				return err
 			}
 		}
 	}
-	for _, k := range keys {
-		files, ok := fileList(params[k])
-		if !ok {
-			continue
+	for _, nf := range files {
+		k, f := nf.param, nf.file
+		h := make(textproto.MIMEHeader)
+		fn := f.Filename
+		if fn == "" {
+			fn = k
 		}
-		for _, f := range files {
-			h := make(textproto.MIMEHeader)
-			fn := f.Filename
-			if fn == "" {
-				fn = k
+		// Quoted like Python requests and mime/multipart: form-data; name="file"; filename="a.pdf".
+		h.Set("Content-Disposition", `form-data; name="`+quoteEscaper.Replace(k)+`"; filename="`+quoteEscaper.Replace(fn)+`"`)
+		ct, err := partContentType(k, f)
+		if err != nil {
+			return err
+		}
+		h.Set("Content-Type", ct)
+		pw, err := w.CreatePart(h)
+		if err != nil {
+			return err
+		}
+		if f.Body != nil {
+			if _, err := io.Copy(pw, f.Body); err != nil {
+				return err
 			}
-			// Quoted like Python requests and mime/multipart: form-data; name="file"; filename="a.pdf".
-			h.Set("Content-Disposition", `form-data; name="`+quoteEscaper.Replace(k)+`"; filename="`+quoteEscaper.Replace(fn)+`"`)
-			ct := f.ContentType
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			if strings.ContainsFunc(ct, isControl) {
-				return nil, "", fmt.Errorf("%w: file %q of %s: content type %q has control characters", ErrInvalidArgument, fn, k, ct)
-			}
-			h.Set("Content-Type", ct)
-			pw, err := w.CreatePart(h)
-			if err != nil {
-				return nil, "", err
-			}
-			if _, err := pw.Write(f.Data); err != nil {
-				return nil, "", err
-			}
+		} else if _, err := pw.Write(f.Data); err != nil {
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
-		return nil, "", err
+	return w.Close()
+}
+
+// partContentType is the Content-Type of a file's part: its own, or application/octet-stream.
+func partContentType(param string, f *File) (string, error) {
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
 	}
-	return buf.Bytes(), w.FormDataContentType(), nil
+	if strings.ContainsFunc(ct, isControl) {
+		fn := f.Filename
+		if fn == "" {
+			fn = param
+		}
+		return "", fmt.Errorf("%w: file %q of %s: content type %q has control characters", ErrInvalidArgument, fn, param, ct)
+	}
+	return ct, nil
 }
 
 // quoteEscaper escapes a quoted Content-Disposition parameter: backslash and quote with a

@@ -1,6 +1,7 @@
 package bosaclient
 
 import (
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -20,6 +21,11 @@ type File struct {
 	ContentType string
 	// Data holds the bytes.
 	Data []byte
+	// Body, when set on an upload, is read for the content instead of Data, so that the file is
+	// streamed to the server without being held in memory. A call with such a file is sent once:
+	// a body cannot be replayed, so it is never retried whatever the retry policy (see Upload).
+	// Ignored on download; Client.Download streams a downloaded file.
+	Body io.Reader
 	// Header holds every response header of a download; it is ignored on upload.
 	Header http.Header
 }

@@ -44,19 +44,10 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out := &bosav1.ExecuteActionResponse{UpstreamStatus: int32(r.Status)}
-	if r.File != nil {
-		out.Result = &bosav1.ExecuteActionResponse_File{File: &bosav1.File{
-			Filename: r.File.Filename, ContentType: r.File.ContentType, Data: r.File.Data,
-		}}
-		return out, nil
+	out, err := resultMessage(r)
+	if err != nil || r.File != nil {
+		return out, toStatus(err)
 	}
-	data, meta, err := dataAndMeta(r)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	out.Result = &bosav1.ExecuteActionResponse_Data{Data: data}
-	out.Meta = meta
 	if p, ok := r.NextParams(); ok {
 		if out.NextPageToken, err = s.tokens.encode(req.GetConnector(), req.GetAction(), p); err != nil {
 			return nil, toStatus(err)
@@ -67,6 +58,24 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 			return nil, toStatus(err)
 		}
 	}
+	return out, nil
+}
+
+// resultMessage converts an action's answer, file or data and meta, without page tokens.
+func resultMessage(r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse, error) {
+	out := &bosav1.ExecuteActionResponse{UpstreamStatus: int32(r.Status)}
+	if r.File != nil {
+		out.Result = &bosav1.ExecuteActionResponse_File{File: &bosav1.File{
+			Filename: r.File.Filename, ContentType: r.File.ContentType, Data: r.File.Data,
+		}}
+		return out, nil
+	}
+	data, meta, err := dataAndMeta(r)
+	if err != nil {
+		return nil, err
+	}
+	out.Result = &bosav1.ExecuteActionResponse_Data{Data: data}
+	out.Meta = meta
 	return out, nil
 }
 

@@ -166,6 +166,9 @@ func classify(err error) *Error {
 		return &Error{Code: codes.Unavailable, Reason: ReasonUpstreamUnavailable, Message: "BOSA is unreachable"}
 	case errors.Is(err, bosaclient.ErrResponseTooLarge):
 		return &Error{Code: codes.ResourceExhausted, Reason: ReasonResponseTooLarge, Message: "BOSA response exceeds the gateway's size limit"}
+	case errors.Is(err, bosaclient.ErrNotFile):
+		return &Error{Code: codes.FailedPrecondition, Reason: ReasonUpstreamError,
+			Message: "the action returned JSON data, not a file; call it with ExecuteAction"}
 	case errors.Is(err, bosaclient.ErrNoProgress):
 		return &Error{Code: codes.Internal, Reason: ReasonPagingStalled, Message: "BOSA reports another page but gives no way to reach it"}
 	case errors.Is(err, bosaclient.ErrNotFound):

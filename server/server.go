@@ -262,6 +262,7 @@ func (c Config) Complete() (*Server, error) {
 		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
+		maxMessageBytes: c.MaxMessageBytes,
 	}
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}

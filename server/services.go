@@ -17,6 +17,8 @@ type services struct {
 	maxPages, maxPrefetch int
 	// maxAttempts bounds ExecuteActionRequest.max_attempts; defaultAttempts applies when it is 0.
 	maxAttempts, defaultAttempts int
+	// maxMessageBytes is the gRPC message limit; it caps DownloadFile's chunks.
+	maxMessageBytes int
 	// stopping is closed when the gateway starts draining; Paginate streams then end at the next
 	// page boundary.
 	stopping chan struct{}

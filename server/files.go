@@ -1,0 +1,278 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"bosa.dev/gateway/bosaclient"
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+)
+
+// This file streams files through the gateway (DownloadFile, UploadFiles): the gateway holds one
+// chunk at a time, whatever the file's size. Validation, credentials and options are prepare's, as
+// for ExecuteAction; errors go through toStatus. gRPC flow control gives backpressure both ways: a
+// download reads the upstream body only as fast as the caller takes chunks, and an upload's chunks
+// are received only as fast as the upstream takes them.
+
+// DefaultChunkSize is DownloadFile's chunk size when the request names none.
+const DefaultChunkSize = 256 << 10
+
+// chunkOverhead leaves room for the message framing around a chunk under the message size limit.
+const chunkOverhead = 64
+
+// fileCall adapts DownloadFileRequest and UploadFilesHeader to actionInput, for prepare.
+type fileCall struct {
+	connector, action string
+	input             *structpb.Struct
+	fields            []string
+	filters           []*bosav1.ResponseFilter
+	attempts          int32
+}
+
+func (f *fileCall) GetConnector() string                         { return f.connector }
+func (f *fileCall) GetAction() string                            { return f.action }
+func (f *fileCall) GetInput() *structpb.Struct                   { return f.input }
+func (f *fileCall) GetFiles() []*bosav1.File                     { return nil }
+func (f *fileCall) GetResponseFields() []string                  { return f.fields }
+func (f *fileCall) GetResponseFilters() []*bosav1.ResponseFilter { return f.filters }
+func (f *fileCall) GetMaxAttempts() int32                        { return f.attempts }
+func (f *fileCall) GetPageToken() string                         { return "" }
+
+// chunkSize is the chunk size for a requested one: the default for 0, capped by the message limit.
+func (s *actionService) chunkSize(requested int32) (int, error) {
+	if requested < 0 {
+		return 0, invalidRequest("chunk_size", "must not be negative")
+	}
+	size := DefaultChunkSize
+	if requested > 0 {
+		size = int(requested)
+	}
+	return max(1, min(size, s.maxMessageBytes-chunkOverhead)), nil
+}
+
+// DownloadFile streams the file an action returns: metadata first, then chunks of at most
+// chunk_size bytes. An error before the metadata is the call's status as for ExecuteAction; an
+// upstream failure mid-file ends the stream with the mapped status.
+func (s *actionService) DownloadFile(req *bosav1.DownloadFileRequest, stream bosav1.ActionService_DownloadFileServer) error {
+	ctx := stream.Context()
+	chunk, err := s.chunkSize(req.GetChunkSize())
+	if err != nil {
+		return toStatus(err)
+	}
+	params, opts, err := s.prepare(ctx, &fileCall{connector: req.GetConnector(), action: req.GetAction(),
+		input: req.GetInput(), attempts: req.GetMaxAttempts()})
+	if err != nil {
+		return toStatus(err)
+	}
+	d, err := s.client.Download(ctx, req.GetConnector(), req.GetAction(), params, opts...)
+	if err != nil {
+		return toStatus(err)
+	}
+	defer d.Close()
+	meta := &bosav1.FileMetadata{Filename: d.Filename, ContentType: d.ContentType, Size: d.Size}
+	if err := stream.Send(&bosav1.DownloadFileResponse{Part: &bosav1.DownloadFileResponse_Metadata{Metadata: meta}}); err != nil {
+		return err
+	}
+	// One buffer for the whole stream: Send has encoded the message when it returns.
+	buf := make([]byte, chunk)
+	msg := &bosav1.DownloadFileResponse_Chunk{}
+	for {
+		n, err := io.ReadFull(d, buf)
+		if n > 0 {
+			msg.Chunk = buf[:n]
+			if err := stream.Send(&bosav1.DownloadFileResponse{Part: msg}); err != nil {
+				return err
+			}
+		}
+		switch {
+		case err == nil:
+		case err == io.EOF || err == io.ErrUnexpectedEOF: // ReadFull's own: the body ended cleanly
+			return nil
+		default:
+			return toStatus(err)
+		}
+	}
+}
+
+// UploadFiles receives the header, checks it, then streams each file's chunks upstream as they
+// arrive, through one pipe per file read by bosaclient's streaming upload. The upstream call is made
+// once: a streamed body cannot be replayed.
+func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServer) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	first, err := stream.Recv()
+	if errors.Is(err, io.EOF) {
+		return toStatus(invalidRequest("header", "is required: the first message of the stream must be the header"))
+	}
+	if err != nil {
+		return err
+	}
+	h := first.GetHeader()
+	if h == nil {
+		return toStatus(invalidRequest("header", "is required: a chunk arrived before the header"))
+	}
+	params, opts, err := s.prepare(ctx, &fileCall{connector: h.GetConnector(), action: h.GetAction(), input: h.GetInput(),
+		fields: h.GetResponseFields(), filters: h.GetResponseFilters(), attempts: 1})
+	if err != nil {
+		return toStatus(err)
+	}
+	if err := s.checkUploadFiles(ctx, h, params); err != nil {
+		return toStatus(err)
+	}
+
+	metas := h.GetFiles()
+	readers := make([]*io.PipeReader, len(metas))
+	writers := make([]*io.PipeWriter, len(metas))
+	files := make([]bosaclient.FileParam, len(metas))
+	for i, m := range metas {
+		readers[i], writers[i] = io.Pipe()
+		files[i] = bosaclient.FileParam{Parameter: m.GetParameter(), File: bosaclient.File{
+			Filename: m.GetFilename(), ContentType: m.GetContentType(), Body: readers[i]}}
+	}
+	received := make(chan error, 1)
+	go func() { received <- receiveChunks(stream, metas, writers) }()
+
+	r, err := s.client.Upload(ctx, h.GetConnector(), h.GetAction(), params, files, opts...)
+	// Unblock the receiver if the upstream answered before reading every file.
+	for _, pr := range readers {
+		pr.CloseWithError(errUploadEnded)
+	}
+	if err != nil {
+		// The caller's own mistake (a size mismatch, a bad index) explains a failed upload better
+		// than the upstream's reaction to the aborted body.
+		var ge *Error
+		if errors.As(err, &ge) {
+			return toStatus(ge)
+		}
+		select {
+		case rerr := <-received:
+			if errors.As(rerr, &ge) {
+				return toStatus(ge)
+			}
+		default:
+		}
+		return toStatus(err)
+	}
+	if err := <-received; err != nil && !errors.Is(err, errUploadEnded) {
+		return toStatus(err)
+	}
+	out, err := resultMessage(r)
+	if err != nil {
+		return toStatus(err)
+	}
+	return stream.SendAndClose(&bosav1.UploadFilesResponse{Result: out})
+}
+
+// errUploadEnded stops the receiver of an upload whose upstream call has ended.
+var errUploadEnded = errors.New("upload ended")
+
+// checkUploadFiles checks the header's files before anything is received: each names a file
+// parameter of the action that the input does not also set, and declares a size of -1 or more.
+func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFilesHeader, params map[string]any) error {
+	if len(h.GetFiles()) == 0 {
+		return invalidRequest("header.files", "is required: name at least one file")
+	}
+	a, err := s.client.Action(ctx, h.GetConnector(), h.GetAction())
+	if err != nil {
+		return err
+	}
+	for i, f := range h.GetFiles() {
+		field := "header.files[" + strconv.Itoa(i) + "]"
+		name := f.GetParameter()
+		if name == "" {
+			return invalidRequest(field+".parameter", "is required")
+		}
+		var p = a.Schema
+		if p != nil {
+			p = p.Properties[name]
+		}
+		if p == nil {
+			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a parameter of %s/%s", name, h.GetConnector(), h.GetAction()))
+		}
+		if !p.IsBinary() {
+			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a file parameter of %s/%s; send it in input", name, h.GetConnector(), h.GetAction()))
+		}
+		if _, ok := params[name]; ok {
+			return invalidRequest(field+".parameter", fmt.Sprintf("%q is also set in input", name))
+		}
+		if f.GetSize() < -1 {
+			return invalidRequest(field+".size", "must be -1 (unknown) or more")
+		}
+	}
+	return nil
+}
+
+// receiveChunks feeds the chunks of an upload stream into the files' pipes, in order, checking
+// indexes and declared sizes. It closes every pipe: at the end of the stream (nil), or with the
+// error that stopped it, which is also its result.
+func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav1.FileMetadata, writers []*io.PipeWriter) error {
+	current, written := 0, int64(0)
+	// finish closes the current file after checking its size, and moves to the next one.
+	finish := func() error {
+		if want := metas[current].GetSize(); want >= 0 && written != want {
+			return sizeMismatch(current, want, written)
+		}
+		writers[current].Close()
+		current, written = current+1, 0
+		return nil
+	}
+	fail := func(err error) error {
+		for _, w := range writers[min(current, len(writers)):] {
+			w.CloseWithError(err)
+		}
+		return err
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			for current < len(writers) {
+				if err := finish(); err != nil {
+					return fail(err)
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return fail(err)
+		}
+		c := msg.GetChunk()
+		if c == nil {
+			return fail(invalidRequest("header", "was sent twice: only the first message may be the header"))
+		}
+		idx := int(c.GetFileIndex())
+		switch {
+		case idx < 0 || idx >= len(writers):
+			return fail(invalidRequest("chunk.file_index", fmt.Sprintf("%d is out of range: the header names %d files", idx, len(writers))))
+		case idx < current:
+			return fail(invalidRequest("chunk.file_index", fmt.Sprintf("%d goes backwards: file %d was already sent; send each file's chunks together, files in header order", idx, current)))
+		}
+		for current < idx {
+			if err := finish(); err != nil {
+				return fail(err)
+			}
+		}
+		written += int64(len(c.GetData()))
+		if want := metas[current].GetSize(); want >= 0 && written > want {
+			return fail(sizeMismatch(current, want, written))
+		}
+		if _, err := writers[current].Write(c.GetData()); err != nil {
+			return fail(err)
+		}
+	}
+}
+
+// sizeMismatch is the error of a file whose chunks do not add up to its declared size.
+func sizeMismatch(index int, want, got int64) *Error {
+	e := invalidRequest("header.files["+strconv.Itoa(index)+"].size",
+		fmt.Sprintf("declares %d bytes but the chunks of file %d carry %d or more", want, index, got))
+	if got < want {
+		e = invalidRequest("header.files["+strconv.Itoa(index)+"].size",
+			fmt.Sprintf("declares %d bytes but the chunks of file %d carry %d", want, index, got))
+	}
+	return e
+}
