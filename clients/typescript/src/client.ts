@@ -18,7 +18,14 @@ import { ConnectorService } from "./gen/bosa/v1/connector_pb.js";
 import { IntegrationService } from "./gen/bosa/v1/integration_pb.js";
 import { UserService, type User } from "./gen/bosa/v1/user_pb.js";
 import { BosaError } from "./errors.js";
-import { declaredSize, openDownload, uploadRequests, type FileDownload, type UploadFile } from "./files.js";
+import {
+  cancellableUpload,
+  declaredSize,
+  openDownload,
+  uploadRequests,
+  type FileDownload,
+  type UploadFile,
+} from "./files.js";
 
 /** JSON object, as the gateway's google.protobuf.Struct fields are typed. */
 export type JsonObject = { [k: string]: JsonValue };
@@ -149,7 +156,8 @@ export interface BosaClient {
   /**
    * Runs an action with file parameters (UploadFiles), streaming each file's content in 256 KiB
    * chunks; resolves to the action's result, as execute() does. An error thrown by a file's
-   * content cancels the call (the action does not run) and is the rejection. Never retried.
+   * content, or `signal`, cancels the call (the action does not run); the content's error is then
+   * the rejection. Never retried.
    */
   upload(
     connector: string,
@@ -227,8 +235,9 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
       try {
         file = await open(connector, action, input, opts);
       } catch (err) {
-        // Like a failure mid-file, which stream.pipeline handles: the Writable is destroyed.
-        (to as Partial<Writable>).destroy?.(err as Error);
+        // As stream.pipeline does on a failure mid-file, destroy the Writable (without an error
+        // event, which would be unhandled: the rejection reports the error).
+        (to as Partial<Writable>).destroy?.();
         throw err;
       }
       await pipeline(file.chunks, to, { end: opts.end ?? true });
@@ -254,25 +263,17 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
         responseFields: opts.responseFields ?? [],
         responseFilters: opts.responseFilters ?? [],
       };
-      // Connect turns an error thrown by the request stream into a ConnectError: keep the original.
-      let failure: { err: unknown } | undefined;
-      const requests = (async function* () {
-        try {
-          yield* uploadRequests(header, files);
-        } catch (err) {
-          failure = { err };
-          throw err;
-        }
-      })();
+      const upload = cancellableUpload(uploadRequests(header, files), opts.signal);
       try {
-        const res = await actions.uploadFiles(requests, { timeoutMs: opts.timeoutMs, signal: opts.signal });
+        const res = await actions.uploadFiles(upload.requests, { timeoutMs: opts.timeoutMs, signal: upload.signal });
         if (!res.result) throw new BosaError(new ConnectError("UploadFiles returned no result", Code.Internal));
         return res.result;
       } catch (err) {
-        throw failure ? failure.err : err;
+        // What a file's content threw explains the failure better than the cancelled call.
+        throw upload.failure()?.err ?? err;
       } finally {
         // Stops reading the files (a Readable is destroyed) when the call ended before they were sent.
-        requests.return(undefined).catch(() => undefined);
+        upload.requests.return(undefined).catch(() => undefined);
       }
     },
     close() {

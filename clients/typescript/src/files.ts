@@ -153,3 +153,58 @@ export async function openDownload(stream: AsyncIterator<DownloadFileResponse>):
 function protocolError(message: string, code: Code): BosaError {
   return new BosaError(new ConnectError(message, code));
 }
+
+/**
+ * An UploadFiles request stream that can be cancelled without the gateway taking it for complete.
+ *
+ * When a client-streaming call is cancelled, or its request iterable throws, Connect-node ends
+ * the HTTP/2 request stream (END_STREAM) before resetting it, so the gateway reads a normal end
+ * of stream and uploads what it received so far: a truncated file, when its size was not
+ * declared. So this stream cancels in two steps: it first sends a chunk with an out-of-range
+ * file_index, which the gateway rejects (INVALID_ARGUMENT, dropping the upload) before it can
+ * read the end of the stream, and only then aborts the call through `signal`.
+ *
+ * It cancels when `cancel` aborts or when `requests` throws; `failure()` returns what `requests`
+ * threw, to be reported instead of the call's own error.
+ */
+export function cancellableUpload(
+  requests: AsyncIterable<UploadRequest>,
+  cancel?: AbortSignal,
+): { requests: AsyncGenerator<UploadRequest>; signal: AbortSignal; failure(): { err: unknown } | undefined } {
+  const controller = new AbortController();
+  let failure: { err: unknown } | undefined;
+  const cancelled = new Promise<typeof CANCELLED>((resolve) => {
+    if (cancel?.aborted) resolve(CANCELLED);
+    cancel?.addEventListener("abort", () => resolve(CANCELLED), { once: true });
+  });
+  async function* stream(): AsyncGenerator<UploadRequest> {
+    const source = requests[Symbol.asyncIterator]();
+    let done = false;
+    try {
+      for (;;) {
+        let r: IteratorResult<UploadRequest> | typeof CANCELLED;
+        try {
+          r = await Promise.race([source.next(), cancelled]);
+        } catch (err) {
+          done = true; // a generator that threw is finished
+          failure = { err };
+          break;
+        }
+        if (r === CANCELLED) break;
+        if (r.done) {
+          done = true;
+          return;
+        }
+        yield r.value;
+      }
+      yield { part: { case: "chunk", value: { fileIndex: -1, data: new Uint8Array(0) } } };
+      // Connect pulls again only once the chunk above was written to the HTTP/2 stream.
+      controller.abort(failure ? failure.err : cancel?.reason);
+    } finally {
+      if (!done) source.return?.(undefined).catch(() => undefined);
+    }
+  }
+  return { requests: stream(), signal: controller.signal, failure: () => failure };
+}
+
+const CANCELLED = Symbol("cancelled");

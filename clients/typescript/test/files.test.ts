@@ -193,6 +193,23 @@ describe("upload", () => {
     const listed = await alice.execute("google_drive", "list_files", { name_contains: name });
     assert.deepEqual(dataOf(listed), []);
   });
+
+  it("aborting the signal cancels the upload and nothing is stored", async () => {
+    const name = `aborted-${randomUUID().slice(0, 8)}.bin`;
+    const abort = new AbortController();
+    async function* slow() {
+      yield payload.subarray(0, 300_000);
+      yield payload.subarray(300_000, 600_000);
+      abort.abort(); // the caller gives up while the source waits for more
+      await new Promise(() => {});
+    }
+    const err = await alice
+      .upload("google_drive", "upload_file", { name }, [{ parameter: "file", filename: name, content: slow() }], { signal: abort.signal })
+      .then(() => assert.fail("no error"), (e: unknown) => e);
+    assert.ok(err instanceof BosaError, String(err));
+    assert.equal(err.code, Code.Canceled);
+    assert.deepEqual(dataOf(await alice.execute("google_drive", "list_files", { name_contains: name })), []);
+  });
 });
 
 describe("file errors", () => {
