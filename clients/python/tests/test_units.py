@@ -111,7 +111,7 @@ class _Unseekable(io.RawIOBase):
 
 
 def _stream(*files: Upload, chunk_size: int) -> list[action_pb2.UploadFilesRequest]:
-    sources = [_files._Source(f) for f in files]
+    sources = [_files.Source(f) for f in files]
     header = action_pb2.UploadFilesHeader(connector="c", action="a", files=[s.metadata for s in sources])
     return list(_files.upload_requests(header, sources, chunk_size))
 
@@ -174,7 +174,7 @@ def test_upload_reads_a_file_object_from_its_position() -> None:
 )
 def test_upload_rejects_content_it_cannot_read(content: object, message: str) -> None:
     with pytest.raises(TypeError, match=message):
-        _files._Source(Upload("file", "f", "", content))  # type: ignore[arg-type]
+        _files.Source(Upload("file", "f", "", content))  # type: ignore[arg-type]
 
 
 def test_upload_rejects_a_text_mode_file(tmp_path: Path) -> None:

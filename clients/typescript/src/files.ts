@@ -173,15 +173,14 @@ export function cancellableUpload(
 ): { requests: AsyncGenerator<UploadRequest>; signal: AbortSignal; failure(): { err: unknown } | undefined } {
   const controller = new AbortController();
   let failure: { err: unknown } | undefined;
-  const cancelled = new Promise<typeof CANCELLED>((resolve) => {
-    if (cancel?.aborted) resolve(CANCELLED);
-    cancel?.addEventListener("abort", () => resolve(CANCELLED), { once: true });
-  });
   async function* stream(): AsyncGenerator<UploadRequest> {
     const source = requests[Symbol.asyncIterator]();
     let done = false;
+    let onCancel = () => {};
+    const cancelled = new Promise<typeof CANCELLED>((resolve) => (onCancel = () => resolve(CANCELLED)));
+    cancel?.addEventListener("abort", onCancel, { once: true });
     try {
-      for (;;) {
+      while (!cancel?.aborted) {
         let r: IteratorResult<UploadRequest> | typeof CANCELLED;
         try {
           r = await Promise.race([source.next(), cancelled]);
@@ -201,6 +200,7 @@ export function cancellableUpload(
       // Connect pulls again only once the chunk above was written to the HTTP/2 stream.
       controller.abort(failure ? failure.err : cancel?.reason);
     } finally {
+      cancel?.removeEventListener("abort", onCancel);
       if (!done) source.return?.(undefined).catch(() => undefined);
     }
   }

@@ -17,7 +17,7 @@ export {
   type PaginateOptions,
   type UploadOptions,
 } from "./client.js";
-export { CHUNK_SIZE, type FileDownload, type UploadFile } from "./files.js";
+export { type FileDownload, type UploadFile } from "./files.js";
 export { BosaError } from "./errors.js";
 export { Code } from "@connectrpc/connect";
 export * from "./gen/bosa/v1/action_pb.js";

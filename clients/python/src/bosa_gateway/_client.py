@@ -269,7 +269,7 @@ class Client:
         exception raised while reading a file cancels the call and propagates unchanged; the
         upstream action does not run. The call is never retried.
         """
-        sources = [_files._Source(Upload(*f)) for f in files]
+        sources = [_files.Source(Upload(*f)) for f in files]
         header = action_pb2.UploadFilesHeader(
             connector=connector,
             action=action,

@@ -35,7 +35,7 @@ class Upload(NamedTuple):
     content: Content
 
 
-class _Source:
+class Source:
     """One upload's content, its size when known (-1 otherwise) and a way to read it in chunks."""
 
     def __init__(self, upload: Upload) -> None:
@@ -102,7 +102,7 @@ def _read_chunks(f: IO[bytes], size: int, filename: str) -> Iterator[bytes]:
 
 
 def upload_requests(
-    header: action_pb2.UploadFilesHeader, sources: Iterable[_Source], chunk_size: int = CHUNK_SIZE
+    header: action_pb2.UploadFilesHeader, sources: Iterable[Source], chunk_size: int = CHUNK_SIZE
 ) -> Iterator[action_pb2.UploadFilesRequest]:
     """The UploadFiles stream: the header, then every file's chunks in header order."""
     yield action_pb2.UploadFilesRequest(header=header)
