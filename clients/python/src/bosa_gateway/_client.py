@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any, Union, cast
+from typing import Any, Protocol, Union, cast
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -26,7 +26,15 @@ from ._errors import BosaError
 from ._files import Upload
 
 Metadata = Sequence[tuple[str, str]]
-Destination = Union[IO[bytes], str, "os.PathLike[str]"]
+
+
+class Writer(Protocol):
+    """Where :meth:`Client.download` writes: anything with a binary ``write``, e.g. an open file."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+Destination = Union[Writer, str, "os.PathLike[str]"]
 
 
 class Client:
