@@ -165,20 +165,29 @@ function protocolError(message: string, code: Code): BosaError {
  * read the end of the stream, and only then aborts the call through `signal`.
  *
  * It cancels when `cancel` aborts or when `requests` throws; `failure()` returns what `requests`
- * threw, to be reported instead of the call's own error.
+ * threw, to be reported instead of the call's own error. Once every chunk was sent, `cancel`
+ * aborts the call directly (the gateway may have stored the upload by then). Call `close()` when
+ * the call has ended.
  */
 export function cancellableUpload(
   requests: AsyncIterable<UploadRequest>,
   cancel?: AbortSignal,
-): { requests: AsyncGenerator<UploadRequest>; signal: AbortSignal; failure(): { err: unknown } | undefined } {
+): {
+  requests: AsyncGenerator<UploadRequest>;
+  signal: AbortSignal;
+  failure(): { err: unknown } | undefined;
+  close(): void;
+} {
   const controller = new AbortController();
   let failure: { err: unknown } | undefined;
+  let sent = false;
+  let wake = () => {};
+  const cancelled = new Promise<typeof CANCELLED>((resolve) => (wake = () => resolve(CANCELLED)));
+  const onCancel = () => (sent ? controller.abort(cancel?.reason) : wake());
+  cancel?.addEventListener("abort", onCancel, { once: true });
   async function* stream(): AsyncGenerator<UploadRequest> {
     const source = requests[Symbol.asyncIterator]();
     let done = false;
-    let onCancel = () => {};
-    const cancelled = new Promise<typeof CANCELLED>((resolve) => (onCancel = () => resolve(CANCELLED)));
-    cancel?.addEventListener("abort", onCancel, { once: true });
     try {
       while (!cancel?.aborted) {
         let r: IteratorResult<UploadRequest> | typeof CANCELLED;
@@ -191,7 +200,7 @@ export function cancellableUpload(
         }
         if (r === CANCELLED) break;
         if (r.done) {
-          done = true;
+          done = sent = true;
           return;
         }
         yield r.value;
@@ -200,11 +209,15 @@ export function cancellableUpload(
       // Connect pulls again only once the chunk above was written to the HTTP/2 stream.
       controller.abort(failure ? failure.err : cancel?.reason);
     } finally {
-      cancel?.removeEventListener("abort", onCancel);
       if (!done) source.return?.(undefined).catch(() => undefined);
     }
   }
-  return { requests: stream(), signal: controller.signal, failure: () => failure };
+  return {
+    requests: stream(),
+    signal: controller.signal,
+    failure: () => failure,
+    close: () => cancel?.removeEventListener("abort", onCancel),
+  };
 }
 
 const CANCELLED = Symbol("cancelled");
