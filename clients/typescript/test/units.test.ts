@@ -10,7 +10,7 @@ import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@bosa/gatewa
 import { DownloadFileResponseSchema, FileMetadataSchema, type DownloadFileResponse } from "@bosa/gateway-client";
 // Internals, compiled along with the tests (so BosaError here is src/errors.ts's).
 import { BosaError as SrcBosaError } from "../src/errors.js";
-import { declaredSize, openDownload, uploadRequests, type UploadFile } from "../src/files.js";
+import { cancellableUpload, declaredSize, openDownload, uploadRequests, type UploadFile } from "../src/files.js";
 
 it("BosaError reads ErrorInfo, BadRequest and RetryInfo", () => {
   const cause = new ConnectError("slow down", Code.ResourceExhausted, undefined, [
@@ -135,4 +135,37 @@ it("leaving the chunks early closes the stream", async () => {
     break;
   }
   assert.equal(s.closed(), true);
+});
+
+it("cancellableUpload sends an out-of-range chunk before it aborts the call", async () => {
+  const header = { part: { case: "header" as const, value: {} } };
+  const broken = new Error("source went away");
+  async function* failing() {
+    yield header;
+    throw broken;
+  }
+  const up = cancellableUpload(failing());
+  const first = await up.requests.next();
+  assert.deepEqual(first.value, header);
+  const poison = await up.requests.next();
+  assert.deepEqual(poison.value?.part, { case: "chunk", value: { fileIndex: -1, data: new Uint8Array(0) } });
+  assert.equal(up.signal.aborted, false, "aborted before the out-of-range chunk was written");
+  assert.equal((await up.requests.next()).done, true);
+  assert.equal(up.signal.reason, broken);
+  assert.equal(up.failure()?.err, broken);
+
+  const user = new AbortController();
+  async function* endless() {
+    yield header;
+    await new Promise(() => {});
+  }
+  const cancelled = cancellableUpload(endless(), user.signal);
+  await cancelled.requests.next();
+  const pending = cancelled.requests.next();
+  user.abort("stop");
+  assert.equal((await pending).value?.part?.case, "chunk");
+  await cancelled.requests.next();
+  assert.equal(cancelled.signal.reason, "stop");
+  assert.equal(cancelled.failure(), undefined);
+  cancelled.close();
 });
