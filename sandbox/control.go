@@ -16,7 +16,7 @@ import (
 //	DELETE /sandbox/control/calls    reset the counters
 //	POST   /sandbox/control/clients  {"name"} → a new client with its key
 //
-// kind is one of status (default), malformed_json, no_content_type, drop_connection, oversized_body.
+// kind is one of status (default), malformed_json, no_content_type, drop_connection, oversized_body, truncated_body.
 
 type faultSpec struct {
 	Connector         string  `json:"connector"`
@@ -69,7 +69,7 @@ func (s *Sandbox) ctlInject(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !found {
-			writeError(w, errValidation("Invalid parameters: kind: one of status, malformed_json, no_content_type, drop_connection, oversized_body"))
+			writeError(w, errValidation("Invalid parameters: kind: one of status, malformed_json, no_content_type, drop_connection, oversized_body, truncated_body"))
 			return
 		}
 	}

@@ -26,6 +26,9 @@ const (
 	// FaultOversizedBody answers 200 with a well-formed JSON envelope of OversizedBodySize bytes
 	// (Content-Length set), to exercise clients' response size limits.
 	FaultOversizedBody
+	// FaultTruncatedBody runs the call normally but closes the connection after half of its
+	// answer's body (Content-Length still announces the whole), as an upstream failing mid-file.
+	FaultTruncatedBody
 )
 
 // OversizedBodySize is the size of the body sent by FaultOversizedBody.
@@ -34,6 +37,7 @@ const OversizedBodySize = 128 << 20
 var faultKindNames = map[FaultKind]string{
 	FaultStatus: "status", FaultMalformedJSON: "malformed_json", FaultNoContentType: "no_content_type",
 	FaultDropConnection: "drop_connection", FaultOversizedBody: "oversized_body",
+	FaultTruncatedBody: "truncated_body",
 }
 
 // String returns the kind's name as used by the HTTP control surface.
@@ -226,6 +230,8 @@ func (s *Sandbox) dispatch(w http.ResponseWriter, r *http.Request, rt routed) {
 		dropConnection(w)
 	case FaultOversizedBody:
 		writeOversized(w)
+	case FaultTruncatedBody:
+		rt.handle(&truncatingWriter{ResponseWriter: w}, r)
 	default:
 		rt.handle(w, r)
 	}
@@ -253,6 +259,39 @@ func (w *noContentTypeWriter) Write(b []byte) (int, error) {
 }
 
 func (w *noContentTypeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// truncatingWriter passes the first half of a body announced by Content-Length (none without
+// one), then aborts the connection.
+type truncatingWriter struct {
+	http.ResponseWriter
+	wrote bool
+	left  int64
+}
+
+func (w *truncatingWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if n, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil {
+			w.left = n / 2
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *truncatingWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	if int64(len(b)) > w.left {
+		_, _ = w.ResponseWriter.Write(b[:w.left])
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	w.left -= int64(len(b))
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *truncatingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func dropConnection(w http.ResponseWriter) {
 	conn, _, err := http.NewResponseController(w).Hijack()

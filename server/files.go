@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"bosa.dev/gateway/bosaclient"
@@ -19,11 +20,27 @@ import (
 // download reads the upstream body only as fast as the caller takes chunks, and an upload's chunks
 // are received only as fast as the upstream takes them.
 
-// DefaultChunkSize is DownloadFile's chunk size when the request names none.
-const DefaultChunkSize = 256 << 10
+// DefaultChunkSize is the chunk size of DownloadFile when the request names none, and of the REST
+// routes' in-process calls: a message of at most 32 KiB, the framing included. Measured peak RSS of
+// the gateway (10 and 50 MiB files) is 4 to 8 MiB lower with 32 KiB chunks than with 256 KiB: fewer
+// bytes are in flight between the upstream, the transport and the caller, and the buffers fit
+// grpc-go's 32 KiB pool tier.
+const DefaultChunkSize = 32<<10 - chunkOverhead
 
-// chunkOverhead leaves room for the message framing around a chunk under the message size limit.
+// chunkOverhead leaves room for the message framing around a chunk under a message size.
 const chunkOverhead = 64
+
+// bufferPool is the gRPC servers' and the in-process connection's buffer pool: grpc-go's default
+// tiers (256 B, 4, 16 and 32 KiB, 1 MiB) plus 64 to 512 KiB. Without them every message above
+// 32 KiB, such as a file chunk, takes a 1 MiB buffer to encode and another to decode: four times a
+// default chunk, and most of a file stream's memory.
+var bufferPool = func() mem.BufferPool {
+	p, err := mem.NewBinaryTieredBufferPool(8, 12, 14, 15, 16, 17, 18, 19, 20)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // fileCall adapts DownloadFileRequest and UploadFilesHeader to actionInput, for prepare.
 type fileCall struct {

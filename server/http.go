@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/experimental"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -33,7 +34,13 @@ type gatewayConn struct {
 }
 
 // gatewayBuffer is the in-memory pipe's buffer size.
-const gatewayBuffer = 1 << 20
+const gatewayBuffer = 256 << 10
+
+// gatewayWindow is the HTTP/2 flow-control window of the in-memory pipe, per stream and per
+// connection, on both ends. A fixed window turns off grpc-go's BDP estimation, which grows windows
+// to 16 MiB on a fast pipe: a streamed file would then pile up in the pipe between a fast
+// producer and a slower REST caller instead of being held back one chunk at a time.
+const gatewayWindow = 256 << 10
 
 // newGatewayConn connects to the in-memory listener. The pipe never leaves the process, so it
 // speaks plain HTTP/2 even when the listeners use TLS.
@@ -43,6 +50,8 @@ func newGatewayConn(maxMsg int) (*gatewayConn, error) {
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
+		grpc.WithInitialWindowSize(gatewayWindow), grpc.WithInitialConnWindowSize(gatewayWindow),
+		experimental.WithBufferPool(bufferPool),
 	)
 	if err != nil {
 		lis.Close()
@@ -106,7 +115,17 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	}
 
 	root := http.NewServeMux()
-	root.Handle("/", http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes)))
+	if err := s.registerFileRoutes(mux); err != nil {
+		return nil, err
+	}
+	limited := http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes))
+	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUploadRoute(r) {
+			mux.ServeHTTP(w, r) // streamed: bounded by --http-read-timeout, not by the body limit
+			return
+		}
+		limited.ServeHTTP(w, r)
+	}))
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)

@@ -38,6 +38,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	grpccreds "google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -283,6 +284,7 @@ func (c Config) Complete() (*Server, error) {
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(c.MaxMessageBytes),
 		grpc.MaxSendMsgSize(c.MaxMessageBytes),
+		experimental.BufferPool(bufferPool),
 	}
 	// The gRPC listener: per-connection stream bound, keepalive policy, TLS.
 	opts := append(common,
@@ -298,7 +300,8 @@ func (c Config) Complete() (*Server, error) {
 	// shares its one connection, so the per-connection stream bound must not apply (REST callers
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
-	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32))...)
+	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32),
+		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
 		bosav1.RegisterConnectorServiceServer(g, &connectorService{services: svc})
 		bosav1.RegisterActionServiceServer(g, &actionService{services: svc})

@@ -709,8 +709,10 @@ type DownloadFileRequest struct {
 	// Attempts for transient upstream failures before the first byte of the
 	// file was received; 0 uses the gateway default, 1 disables retries.
 	MaxAttempts int32 `protobuf:"varint,4,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
-	// Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
-	// Capped by the gateway's maximum message size.
+	// Largest chunk to send, in bytes; 0 uses the gateway default (32 KiB less
+	// a few bytes, so that a message fits 32 KiB). Capped by the gateway's
+	// maximum message size. Larger chunks do not make the transfer faster and
+	// hold more memory in flight.
 	ChunkSize     int32 `protobuf:"varint,5,opt,name=chunk_size,json=chunkSize,proto3" json:"chunk_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1130,7 +1132,9 @@ type FileChunk struct {
 	// Index of the file in UploadFilesHeader.files. Chunks of a file are sent
 	// in order, and all chunks of a file before any chunk of the next one.
 	FileIndex int32 `protobuf:"varint,1,opt,name=file_index,json=fileIndex,proto3" json:"file_index,omitempty"`
-	// The next bytes of that file.
+	// The next bytes of that file. Any size up to the gateway's maximum message
+	// size; chunks of at most 32 KiB, framing included, hold the least memory
+	// in the gateway.
 	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -388,8 +388,10 @@ class DownloadFileRequest(_message.Message):
     file was received; 0 uses the gateway default, 1 disables retries.
     """
     chunk_size: _builtins.int
-    """Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
-    Capped by the gateway's maximum message size.
+    """Largest chunk to send, in bytes; 0 uses the gateway default (32 KiB less
+    a few bytes, so that a message fits 32 KiB). Capped by the gateway's
+    maximum message size. Larger chunks do not make the transfer faster and
+    hold more memory in flight.
     """
     @_builtins.property
     def input(self) -> _struct_pb2.Struct:
@@ -580,7 +582,10 @@ class FileChunk(_message.Message):
     in order, and all chunks of a file before any chunk of the next one.
     """
     data: _builtins.bytes
-    """The next bytes of that file."""
+    """The next bytes of that file. Any size up to the gateway's maximum message
+    size; chunks of at most 32 KiB, framing included, hold the least memory
+    in the gateway.
+    """
     def __init__(
         self,
         *,

@@ -393,8 +393,10 @@ export type DownloadFileRequest = Message<"bosa.v1.DownloadFileRequest"> & {
   maxAttempts: number;
 
   /**
-   * Largest chunk to send, in bytes; 0 uses the gateway default (256 KiB).
-   * Capped by the gateway's maximum message size.
+   * Largest chunk to send, in bytes; 0 uses the gateway default (32 KiB less
+   * a few bytes, so that a message fits 32 KiB). Capped by the gateway's
+   * maximum message size. Larger chunks do not make the transfer faster and
+   * hold more memory in flight.
    *
    * @generated from field: int32 chunk_size = 5;
    */
@@ -600,7 +602,9 @@ export type FileChunk = Message<"bosa.v1.FileChunk"> & {
   fileIndex: number;
 
   /**
-   * The next bytes of that file.
+   * The next bytes of that file. Any size up to the gateway's maximum message
+   * size; chunks of at most 32 KiB, framing included, hold the least memory
+   * in the gateway.
    *
    * @generated from field: bytes data = 2;
    */
