@@ -56,7 +56,7 @@ def test_download_seeded_file_to_a_file_object(connected: User, file_id: str) ->
     meta = connected.client.download("google_drive", "download_file", {"file_id": file_id}, sink)
     assert (meta.filename, meta.content_type, meta.size) == (name, content_type, size)
     assert (sink.size, sink.sha.hexdigest()) == (size, digest)
-    assert sink.largest <= 256 << 10  # written chunk by chunk
+    assert sink.largest <= 32 << 10  # written chunk by chunk (the gateway's default chunks)
 
 
 def test_download_to_a_path(connected: User, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ class Unseekable(io.RawIOBase):
         return self._src.readinto(b)
 
 
-PAYLOAD = bytes(range(256)) * 2048 + os.urandom(300_001)  # every byte value, 3 chunks
+PAYLOAD = bytes(range(256)) * 2048 + os.urandom(300_001)  # every byte value, ~25 chunks
 
 
 def _as_bytes(tmp: Path) -> object:

@@ -86,7 +86,7 @@ export interface PaginateOptions extends ActionOptions {
 export interface DownloadOptions {
   /** Attempts for transient upstream failures before the first byte; 0 uses the gateway's default. */
   maxAttempts?: number;
-  /** Largest chunk the gateway sends, in bytes; 0 uses its default (256 KiB). */
+  /** Largest chunk the gateway sends, in bytes; 0 uses its default (about 32 KiB). */
   chunkSize?: number;
   /** Deadline of the whole transfer in milliseconds. */
   timeoutMs?: number;
@@ -154,7 +154,7 @@ export interface BosaClient {
   /** Like download(), for files that fit in memory: resolves to a File with the bytes as `data`. */
   downloadBytes(connector: string, action: string, input?: JsonObject, options?: DownloadOptions): Promise<File>;
   /**
-   * Runs an action with file parameters (UploadFiles), streaming each file's content in 256 KiB
+   * Runs an action with file parameters (UploadFiles), streaming each file's content in 32 KiB
    * chunks; resolves to the action's result, as execute() does. An error thrown by a file's
    * content, or `signal`, cancels the call (the action does not run); the content's error is then
    * the rejection. Never retried.

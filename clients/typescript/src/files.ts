@@ -9,8 +9,11 @@ import type {
 } from "./gen/bosa/v1/action_pb.js";
 import { BosaError } from "./errors.js";
 
-/** Bytes per UploadFiles chunk message. */
-export const CHUNK_SIZE = 256 * 1024;
+/**
+ * Bytes per UploadFiles chunk: a message of at most 32 KiB with its framing, the size that holds
+ * the least memory in the gateway (see FileChunk.data).
+ */
+export const CHUNK_SIZE = 32 * 1024 - 64;
 
 /** A file for upload(): the action parameter it is for, its name and type, and its content. */
 export interface UploadFile {
@@ -23,7 +26,7 @@ export interface UploadFile {
   /**
    * The bytes, or a stream of them: a Node Readable (e.g. fs.createReadStream, without an
    * encoding), a web ReadableStream, or any (async) iterable of Uint8Array. Streams are read to
-   * their end and re-cut into 256 KiB chunks.
+   * their end and re-cut into 32 KiB chunks.
    */
   content: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /**

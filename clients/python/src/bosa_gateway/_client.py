@@ -268,7 +268,7 @@ class Client:
         timeout: float | None = None,
     ) -> action_pb2.ExecuteActionResponse:
         """Runs an action with file parameters (UploadFiles), streaming each file's content in
-        256 KiB chunks; the gateway holds one chunk at a time. ``files`` are :class:`Upload`
+        32 KiB chunks; the gateway holds one chunk at a time. ``files`` are :class:`Upload`
         values or ``(parameter, filename, content_type, content)`` tuples. Returns the action's
         result, as :meth:`execute` does.
 

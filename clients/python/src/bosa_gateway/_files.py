@@ -13,8 +13,9 @@ from bosa.v1 import action_pb2
 
 from ._errors import BosaError
 
-CHUNK_SIZE = 256 * 1024
-"""Bytes per UploadFiles chunk message."""
+CHUNK_SIZE = 32 * 1024 - 64
+"""Bytes per UploadFiles chunk: a message of at most 32 KiB with its framing, the size that holds
+the least memory in the gateway (see FileChunk.data)."""
 
 Content = Union[bytes, bytearray, memoryview, IO[bytes], "os.PathLike[str]"]
 
