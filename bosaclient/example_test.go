@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"strings"
 	"time"
 
 	"bosa.dev/gateway/bosaclient"
@@ -311,6 +313,55 @@ func ExampleFile() {
 	// uploaded: q3-report.pdf 12 bytes
 	// downloaded: q3-report.pdf application/pdf "%PDF-1.7 ..."
 	// downloaded: résumé 2025 – final.pdf 4096 bytes
+}
+
+// Streamed files: Upload reads a File's Body while sending it, Download hands out the body unread,
+// so neither holds the file in memory.
+func ExampleClient_Download() {
+	srv := sandbox.NewServer()
+	defer srv.Close()
+	c, err := bosaclient.New(srv.URL, sandbox.DemoAPIKey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	token := signUp(ctx, c, srv.URL, "alice")
+
+	// Any io.Reader: an *os.File, a pipe, a network stream. Sent once, never retried.
+	body := strings.NewReader(strings.Repeat("0123456789", 100_000))
+	up, err := c.Upload(ctx, "google_drive", "upload_file", map[string]any{"folder_id": "fld-reports"},
+		[]bosaclient.FileParam{{Parameter: "file", File: bosaclient.File{Filename: "big.txt", ContentType: "text/plain", Body: body}}},
+		bosaclient.WithToken(token))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var uploaded struct {
+		ID   string `json:"id"`
+		Size int    `json:"size"`
+	}
+	if err := up.Decode(&uploaded); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("uploaded:", uploaded.Size, "bytes")
+
+	d, err := c.Download(ctx, "google_drive", "download_file", map[string]any{"file_id": uploaded.ID}, bosaclient.WithToken(token))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer d.Close()
+	n, err := io.Copy(io.Discard, d) // or an *os.File
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("downloaded:", d.Filename, d.ContentType, d.Size, n)
+
+	// An action that answers JSON is not a file.
+	_, err = c.Download(ctx, "google_drive", "list_files", nil, bosaclient.WithToken(token))
+	fmt.Println(errors.Is(err, bosaclient.ErrNotFile))
+	// Output:
+	// uploaded: 1000000 bytes
+	// downloaded: big.txt text/plain 1000000 1000000
+	// true
 }
 
 // User authentication: create a user (the secret is shown once), get a token, read the user.

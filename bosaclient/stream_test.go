@@ -234,7 +234,9 @@ func TestStreamUploadErrors(t *testing.T) {
 	e := newEnv(t, "uploader2")
 	ctx := context.Background()
 	tok := WithToken(e.token)
-	file := func(r io.Reader) []FileParam { return []FileParam{{Parameter: "file", File: File{Filename: "f", Body: r}}} }
+	file := func(r io.Reader) []FileParam {
+		return []FileParam{{Parameter: "file", File: File{Filename: "f", Body: r}}}
+	}
 
 	t.Run("sent once whatever the retry policy", func(t *testing.T) {
 		e.srv.ResetCalls()

@@ -198,6 +198,7 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 	if err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for i, f := range h.GetFiles() {
 		field := "header.files[" + strconv.Itoa(i) + "]"
 		name := f.GetParameter()
@@ -214,6 +215,10 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 		if !p.IsBinary() {
 			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a file parameter of %s/%s; send it in input", name, h.GetConnector(), h.GetAction()))
 		}
+		if seen[name] && p.NonNull().Type != "array" {
+			return invalidRequest(field+".parameter", fmt.Sprintf("%q takes one file, and an earlier file names it too", name))
+		}
+		seen[name] = true
 		if _, ok := params[name]; ok {
 			return invalidRequest(field+".parameter", fmt.Sprintf("%q is also set in input", name))
 		}

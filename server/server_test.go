@@ -58,9 +58,17 @@ func githubUser(t *testing.T, conn *grpc.ClientConn, id string) (metadata.MD, st
 		t.Fatalf("AuthenticateUser: %v", err)
 	}
 	md := metadata.Pairs("authorization", "Bearer "+tok.GetToken())
-	ctx = metadata.NewOutgoingContext(ctx, md)
+	connectIntegration(t, conn, md, "github")
+	return md, u.GetUser().GetSecret()
+}
+
+// connectIntegration runs the OAuth2 flow of connector for the user of md (stopping at the
+// callback redirect).
+func connectIntegration(t *testing.T, conn *grpc.ClientConn, md metadata.MD, connector string) {
+	t.Helper()
+	ctx := metadata.NewOutgoingContext(context.Background(), md)
 	const callback = "http://callback.invalid/connected"
-	init, err := bosav1.NewIntegrationServiceClient(conn).InitiateIntegration(ctx, &bosav1.InitiateIntegrationRequest{Connector: "github", CallbackUrl: callback})
+	init, err := bosav1.NewIntegrationServiceClient(conn).InitiateIntegration(ctx, &bosav1.InitiateIntegrationRequest{Connector: connector, CallbackUrl: callback})
 	if err != nil {
 		t.Fatalf("InitiateIntegration: %v", err)
 	}
@@ -78,7 +86,6 @@ func githubUser(t *testing.T, conn *grpc.ClientConn, id string) (metadata.MD, st
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), callback) {
 		t.Fatalf("OAuth flow ended with %d at %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return md, u.GetUser().GetSecret()
 }
 
 func TestPaginateStopsWhenCallerLeaves(t *testing.T) {

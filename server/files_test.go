@@ -1,0 +1,618 @@
+package server_test
+
+// End-to-end tests of DownloadFile and UploadFiles, over gRPC and their REST routes, against a
+// gateway on real sockets in front of the sandbox.
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/sandbox"
+	"bosa.dev/gateway/server"
+)
+
+// driveUser creates a user with GitHub and Google Drive integrations; md carries its token.
+func driveUser(t *testing.T, e *env, id string) metadata.MD {
+	t.Helper()
+	md := userWithGitHub(t, e.conn, id)
+	connectIntegration(t, e.conn, md, "google_drive")
+	return md
+}
+
+func hexSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func hexMD5(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// randomBytes returns n deterministic pseudo-random bytes.
+func randomBytes(n int, seed byte) []byte {
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8([32]byte{seed}).Read(b)
+	return b
+}
+
+// downloaded is a DownloadFile stream as received.
+type downloaded struct {
+	meta   *bosav1.FileMetadata
+	data   []byte
+	chunks []int // sizes
+}
+
+// download runs DownloadFile to its end; the error is the stream's, with what was received so far.
+func download(ctx context.Context, e *env, md metadata.MD, req *bosav1.DownloadFileRequest) (*downloaded, error) {
+	stream, err := bosav1.NewActionServiceClient(e.conn).DownloadFile(metadata.NewOutgoingContext(ctx, md), req)
+	if err != nil {
+		return nil, err
+	}
+	out := &downloaded{}
+	for i := 0; ; i++ {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		if i == 0 {
+			if out.meta = msg.GetMetadata(); out.meta == nil {
+				return out, fmt.Errorf("first message %v is not metadata", msg)
+			}
+			continue
+		}
+		if msg.GetMetadata() != nil {
+			return out, fmt.Errorf("message %d is metadata", i)
+		}
+		out.data = append(out.data, msg.GetChunk()...)
+		out.chunks = append(out.chunks, len(msg.GetChunk()))
+	}
+}
+
+// upload sends msgs on an UploadFiles stream and returns the answer or the call's status.
+func upload(ctx context.Context, e *env, md metadata.MD, msgs ...*bosav1.UploadFilesRequest) (*bosav1.UploadFilesResponse, error) {
+	stream, err := bosav1.NewActionServiceClient(e.conn).UploadFiles(metadata.NewOutgoingContext(ctx, md))
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		if err := stream.Send(m); err != nil {
+			break // the server ended the call: CloseAndRecv has its status
+		}
+	}
+	return stream.CloseAndRecv()
+}
+
+func header(h *bosav1.UploadFilesHeader) *bosav1.UploadFilesRequest {
+	if h.Connector == "" {
+		h.Connector, h.Action = "google_drive", "upload_file"
+	}
+	return &bosav1.UploadFilesRequest{Part: &bosav1.UploadFilesRequest_Header{Header: h}}
+}
+
+func chunk(index int32, data []byte) *bosav1.UploadFilesRequest {
+	return &bosav1.UploadFilesRequest{Part: &bosav1.UploadFilesRequest_Chunk{Chunk: &bosav1.FileChunk{FileIndex: index, Data: data}}}
+}
+
+// chunks splits data into chunks of file index of at most size bytes.
+func chunks(index int32, data []byte, size int) []*bosav1.UploadFilesRequest {
+	var out []*bosav1.UploadFilesRequest
+	for len(data) > 0 {
+		n := min(size, len(data))
+		out = append(out, chunk(index, data[:n]))
+		data = data[n:]
+	}
+	return out
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// violationField returns the field of the status's first BadRequest violation.
+func violationField(st *status.Status) string {
+	if br := detail[*errdetails.BadRequest](st); br != nil && len(br.GetFieldViolations()) > 0 {
+		return br.GetFieldViolations()[0].GetField()
+	}
+	return ""
+}
+
+func TestDownloadFile(t *testing.T) {
+	e := startEnv(t)
+	md := driveUser(t, e, "dl")
+	ctx := testCtx(t)
+	want, _ := sandbox.DemoFileContent("f-20m")
+	in := mustStruct(map[string]any{"file_id": "f-20m"})
+
+	t.Run("seeded 20 MiB file, default chunks", func(t *testing.T) {
+		d, err := download(ctx, e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hexSHA(d.data) != hexSHA(want) {
+			t.Fatalf("%d bytes, sha256 differs", len(d.data))
+		}
+		m := d.meta
+		if m.GetFilename() != "sample-20MiB.bin" || m.GetContentType() != "application/octet-stream" || m.GetSize() != 20<<20 || m.GetParameter() != "" {
+			t.Fatalf("metadata %v", m)
+		}
+		for i, n := range d.chunks {
+			if n > server.DefaultChunkSize || (i < len(d.chunks)-1 && n != server.DefaultChunkSize) {
+				t.Fatalf("chunk %d has %d bytes; want %d", i, n, server.DefaultChunkSize)
+			}
+		}
+	})
+	t.Run("chunk_size honoured", func(t *testing.T) {
+		d, err := download(ctx, e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-1m"}), ChunkSize: 100_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want1m, _ := sandbox.DemoFileContent("f-1m")
+		if !bytes.Equal(d.data, want1m) || len(d.chunks) != 11 || d.chunks[0] != 100_000 || d.chunks[10] != 1<<20-1_000_000 {
+			t.Fatalf("%d bytes in chunks %v", len(d.data), d.chunks)
+		}
+	})
+	t.Run("empty file", func(t *testing.T) {
+		d, err := download(ctx, e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-empty"})})
+		if err != nil || d.meta.GetSize() != 0 || len(d.chunks) != 0 {
+			t.Fatalf("%v %v", d, err)
+		}
+	})
+
+	errs := []struct {
+		name   string
+		req    *bosav1.DownloadFileRequest
+		fault  *sandbox.Fault
+		code   codes.Code
+		reason string
+	}{
+		{"negative chunk_size", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in, ChunkSize: -1},
+			nil, codes.InvalidArgument, server.ReasonInvalidRequest},
+		{"invalid input", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: mustStruct(map[string]any{"id": "x"})},
+			nil, codes.InvalidArgument, server.ReasonInvalidParameters},
+		{"unknown file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: mustStruct(map[string]any{"file_id": "nope"})},
+			nil, codes.NotFound, server.ReasonNotFound},
+		{"JSON instead of a file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "list_files"},
+			nil, codes.FailedPrecondition, server.ReasonUpstreamError},
+		{"upstream 401", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
+			&sandbox.Fault{Status: http.StatusUnauthorized, Times: 1}, codes.Unauthenticated, server.ReasonUnauthenticated},
+		{"upstream 429", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
+			&sandbox.Fault{Status: http.StatusTooManyRequests, Times: 1}, codes.ResourceExhausted, server.ReasonRateLimited},
+		{"upstream cut mid-file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
+			&sandbox.Fault{Kind: sandbox.FaultTruncatedBody, Times: 1}, codes.Unavailable, server.ReasonUpstreamUnavailable},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fault != nil {
+				e.sb.Inject("google_drive", tt.req.GetAction(), *tt.fault)
+				defer e.sb.ClearFaults()
+			}
+			d, err := download(ctx, e, md, tt.req)
+			wantStatus(t, err, tt.code, tt.reason)
+			if tt.fault != nil && tt.fault.Kind == sandbox.FaultTruncatedBody && (d.meta == nil || len(d.data) == 0 || len(d.data) >= 20<<20) {
+				t.Fatalf("mid-file failure after %d bytes (metadata %v)", len(d.data), d.meta)
+			}
+		})
+	}
+	t.Run("a 503 before the first byte is retried", func(t *testing.T) {
+		e.sb.ResetCalls()
+		e.sb.Inject("google_drive", "download_file", sandbox.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+		d, err := download(ctx, e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-hello"}), MaxAttempts: 2})
+		if err != nil || string(d.data) != "Hello from the BOSA sandbox!\n" {
+			t.Fatalf("%v %v", d, err)
+		}
+		if n := e.sb.Calls("google_drive", "download_file").Total; n != 2 {
+			t.Fatalf("%d upstream calls, want 2", n)
+		}
+	})
+}
+
+// TestDownloadFileChunkCap: a chunk_size above the message limit is capped by it.
+func TestDownloadFileChunkCap(t *testing.T) {
+	e := startEnv(t, func(c *server.Config) { c.MaxMessageBytes = 1 << 20 })
+	md := driveUser(t, e, "capped")
+	d, err := download(testCtx(t), e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+		Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.data) != 20<<20 || d.chunks[0] >= 1<<20 || d.chunks[0] < 1<<19 {
+		t.Fatalf("%d bytes, first chunk %d", len(d.data), d.chunks[0])
+	}
+}
+
+func TestUploadFiles(t *testing.T) {
+	e := startEnv(t)
+	md := driveUser(t, e, "ul")
+	ctx := testCtx(t)
+	data := randomBytes(3<<20+12345, 1)
+
+	for _, size := range []int64{int64(len(data)), -1} {
+		t.Run(fmt.Sprintf("size %d", size), func(t *testing.T) {
+			msgs := append([]*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{
+				Input:          mustStruct(map[string]any{"folder_id": "fld-reports"}),
+				ResponseFields: []string{"id", "name", "size", "md5Checksum", "mimeType"},
+				Files:          []*bosav1.FileMetadata{{Parameter: "file", Filename: "up.bin", ContentType: "application/x-test", Size: size}},
+			})}, chunks(0, data, 100_000)...)
+			resp, err := upload(ctx, e, md, msgs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := resp.GetResult().GetData().GetStructValue().AsMap()
+			if got["md5Checksum"] != hexMD5(data) || got["size"] != float64(len(data)) || got["name"] != "up.bin" || got["mimeType"] != "application/x-test" {
+				t.Fatalf("upload answer %v", got)
+			}
+			d, err := download(ctx, e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+				Input: mustStruct(map[string]any{"file_id": got["id"]})})
+			if err != nil || hexSHA(d.data) != hexSHA(data) {
+				t.Fatalf("round trip: %d bytes, %v", len(d.data), err)
+			}
+		})
+	}
+	t.Run("an empty file", func(t *testing.T) {
+		resp, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{
+			Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "empty.txt", Size: 0}}}))
+		if err != nil || resp.GetResult().GetData().GetStructValue().AsMap()["size"] != float64(0) {
+			t.Fatalf("%v %v", resp, err)
+		}
+	})
+	t.Run("upstream 401 keeps its meaning and the upload is sent once", func(t *testing.T) {
+		e.sb.ResetCalls()
+		e.sb.Inject("google_drive", "upload_file", sandbox.Fault{Status: http.StatusUnauthorized, Times: 1})
+		_, err := upload(ctx, e, md, append([]*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{
+			Files: []*bosav1.FileMetadata{{Parameter: "file", Size: -1}}})}, chunks(0, data, 64<<10)...)...)
+		wantStatus(t, err, codes.Unauthenticated, server.ReasonUnauthenticated)
+		if n := e.sb.Calls("google_drive", "upload_file").Total; n != 1 {
+			t.Fatalf("%d upstream calls, want 1", n)
+		}
+	})
+}
+
+func TestUploadFilesInvalid(t *testing.T) {
+	e := startEnv(t)
+	md := driveUser(t, e, "bad")
+	ctx := testCtx(t)
+	file := func(size int64) []*bosav1.FileMetadata {
+		return []*bosav1.FileMetadata{{Parameter: "file", Filename: "a.txt", Size: size}}
+	}
+	tests := []struct {
+		name  string
+		msgs  []*bosav1.UploadFilesRequest
+		field string
+	}{
+		{"empty stream", nil, "header"},
+		{"chunk before the header", []*bosav1.UploadFilesRequest{chunk(0, []byte("x"))}, "header"},
+		{"header twice", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), header(&bosav1.UploadFilesHeader{Files: file(-1)})}, "header"},
+		{"no files", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{})}, "header.files"},
+		{"file without parameter", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Size: -1}}})}, "header.files[0].parameter"},
+		{"unknown parameter", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "attachment", Size: -1}}})}, "header.files[0].parameter"},
+		{"not a file parameter", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "folder_id", Size: -1}}})}, "header.files[0].parameter"},
+		{"two files for a one-file parameter", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: append(file(-1), file(-1)...)})}, "header.files[1].parameter"},
+		{"file parameter also in input", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Input: mustStruct(map[string]any{"file": "x"}), Files: file(-1)})}, "header.files[0].parameter"},
+		{"size below -1", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-2)})}, "header.files[0].size"},
+		{"file_index out of range", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(1, []byte("x"))}, "chunk.file_index"},
+		{"negative file_index", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(-1, []byte("x"))}, "chunk.file_index"},
+		{"fewer bytes than declared", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(10)}), chunk(0, []byte("short"))}, "header.files[0].size"},
+		{"more bytes than declared", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(3)}), chunk(0, []byte("too long"))}, "header.files[0].size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := upload(ctx, e, md, tt.msgs...)
+			st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest)
+			if f := violationField(st); f != tt.field {
+				t.Fatalf("violation field %q (%v), want %q", f, err, tt.field)
+			}
+		})
+	}
+	t.Run("invalid input", func(t *testing.T) {
+		_, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{Input: mustStruct(map[string]any{"overwrite": "maybe"}), Files: file(-1)}))
+		wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidParameters)
+	})
+	if n := e.sb.Calls("google_drive", "upload_file").Total; n > 2 {
+		t.Fatalf("%d upstream calls for invalid uploads; only the two size mismatches may reach it", n)
+	}
+}
+
+// TestFileStreamsCancel: a caller that cancels mid-stream cancels the upstream call.
+func TestFileStreamsCancel(t *testing.T) {
+	// Observes upstream file requests: one started, and its handler returned with the bytes of the
+	// answer it wrote.
+	started, ended := make(chan struct{}, 1), make(chan int64, 1)
+	e := startEnvWith(t, envOptions{wrap: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/upload_file") && !strings.HasSuffix(r.URL.Path, "/download_file") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			started <- struct{}{}
+			cw := &countingWriter{ResponseWriter: w}
+			h.ServeHTTP(cw, r)
+			ended <- cw.n
+		})
+	}})
+	md := driveUser(t, e, "quitter")
+	client := bosav1.NewActionServiceClient(e.conn)
+	e.sb.ResetCalls()
+
+	t.Run("download", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
+		defer cancel()
+		// 1 KiB chunks, so that the upstream answer cannot be over before the caller leaves.
+		stream, err := client.DownloadFile(ctx, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := stream.Recv(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-started
+		cancel()
+		if n := <-ended; n >= 20<<20 {
+			t.Fatalf("the upstream sent the whole file (%d bytes) to a cancelled stream", n)
+		}
+	})
+	t.Run("upload", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
+		defer cancel()
+		stream, err := client.UploadFiles(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "file", Size: -1}}})); err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(chunk(0, randomBytes(256<<10, 2))); err != nil {
+			t.Fatal(err)
+		}
+		<-started
+		cancel()
+		<-ended // the upstream request ended although the caller never finished its file
+		if n := e.sb.Calls("google_drive", "upload_file").Total; n != 0 {
+			t.Fatalf("the sandbox ran %d uploads of a cancelled stream", n)
+		}
+	})
+}
+
+// countingWriter counts the bytes of an answer.
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// restDownload posts body to the :download route.
+func restDownload(t *testing.T, e *env, md metadata.MD, action, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodPost, e.httpBase+"/v1/connectors/google_drive/actions/"+action+":download", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", md.Get("authorization")[0])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// restError reads a REST error answer and checks its shape (google.rpc.Status JSON, the HTTP status
+// of its code) and its code and reason.
+func restError(t *testing.T, resp *http.Response, code codes.Code, reason string) *status.Status {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error Content-Type %q: %s", ct, b)
+	}
+	return wantStatus(t, restStatus(resp, b), code, reason)
+}
+
+// part is one part of a multipart body.
+type part struct{ name, filename, ctype, body string }
+
+func multipartBody(parts ...part) (io.Reader, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		cd := fmt.Sprintf(`form-data; name=%q`, p.name)
+		if p.filename != "" {
+			cd += fmt.Sprintf(`; filename=%q`, p.filename)
+		}
+		h.Set("Content-Disposition", cd)
+		if p.ctype != "" {
+			h.Set("Content-Type", p.ctype)
+		}
+		pw, _ := w.CreatePart(h)
+		_, _ = io.WriteString(pw, p.body)
+	}
+	w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+func restUpload(t *testing.T, e *env, md metadata.MD, body io.Reader, ctype string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(testCtx(t), http.MethodPost, e.httpBase+"/v1/connectors/google_drive/actions/upload_file:upload", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", md.Get("authorization")[0])
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestFileRoutesREST(t *testing.T) {
+	// A small message limit: the REST body limit (about 2.4 MiB here) must not cap streamed uploads.
+	e := startEnv(t, func(c *server.Config) { c.MaxMessageBytes = 1 << 20 })
+	md := driveUser(t, e, "rest")
+
+	t.Run("download the seeded 20 MiB file", func(t *testing.T) {
+		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-20m"}}`)
+		b, err := io.ReadAll(resp.Body)
+		want, _ := sandbox.DemoFileContent("f-20m")
+		if err != nil || resp.StatusCode != http.StatusOK || hexSHA(b) != hexSHA(want) {
+			t.Fatalf("%d, %d bytes, %v", resp.StatusCode, len(b), err)
+		}
+		h := resp.Header
+		if h.Get("Content-Type") != "application/octet-stream" || h.Get("Content-Length") != "20971520" ||
+			h.Get("Content-Disposition") != `attachment; filename=sample-20MiB.bin` || h.Get("X-Request-Id") == "" {
+			t.Fatalf("headers %v", h)
+		}
+	})
+	t.Run("a non-ASCII file name", func(t *testing.T) {
+		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-utf8"}}`)
+		want := `attachment; filename="r_sum_ 2025 _ final.pdf"; filename*=utf-8''r%C3%A9sum%C3%A9%202025%20%E2%80%93%20final.pdf`
+		if cd := resp.Header.Get("Content-Disposition"); cd != want {
+			t.Fatalf("Content-Disposition %q", cd)
+		}
+	})
+	t.Run("download errors before the first byte", func(t *testing.T) {
+		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "nope"}}`), codes.NotFound, server.ReasonNotFound)
+		restError(t, restDownload(t, e, md, "list_files", `{}`), codes.FailedPrecondition, server.ReasonUpstreamError)
+		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-1k"}, "chunk": 1}`), codes.InvalidArgument, server.ReasonInvalidRequest)
+		e.sb.Inject("google_drive", "download_file", sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second, Times: 1})
+		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-1k"}}`)
+		if resp.Header.Get("Retry-After") != "2" {
+			t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		restError(t, resp, codes.ResourceExhausted, server.ReasonRateLimited)
+	})
+	t.Run("a failure mid-file aborts the body", func(t *testing.T) {
+		e.sb.Inject("google_drive", "download_file", sandbox.Fault{Kind: sandbox.FaultTruncatedBody, Times: 1})
+		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-20m"}}`)
+		n, err := io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK || err == nil || n >= 20<<20 {
+			t.Fatalf("%d: read %d bytes, err %v", resp.StatusCode, n, err)
+		}
+	})
+	t.Run("upload then download, larger than the REST body limit", func(t *testing.T) {
+		data := randomBytes(3<<20, 3)
+		body, ct := multipartBody(
+			part{name: "request", body: `{"input": {"description": "via REST"}, "response_fields": ["id", "name", "size", "md5Checksum", "mimeType"]}`},
+			part{name: "file", filename: "rest.bin", ctype: "application/x-rest", body: string(data)})
+		resp := restUpload(t, e, md, body, ct)
+		b, _ := io.ReadAll(resp.Body)
+		var out bosav1.UploadFilesResponse
+		if err := protojson.Unmarshal(b, &out); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		got := out.GetResult().GetData().GetStructValue().AsMap()
+		if got["md5Checksum"] != hexMD5(data) || got["name"] != "rest.bin" || got["mimeType"] != "application/x-rest" {
+			t.Fatalf("answer %v", got)
+		}
+		resp = restDownload(t, e, md, "download_file", fmt.Sprintf(`{"input": {"file_id": %q}}`, got["id"]))
+		if b, err := io.ReadAll(resp.Body); err != nil || !bytes.Equal(b, data) {
+			t.Fatalf("round trip: %d bytes, %v", len(b), err)
+		}
+	})
+	t.Run("several files declared in the request part", func(t *testing.T) {
+		body, ct := multipartBody(
+			part{name: "request", body: `{"files": [{"parameter": "file", "size": 5}]}`},
+			part{name: "file", filename: "five.txt", body: "12345"})
+		if resp := restUpload(t, e, md, body, ct); resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+	invalid := []struct {
+		name   string
+		parts  []part
+		ctype  string
+		reason string
+	}{
+		{"not multipart", nil, "application/json", server.ReasonInvalidRequest},
+		{"no file part", []part{{name: "request", body: `{}`}}, "", server.ReasonInvalidRequest},
+		{"two files undeclared", []part{{name: "file", filename: "a", body: "a"}, {name: "file", filename: "b", body: "b"}}, "", server.ReasonInvalidRequest},
+		{"request part after a file", []part{{name: "file", filename: "a", body: "a"}, {name: "request", body: `{}`}}, "", server.ReasonInvalidRequest},
+		{"malformed request part", []part{{name: "request", body: `{"inptu": {}}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
+		{"part not matching the declaration", []part{{name: "request", body: `{"files": [{"parameter": "file"}]}`}, {name: "other", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
+		{"size mismatch", []part{{name: "request", body: `{"files": [{"parameter": "file", "size": 9}]}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
+		{"not a file parameter", []part{{name: "folder_id", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			body, ct := multipartBody(tt.parts...)
+			if tt.ctype != "" {
+				ct = tt.ctype
+			}
+			restError(t, restUpload(t, e, md, body, ct), codes.InvalidArgument, tt.reason)
+		})
+	}
+}
+
+// arrayOfFiles rewrites discovery answers so that google_drive/upload_file's file parameter takes a
+// list of files, which no sandbox action does: an upload stream may then carry several files.
+func arrayOfFiles(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/connectors") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := bytes.ReplaceAll(rec.Body.Bytes(),
+			[]byte(`named file.","format":"binary","type":"string"}`),
+			[]byte(`named file.","type":"array","items":{"type":"string","format":"binary"}}`))
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
+}
+
+// TestUploadFilesOrder: the chunks of several files come file after file, in header order.
+func TestUploadFilesOrder(t *testing.T) {
+	e := startEnvWith(t, envOptions{wrap: arrayOfFiles})
+	md := driveUser(t, e, "order")
+	two := []*bosav1.FileMetadata{{Parameter: "file", Filename: "a", Size: -1}, {Parameter: "file", Filename: "b", Size: -1}}
+	_, err := upload(testCtx(t), e, md, header(&bosav1.UploadFilesHeader{Files: two}), chunk(1, []byte("b")), chunk(0, []byte("a")))
+	st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest)
+	if f := violationField(st); f != "chunk.file_index" {
+		t.Fatalf("violation field %q (%v)", f, err)
+	}
+}
