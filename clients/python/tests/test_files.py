@@ -166,7 +166,7 @@ def _upload_without_integration(user: User, tmp: Path) -> None:
     ("call", "code", "reason", "metadata"),
     [
         pytest.param(_unknown_file, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {"upstream_status": "404"}, id="unknown-file"),
-        pytest.param(_json_action, grpc.StatusCode.FAILED_PRECONDITION, None, {}, id="json-action"),
+        pytest.param(_json_action, grpc.StatusCode.FAILED_PRECONDITION, "UPSTREAM_ERROR", {}, id="json-action"),
         pytest.param(_upload_unknown_connector, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {}, id="upload-unknown-connector"),
         pytest.param(_upload_not_a_file_parameter, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST", {},
                      id="upload-not-a-file-parameter"),
@@ -179,7 +179,7 @@ def test_file_errors_carry_code_and_reason(connected: User, tmp_path: Path, call
         call(connected, tmp_path)
     err = info.value
     assert err.code == code, err
-    assert err.reason == reason if reason is not None else err.reason
+    assert err.reason == reason
     assert err.domain == "bosa.dev"
     assert metadata.items() <= err.metadata.items()
     assert isinstance(err.__cause__, grpc.RpcError)
