@@ -328,6 +328,9 @@ func (c *Client) Upload(ctx context.Context, connector, action string, params ma
 		pw.CloseWithError(err)
 	}()
 	defer pr.CloseWithError(errUploadDone) // unblocks the writer when the server answered early
+	// On cancellation net/http waits for the body writer, which may be blocked reading a Body:
+	// end the body at once.
+	defer context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })()
 	req := &request{method: "POST", path: a.Path, stream: pr, contentType: mw.FormDataContentType(),
 		timeout: c.actionTimeout, connector: connector, action: action}
 	if err := ctx.Err(); err != nil {
