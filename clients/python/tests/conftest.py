@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bosa.v1 import integration_pb2
 from bosa_gateway import Client
 
 REPO = Path(__file__).resolve().parents[3]
@@ -130,3 +132,38 @@ def callback() -> Iterator[Callback]:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def connect(client: Client, connector: str, callback: Callback) -> None:
+    """Runs the OAuth2 round trip: InitiateIntegration, then the user's browser, played by
+    urllib, follows the authorization URL and its redirects to the callback page."""
+    started = client.integrations.InitiateIntegration(
+        integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=callback.url)
+    )
+    with urllib.request.urlopen(started.url, timeout=10) as resp:
+        assert resp.status == 200
+        assert resp.url.startswith(callback.url), resp.url
+        assert resp.read() == b"integration connected"
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback.queries[-1]).query)
+    assert "error" not in query, query
+
+
+@dataclass
+class User:
+    identifier: str
+    client: Client  # carries the user's token
+
+
+@pytest.fixture()
+def user(client: Client, identifier: str) -> Iterator[User]:
+    created = client.create_user(identifier)
+    token = client.authenticate(identifier, created.secret)
+    yield User(identifier, client.with_credentials(token=token))
+
+
+@pytest.fixture()
+def connected(user: User, callback: Callback) -> User:
+    """A user with GitHub and Google Drive connected through OAuth2."""
+    connect(user.client, "github", callback)
+    connect(user.client, "google_drive", callback)
+    return user

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import grpc
 import pytest
@@ -15,42 +11,7 @@ from google.protobuf import struct_pb2
 from bosa.v1 import connector_pb2, integration_pb2, user_pb2
 from bosa_gateway import BosaError, Client, File, to_python
 
-from conftest import Callback
-
-
-def connect(client: Client, connector: str, callback: Callback) -> None:
-    """Runs the OAuth2 round trip: InitiateIntegration, then the user's browser, played by
-    urllib, follows the authorization URL and its redirects to the callback page."""
-    started = client.integrations.InitiateIntegration(
-        integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=callback.url)
-    )
-    with urllib.request.urlopen(started.url, timeout=10) as resp:
-        assert resp.status == 200
-        assert resp.url.startswith(callback.url), resp.url
-        assert resp.read() == b"integration connected"
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback.queries[-1]).query)
-    assert "error" not in query, query
-
-
-@dataclass
-class User:
-    identifier: str
-    client: Client  # carries the user's token
-
-
-@pytest.fixture()
-def user(client: Client, identifier: str) -> Iterator[User]:
-    created = client.create_user(identifier)
-    token = client.authenticate(identifier, created.secret)
-    yield User(identifier, client.with_credentials(token=token))
-
-
-@pytest.fixture()
-def connected(user: User, callback: Callback) -> User:
-    """A user with GitHub and Google Drive connected through OAuth2."""
-    connect(user.client, "github", callback)
-    connect(user.client, "google_drive", callback)
-    return user
+from conftest import Callback, User, connect
 
 
 def test_list_connectors(client: Client) -> None:

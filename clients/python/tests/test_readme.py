@@ -1,29 +1,48 @@
-"""The README's Python example is examples/quickstart.py verbatim, and it runs."""
+"""The README's Python examples are the files in examples/ verbatim, and they run."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO, Gateway
 
-EXAMPLE = REPO / "clients" / "python" / "examples" / "quickstart.py"
+EXAMPLES = REPO / "clients" / "python" / "examples"
 README = REPO / "README.md"
 
-
-def test_readme_shows_the_example_verbatim() -> None:
-    assert "```python\n" + EXAMPLE.read_text() + "```\n" in README.read_text()
-
-
-def test_example_runs_against_the_gateway(gateway: Gateway) -> None:
-    out = subprocess.run(
-        [sys.executable, str(EXAMPLE), gateway.target], capture_output=True, text=True, timeout=120, check=True
-    ).stdout
-    assert out.splitlines() == [
+OUTPUT = {
+    "quickstart.py": [
         "github connected: True",
         "google_drive connected: True",
         "acme/web is public",
         "74 open pull requests",
         "q3.csv text/csv True",
         "INVALID_ARGUMENT INVALID_PARAMETERS {'input.repo': 'is required'}",
-    ]
+    ],
+    "files.py": [
+        "sample-20MiB.bin 20971520 b317f080b7b97f77",
+        "copy.bin 20971520",
+        "hello.txt b'Hello from the BOSA sandbox!\\n'",
+        "NOT_FOUND NOT_FOUND",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", OUTPUT)
+def test_readme_shows_the_example_verbatim(name: str) -> None:
+    assert "```python\n" + (EXAMPLES / name).read_text() + "```\n" in README.read_text()
+
+
+@pytest.mark.parametrize("name", OUTPUT)
+def test_example_runs_against_the_gateway(gateway: Gateway, name: str) -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), gateway.target], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert out.splitlines() == OUTPUT[name]
+
+
+@pytest.mark.parametrize("name", OUTPUT)
+def test_readme_shows_the_output(name: str) -> None:
+    assert "```text\n" + "\n".join(OUTPUT[name]) + "\n```\n" in README.read_text()

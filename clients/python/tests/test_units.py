@@ -1,13 +1,18 @@
-"""Offline checks of the client layer: error decoding and JSON conversion."""
+"""Offline checks of the client layer: error decoding, JSON conversion and file streams."""
 
 from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf import any_pb2, duration_pb2, struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
-from bosa_gateway import BosaError, to_python
+from bosa.v1 import action_pb2
+from bosa_gateway import BosaError, Upload, _files, to_python
 
 
 class FakeRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
@@ -90,3 +95,120 @@ def test_to_python() -> None:
     assert isinstance(to_python(s)["n"], int)
     assert to_python(struct_pb2.Value()) is None
     assert to_python(None) is None
+
+
+class _Unseekable(io.RawIOBase):
+    """A readable stream that cannot tell its size, like a pipe or a socket."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        return self._src.readinto(b)
+
+
+def _stream(*files: Upload, chunk_size: int) -> list[action_pb2.UploadFilesRequest]:
+    sources = [_files.Source(f) for f in files]
+    header = action_pb2.UploadFilesHeader(connector="c", action="a", files=[s.metadata for s in sources])
+    return list(_files.upload_requests(header, sources, chunk_size))
+
+
+def _chunked(msgs: list[action_pb2.UploadFilesRequest]) -> list[tuple[int, bytes]]:
+    return [(m.chunk.file_index, m.chunk.data) for m in msgs[1:]]
+
+
+def test_upload_stream_is_the_header_then_each_files_chunks_in_order(tmp_path: Path) -> None:
+    a = bytes(range(256)) * 40 + b"!"  # 10241 bytes: chunks of 4096, 4096, 2049
+    b = b"second file"
+    path = tmp_path / "b.txt"
+    path.write_bytes(b)
+    msgs = _stream(
+        Upload("file", "a.bin", "application/octet-stream", a),
+        Upload("attachments", "b.txt", "text/plain", path),
+        Upload("attachments", "empty.txt", "", b""),
+        chunk_size=4096,
+    )
+    assert msgs[0].WhichOneof("part") == "header"
+    assert [(f.parameter, f.filename, f.content_type, f.size) for f in msgs[0].header.files] == [
+        ("file", "a.bin", "application/octet-stream", 10241),
+        ("attachments", "b.txt", "text/plain", len(b)),
+        ("attachments", "empty.txt", "", 0),
+    ]
+    assert all(m.WhichOneof("part") == "chunk" for m in msgs[1:])
+    assert _chunked(msgs) == [(0, a[:4096]), (0, a[4096:8192]), (0, a[8192:]), (1, b)]
+
+
+@pytest.mark.parametrize(
+    ("content", "size"),
+    [
+        pytest.param(io.BytesIO(b"0123456789abcdef"), 16, id="seekable"),
+        pytest.param(_Unseekable(b"0123456789abcdef"), -1, id="unseekable"),
+        pytest.param(bytearray(b"0123456789abcdef"), 16, id="bytearray"),
+        pytest.param(memoryview(b"0123456789abcdef"), 16, id="memoryview"),
+    ],
+)
+def test_upload_sizes_and_file_objects(content: object, size: int) -> None:
+    msgs = _stream(Upload("file", "f", "", content), chunk_size=6)  # type: ignore[arg-type]
+    assert msgs[0].header.files[0].size == size
+    assert b"".join(d for _, d in _chunked(msgs)) == b"0123456789abcdef"
+    assert all(len(d) <= 6 for _, d in _chunked(msgs))
+
+
+def test_upload_reads_a_file_object_from_its_position() -> None:
+    f = io.BytesIO(b"skip:payload")
+    f.seek(5)
+    msgs = _stream(Upload("file", "f", "", f), chunk_size=1024)
+    assert msgs[0].header.files[0].size == 7
+    assert _chunked(msgs) == [(0, b"payload")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("text, not bytes", "content is a str", id="str"),
+        pytest.param(42, "content must be bytes, a binary file object or a path, not int", id="int"),
+    ],
+)
+def test_upload_rejects_content_it_cannot_read(content: object, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        _files.Source(Upload("file", "f", "", content))  # type: ignore[arg-type]
+
+
+def test_upload_rejects_a_text_mode_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("hello")
+    with open(path) as f, pytest.raises(TypeError, match="text mode"):
+        _stream(Upload("file", "t.txt", "text/plain", f), chunk_size=1024)  # type: ignore[arg-type]
+
+
+def _download(*parts: action_pb2.DownloadFileResponse) -> Iterator[action_pb2.DownloadFileResponse]:
+    return iter(parts)
+
+
+def test_download_stream_checks_metadata_and_size() -> None:
+    meta = action_pb2.FileMetadata(filename="f.bin", size=6)
+    stream = _download(
+        action_pb2.DownloadFileResponse(metadata=meta),
+        action_pb2.DownloadFileResponse(chunk=b"abc"),
+        action_pb2.DownloadFileResponse(chunk=b"def"),
+    )
+    got = _files.read_metadata(stream)
+    assert got == meta
+    assert b"".join(_files.chunks(stream, got)) == b"abcdef"
+
+    with pytest.raises(BosaError) as info:
+        _files.read_metadata(_download(action_pb2.DownloadFileResponse(chunk=b"abc")))
+    assert info.value.code == grpc.StatusCode.INTERNAL
+    with pytest.raises(BosaError) as info:
+        _files.read_metadata(_download())
+    assert info.value.code == grpc.StatusCode.INTERNAL
+
+    short = _download(action_pb2.DownloadFileResponse(chunk=b"abc"))
+    with pytest.raises(BosaError) as info:
+        list(_files.chunks(short, meta))
+    assert info.value.code == grpc.StatusCode.DATA_LOSS
+    unknown = action_pb2.FileMetadata(size=-1)
+    assert list(_files.chunks(_download(action_pb2.DownloadFileResponse(chunk=b"abc")), unknown)) == [b"abc"]

@@ -1,11 +1,15 @@
-import { toJson, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, toJson, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
-import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   ActionService,
+  FileSchema,
   type ExecuteActionResponse,
-  type FileSchema,
+  type File,
+  type FileMetadata,
   type PaginateRequestSchema,
   type PaginateResponse,
   type ResponseFilterSchema,
@@ -14,6 +18,14 @@ import { ConnectorService } from "./gen/bosa/v1/connector_pb.js";
 import { IntegrationService } from "./gen/bosa/v1/integration_pb.js";
 import { UserService, type User } from "./gen/bosa/v1/user_pb.js";
 import { BosaError } from "./errors.js";
+import {
+  cancellableUpload,
+  declaredSize,
+  openDownload,
+  uploadRequests,
+  type FileDownload,
+  type UploadFile,
+} from "./files.js";
 
 /** JSON object, as the gateway's google.protobuf.Struct fields are typed. */
 export type JsonObject = { [k: string]: JsonValue };
@@ -70,6 +82,36 @@ export interface PaginateOptions extends ActionOptions {
   prefetch?: number;
 }
 
+/** Options of openDownload(), download() and downloadBytes(). */
+export interface DownloadOptions {
+  /** Attempts for transient upstream failures before the first byte; 0 uses the gateway's default. */
+  maxAttempts?: number;
+  /** Largest chunk the gateway sends, in bytes; 0 uses its default (about 32 KiB). */
+  chunkSize?: number;
+  /** Deadline of the whole transfer in milliseconds. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** Options of download() to a Writable. */
+export interface DownloadToOptions extends DownloadOptions {
+  /** End the Writable when the file is complete (true by default; false for e.g. process.stdout). */
+  end?: boolean;
+}
+
+/** Options of upload(). */
+export interface UploadOptions {
+  /** Dot paths of the fields to keep in each item of the result. */
+  responseFields?: string[];
+  /** Upstream response filters. */
+  responseFilters?: MessageInitShape<typeof ResponseFilterSchema>[];
+  /** Deadline of the whole transfer in milliseconds. */
+  timeoutMs?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
 /**
  * A connection to the BOSA gateway. The generated Connect clients are `users`, `connectors`,
  * `actions` and `integrations`; every call sends the credentials given to createBosaClient and
@@ -90,6 +132,40 @@ export interface BosaClient {
   execute(connector: string, action: string, input?: JsonObject, options?: ActionOptions): Promise<ExecuteActionResponse>;
   /** Streams the pages of a paged action; leaving a for-await loop early cancels the stream. */
   paginate(connector: string, action: string, input?: JsonObject, options?: PaginateOptions): AsyncIterable<PaginateResponse>;
+  /**
+   * Runs an action that returns a file (DownloadFile) and resolves once the file's metadata has
+   * arrived; its bytes follow as `chunks`, an async iterable of Uint8Array. An action that
+   * answers with JSON instead of a file rejects with FAILED_PRECONDITION.
+   */
+  openDownload(connector: string, action: string, input?: JsonObject, options?: DownloadOptions): Promise<FileDownload>;
+  /**
+   * Streams the file an action returns into a Writable (e.g. fs.createWriteStream), chunk by
+   * chunk with backpressure, and resolves to its metadata once everything is written. Like
+   * stream.pipeline, it ends the Writable at the end (unless `end: false`) and destroys it when
+   * the transfer fails; a failing Writable cancels the call, and its error is the rejection.
+   */
+  download(
+    connector: string,
+    action: string,
+    input: JsonObject | undefined,
+    to: NodeJS.WritableStream,
+    options?: DownloadToOptions,
+  ): Promise<FileMetadata>;
+  /** Like download(), for files that fit in memory: resolves to a File with the bytes as `data`. */
+  downloadBytes(connector: string, action: string, input?: JsonObject, options?: DownloadOptions): Promise<File>;
+  /**
+   * Runs an action with file parameters (UploadFiles), streaming each file's content in 32 KiB
+   * chunks; resolves to the action's result, as execute() does. An error thrown by a file's
+   * content, or `signal`, cancels the call (the action does not run); the content's error is then
+   * the rejection. Never retried.
+   */
+  upload(
+    connector: string,
+    action: string,
+    input: JsonObject | undefined,
+    files: UploadFile[],
+    options?: UploadOptions,
+  ): Promise<ExecuteActionResponse>;
   /** Closes the HTTP/2 connection shared by this client and those made by withCredentials(). */
   close(): void;
 }
@@ -108,6 +184,15 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
   });
   const users = withBosaErrors(UserService, transport);
   const actions = withBosaErrors(ActionService, transport);
+  const open = (connector: string, action: string, input: JsonObject | undefined, opts: DownloadOptions = {}) =>
+    openDownload(
+      actions
+        .downloadFile(
+          { connector, action, input, maxAttempts: opts.maxAttempts ?? 0, chunkSize: opts.chunkSize ?? 0 },
+          { timeoutMs: opts.timeoutMs, signal: opts.signal },
+        )
+        [Symbol.asyncIterator](),
+    );
   return {
     users,
     connectors: withBosaErrors(ConnectorService, transport),
@@ -143,6 +228,54 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
         },
         { timeoutMs: opts.timeoutMs, signal: opts.signal },
       );
+    },
+    openDownload: open,
+    async download(connector, action, input, to, opts = {}) {
+      let file: FileDownload;
+      try {
+        file = await open(connector, action, input, opts);
+      } catch (err) {
+        // As stream.pipeline does on a failure mid-file, destroy the Writable (without an error
+        // event, which would be unhandled: the rejection reports the error).
+        (to as Partial<Writable>).destroy?.();
+        throw err;
+      }
+      await pipeline(file.chunks, to, { end: opts.end ?? true });
+      return file.metadata;
+    },
+    async downloadBytes(connector, action, input, opts = {}) {
+      const { metadata, chunks } = await open(connector, action, input, opts);
+      const parts: Uint8Array[] = [];
+      for await (const c of chunks) parts.push(c);
+      return create(FileSchema, { filename: metadata.filename, contentType: metadata.contentType, data: Buffer.concat(parts) });
+    },
+    async upload(connector, action, input, files, opts = {}) {
+      const header = {
+        connector,
+        action,
+        input,
+        files: files.map((f) => ({
+          parameter: f.parameter,
+          filename: f.filename,
+          contentType: f.contentType ?? "",
+          size: BigInt(declaredSize(f)),
+        })),
+        responseFields: opts.responseFields ?? [],
+        responseFilters: opts.responseFilters ?? [],
+      };
+      const upload = cancellableUpload(uploadRequests(header, files), opts.signal);
+      try {
+        const res = await actions.uploadFiles(upload.requests, { timeoutMs: opts.timeoutMs, signal: upload.signal });
+        if (!res.result) throw new BosaError(new ConnectError("UploadFiles returned no result", Code.Internal));
+        return res.result;
+      } catch (err) {
+        // What a file's content threw explains the failure better than the cancelled call.
+        throw upload.failure()?.err ?? err;
+      } finally {
+        upload.close();
+        // Stops reading the files (a Readable is destroyed) when the call ended before they were sent.
+        upload.requests.return(undefined).catch(() => undefined);
+      }
     },
     close() {
       sessionManager.abort();

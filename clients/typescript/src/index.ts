@@ -10,10 +10,14 @@ export {
   type ActionOptions,
   type BosaClient,
   type BosaClientOptions,
+  type DownloadOptions,
+  type DownloadToOptions,
   type JsonObject,
   type JsonValue,
   type PaginateOptions,
+  type UploadOptions,
 } from "./client.js";
+export { type FileDownload, type UploadFile } from "./files.js";
 export { BosaError } from "./errors.js";
 export { Code } from "@connectrpc/connect";
 export * from "./gen/bosa/v1/action_pb.js";

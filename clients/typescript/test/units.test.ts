@@ -1,11 +1,16 @@
-// Offline checks of the client layer: error decoding and JSON conversion.
+// Offline checks of the client layer: error decoding, JSON conversion and file streams.
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BosaError, toJsonValue } from "@bosa/gateway-client";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@bosa/gateway-client/gen/google/rpc/error_details_pb";
+import { DownloadFileResponseSchema, FileMetadataSchema, type DownloadFileResponse } from "@bosa/gateway-client";
+// Internals, compiled along with the tests (so BosaError here is src/errors.ts's).
+import { BosaError as SrcBosaError } from "../src/errors.js";
+import { cancellableUpload, declaredSize, openDownload, uploadRequests, type UploadFile } from "../src/files.js";
 
 it("BosaError reads ErrorInfo, BadRequest and RetryInfo", () => {
   const cause = new ConnectError("slow down", Code.ResourceExhausted, undefined, [
@@ -39,4 +44,128 @@ it("toJsonValue converts google.protobuf.Value", () => {
   assert.equal(toJsonValue(create(ValueSchema)), null);
   const v = create(ValueSchema, { kind: { case: "listValue", value: { values: [{ kind: { case: "numberValue", value: 1 } }, { kind: { case: "stringValue", value: "x" } }] } } });
   assert.deepEqual(toJsonValue(v), [1, "x"]);
+});
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+const bytes = (n: number, from = 0) => Uint8Array.from({ length: n }, (_, i) => (from + i) % 256);
+
+it("uploadRequests sends the header, then each file's chunks in order, re-cut to the chunk size", async () => {
+  const a = bytes(10_241);
+  const pieces = [bytes(1000), bytes(5000, 1000), bytes(3, 6000), bytes(4000, 6003)]; // 10003 bytes
+  async function* stream() {
+    yield* pieces;
+  }
+  const files: UploadFile[] = [
+    { parameter: "file", filename: "a.bin", content: a },
+    { parameter: "attachments", filename: "b.bin", content: stream(), size: 10_003 },
+    { parameter: "attachments", filename: "c.bin", content: [bytes(10), bytes(10, 10)] },
+    { parameter: "attachments", filename: "d.bin", content: Readable.from([Buffer.from("node "), Buffer.from("readable")]) },
+    { parameter: "attachments", filename: "empty.txt", content: new Uint8Array(0) },
+  ];
+  const msgs = await collect(uploadRequests({ connector: "c", action: "a" }, files, 4096));
+  assert.equal(msgs[0]?.part?.case, "header");
+  const chunks = msgs.slice(1).map((m) => {
+    assert.equal(m.part?.case, "chunk");
+    return m.part.value as { fileIndex: number; data: Uint8Array };
+  });
+  assert.deepEqual(chunks.map((c) => [c.fileIndex, c.data.byteLength]), [
+    [0, 4096], [0, 4096], [0, 2049],
+    [1, 4096], [1, 4096], [1, 1811],
+    [2, 20],
+    [3, 13],
+  ]);
+  const of = (i: number) => Buffer.concat(chunks.filter((c) => c.fileIndex === i).map((c) => c.data));
+  assert.deepEqual(of(0), Buffer.from(a));
+  assert.deepEqual(of(1), Buffer.concat(pieces));
+  assert.deepEqual(of(2), Buffer.from(bytes(20)));
+  assert.equal(of(3).toString(), "node readable");
+  assert.deepEqual(files.map(declaredSize), [10_241, 10_003, -1, -1, 0]);
+});
+
+it("uploadRequests rejects content that is not bytes", async () => {
+  const text = Readable.from(["some text"]);
+  await assert.rejects(
+    collect(uploadRequests({}, [{ parameter: "file", filename: "t.txt", content: text as AsyncIterable<Uint8Array> }])),
+    (err: unknown) => err instanceof TypeError && /"t.txt": the content yielded string/.test(err.message),
+  );
+});
+
+function responses(...parts: DownloadFileResponse["part"][]) {
+  let closed = false;
+  async function* gen() {
+    try {
+      for (const part of parts) yield create(DownloadFileResponseSchema, { part });
+    } finally {
+      closed = true;
+    }
+  }
+  return { it: gen(), closed: () => closed };
+}
+
+const meta = (size: bigint) => ({ case: "metadata" as const, value: create(FileMetadataSchema, { filename: "f.bin", size }) });
+const chunk = (s: string) => ({ case: "chunk" as const, value: new TextEncoder().encode(s) });
+
+it("openDownload returns the metadata, then the bytes, and checks their size", async () => {
+  const ok = responses(meta(6n), chunk("abc"), chunk("def"));
+  const d = await openDownload(ok.it);
+  assert.equal(d.metadata.filename, "f.bin");
+  assert.equal(Buffer.concat(await collect(d.chunks)).toString(), "abcdef");
+
+  const unknownSize = await openDownload(responses(meta(-1n), chunk("abc")).it);
+  assert.equal((await collect(unknownSize.chunks)).length, 1);
+
+  const short = await openDownload(responses(meta(6n), chunk("abc")).it);
+  await assert.rejects(collect(short.chunks), (err: unknown) => err instanceof SrcBosaError && err.code === Code.DataLoss);
+
+  for (const bad of [responses(chunk("abc")), responses()]) {
+    await assert.rejects(openDownload(bad.it), (err: unknown) => err instanceof SrcBosaError && err.code === Code.Internal);
+  }
+});
+
+it("leaving the chunks early closes the stream", async () => {
+  const s = responses(meta(9n), chunk("abc"), chunk("def"), chunk("ghi"));
+  const d = await openDownload(s.it);
+  for await (const c of d.chunks) {
+    assert.equal(c.byteLength, 3);
+    break;
+  }
+  assert.equal(s.closed(), true);
+});
+
+it("cancellableUpload sends an out-of-range chunk before it aborts the call", async () => {
+  const header = { part: { case: "header" as const, value: {} } };
+  const broken = new Error("source went away");
+  async function* failing() {
+    yield header;
+    throw broken;
+  }
+  const up = cancellableUpload(failing());
+  const first = await up.requests.next();
+  assert.deepEqual(first.value, header);
+  const poison = await up.requests.next();
+  assert.deepEqual(poison.value?.part, { case: "chunk", value: { fileIndex: -1, data: new Uint8Array(0) } });
+  assert.equal(up.signal.aborted, false, "aborted before the out-of-range chunk was written");
+  assert.equal((await up.requests.next()).done, true);
+  assert.equal(up.signal.reason, broken);
+  assert.equal(up.failure()?.err, broken);
+
+  const user = new AbortController();
+  async function* endless() {
+    yield header;
+    await new Promise(() => {});
+  }
+  const cancelled = cancellableUpload(endless(), user.signal);
+  await cancelled.requests.next();
+  const pending = cancelled.requests.next();
+  user.abort("stop");
+  assert.equal((await pending).value?.part?.case, "chunk");
+  await cancelled.requests.next();
+  assert.equal(cancelled.signal.reason, "stop");
+  assert.equal(cancelled.failure(), undefined);
+  cancelled.close();
 });

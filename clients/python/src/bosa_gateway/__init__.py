@@ -14,11 +14,13 @@ from bosa.v1.action_pb2 import (
     DIRECTION_FORWARD,
     DIRECTION_UNSPECIFIED,
     File,
+    FileMetadata,
     ResponseFilter,
 )
 
 from ._client import Client, to_python
 from ._errors import BosaError
+from ._files import Upload
 
 __all__ = [
     "BosaError",
@@ -27,6 +29,8 @@ __all__ = [
     "DIRECTION_FORWARD",
     "DIRECTION_UNSPECIFIED",
     "File",
+    "FileMetadata",
     "ResponseFilter",
+    "Upload",
     "to_python",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, Union, cast
 
 import grpc
 from google.protobuf import json_format, struct_pb2
@@ -18,9 +21,20 @@ from bosa.v1 import (
     user_pb2_grpc,
 )
 
+from . import _files
 from ._errors import BosaError
+from ._files import Upload
 
 Metadata = Sequence[tuple[str, str]]
+
+
+class Writer(Protocol):
+    """Where :meth:`Client.download` writes: anything with a binary ``write``, e.g. an open file."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
+Destination = Union[Writer, str, "os.PathLike[str]"]
 
 
 class Client:
@@ -30,7 +44,8 @@ class Client:
     ``integration`` (``x-bosa-integration``) are sent with every call. The generated stubs are
     exposed as ``users``, ``connectors``, ``actions`` and ``integrations``: call them with the
     generated request messages; every failure raises :class:`BosaError`, also while iterating a
-    stream. :meth:`execute` and :meth:`paginate` take plain Python values.
+    stream. :meth:`execute`, :meth:`paginate`, :meth:`download` and :meth:`upload` take plain
+    Python values.
 
     Use it as a context manager, or call :meth:`close`, to close the channel.
     """
@@ -89,7 +104,8 @@ class Client:
         self.connectors = cast(
             connector_pb2_grpc.ConnectorServiceStub, _Service(connector_pb2_grpc.ConnectorServiceStub(channel), self)
         )
-        self.actions = cast(action_pb2_grpc.ActionServiceStub, _Service(action_pb2_grpc.ActionServiceStub(channel), self))
+        self._actions = action_pb2_grpc.ActionServiceStub(channel)
+        self.actions = cast(action_pb2_grpc.ActionServiceStub, _Service(self._actions, self))
         self.integrations = cast(
             integration_pb2_grpc.IntegrationServiceStub,
             _Service(integration_pb2_grpc.IntegrationServiceStub(channel), self),
@@ -186,6 +202,125 @@ class Client:
         )
         return cast(Iterator[action_pb2.PaginateResponse], self.actions.Paginate(req, timeout=timeout))
 
+    def download(
+        self,
+        connector: str,
+        action: str,
+        input: Mapping[str, Any] | None,
+        dest: Destination,
+        *,
+        max_attempts: int = 0,
+        chunk_size: int = 0,
+        timeout: float | None = None,
+    ) -> action_pb2.FileMetadata:
+        """Runs an action that returns a file (DownloadFile) and streams the file into ``dest``,
+        one chunk at a time: a binary file object (written, not closed) or a path (created or
+        truncated once the gateway answers with the file, and removed again when the transfer
+        fails). Returns the file's metadata (filename, content_type, size).
+
+        An action that answers with JSON instead of a file raises BosaError FAILED_PRECONDITION.
+        An exception raised by ``dest.write`` cancels the call and propagates unchanged.
+        """
+        req = action_pb2.DownloadFileRequest(
+            connector=connector, action=action, input=_struct(input), max_attempts=max_attempts, chunk_size=chunk_size
+        )
+        with contextlib.closing(self.actions.DownloadFile(req, timeout=timeout)) as stream:
+            metadata = _files.read_metadata(stream)
+            if not isinstance(dest, (str, os.PathLike)):
+                for chunk in _files.chunks(stream, metadata):
+                    dest.write(chunk)
+                return metadata
+            try:
+                with open(dest, "wb") as f:
+                    for chunk in _files.chunks(stream, metadata):
+                        f.write(chunk)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.remove(dest)
+                raise
+            return metadata
+
+    def download_bytes(
+        self,
+        connector: str,
+        action: str,
+        input: Mapping[str, Any] | None = None,
+        *,
+        max_attempts: int = 0,
+        timeout: float | None = None,
+    ) -> action_pb2.File:
+        """Like :meth:`download`, for files that fit in memory: returns a ``File`` with
+        ``filename``, ``content_type`` and the bytes as ``data``."""
+        parts: list[bytes] = []
+        sink = _ListWriter(parts)
+        metadata = self.download(connector, action, input, sink, max_attempts=max_attempts, timeout=timeout)
+        return action_pb2.File(filename=metadata.filename, content_type=metadata.content_type, data=b"".join(parts))
+
+    def upload(
+        self,
+        connector: str,
+        action: str,
+        input: Mapping[str, Any] | None = None,
+        files: Iterable[Upload | tuple[str, str, str, _files.Content]] = (),
+        *,
+        response_fields: Iterable[str] = (),
+        response_filters: Iterable[action_pb2.ResponseFilter] = (),
+        timeout: float | None = None,
+    ) -> action_pb2.ExecuteActionResponse:
+        """Runs an action with file parameters (UploadFiles), streaming each file's content in
+        32 KiB chunks; the gateway holds one chunk at a time. ``files`` are :class:`Upload`
+        values or ``(parameter, filename, content_type, content)`` tuples. Returns the action's
+        result, as :meth:`execute` does.
+
+        Sizes of bytes, paths and seekable file objects are declared, so a file that changes
+        while it is read fails with INVALID_ARGUMENT instead of uploading other bytes. An
+        exception raised while reading a file cancels the call and propagates unchanged; the
+        upstream action does not run. The call is never retried.
+        """
+        sources = [_files.Source(Upload(*f)) for f in files]
+        header = action_pb2.UploadFilesHeader(
+            connector=connector,
+            action=action,
+            input=_struct(input),
+            files=[s.metadata for s in sources],
+            response_fields=list(response_fields),
+            response_filters=list(response_filters),
+        )
+        # grpcio reads the request iterator on its own thread and turns an exception there into
+        # UNKNOWN (and a logged traceback); catch it instead, cancel the call and re-raise it here.
+        failure: list[BaseException] = []
+        started = threading.Event()
+        holder: list[grpc.Future] = []
+
+        def requests() -> Iterator[action_pb2.UploadFilesRequest]:
+            try:
+                yield from _files.upload_requests(header, sources)
+            except Exception as err:  # noqa: BLE001 (re-raised by upload)
+                failure.append(err)
+                started.wait()
+                if holder:
+                    holder[0].cancel()
+
+        deadline = timeout if timeout is not None else self.timeout
+        try:
+            call = self._actions.UploadFiles.future(requests(), timeout=deadline, metadata=self._metadata)
+            holder.append(call)
+        finally:
+            started.set()
+        try:
+            return cast(action_pb2.UploadFilesResponse, call.result()).result
+        except grpc.FutureCancelledError as err:
+            if failure:
+                raise failure[0] from None
+            raise BosaError(grpc.StatusCode.CANCELLED, "UploadFiles was cancelled") from err
+        except grpc.RpcError as err:
+            if failure:
+                raise failure[0] from err
+            raise BosaError.from_rpc_error(err) from err
+        except BaseException:
+            call.cancel()
+            raise
+
     def close(self) -> None:
         """Closes the channel, unless it was passed in."""
         if self._owns_channel:
@@ -241,6 +376,17 @@ def _stream(
         raise BosaError.from_rpc_error(err) from err
     finally:
         call.cancel()
+
+
+class _ListWriter:
+    """A write-only binary sink that keeps the chunks it is given."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self._parts = parts
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(data)
+        return len(data)
 
 
 def _struct(value: Mapping[str, Any] | None) -> struct_pb2.Struct | None:
