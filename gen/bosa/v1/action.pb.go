@@ -955,7 +955,14 @@ type UploadFilesRequest struct {
 	//
 	//	*UploadFilesRequest_Header
 	//	*UploadFilesRequest_Chunk
-	Part          isUploadFilesRequest_Part `protobuf_oneof:"part"`
+	Part isUploadFilesRequest_Part `protobuf_oneof:"part"`
+	// Set on the last message (which may carry a chunk, the header, or
+	// nothing else): the files are complete. Required: a stream that ends
+	// without it is an abandoned upload (a client that stopped half way can look
+	// like one that finished), so the gateway aborts the upstream request,
+	// nothing is stored, and the call fails with INVALID_ARGUMENT on field
+	// "finish". A message after it is INVALID_ARGUMENT too.
+	Finish        bool `protobuf:"varint,3,opt,name=finish,proto3" json:"finish,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1013,6 +1020,13 @@ func (x *UploadFilesRequest) GetChunk() *FileChunk {
 		}
 	}
 	return nil
+}
+
+func (x *UploadFilesRequest) GetFinish() bool {
+	if x != nil {
+		return x.Finish
+	}
+	return false
 }
 
 type isUploadFilesRequest_Part interface {
@@ -1436,10 +1450,11 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\tparameter\x18\x01 \x01(\tR\tparameter\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04size\x18\x04 \x01(\x03R\x04size\"~\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\"\x96\x01\n" +
 	"\x12UploadFilesRequest\x124\n" +
 	"\x06header\x18\x01 \x01(\v2\x1a.bosa.v1.UploadFilesHeaderH\x00R\x06header\x12*\n" +
-	"\x05chunk\x18\x02 \x01(\v2\x12.bosa.v1.FileChunkH\x00R\x05chunkB\x06\n" +
+	"\x05chunk\x18\x02 \x01(\v2\x12.bosa.v1.FileChunkH\x00R\x05chunk\x12\x16\n" +
+	"\x06finish\x18\x03 \x01(\bR\x06finishB\x06\n" +
 	"\x04part\"\x92\x02\n" +
 	"\x11UploadFilesHeader\x12\x1c\n" +
 	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +

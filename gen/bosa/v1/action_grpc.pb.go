@@ -57,7 +57,8 @@ type ActionServiceClient interface {
 	DownloadFile(ctx context.Context, in *DownloadFileRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadFileResponse], error)
 	// UploadFiles runs an action with file parameters whose bytes are streamed:
 	// the first message is the header (the action, its input and the files'
-	// metadata), every later one a chunk of one file, files in header order.
+	// metadata), every later one a chunk of one file, files in header order;
+	// the last message sets finish.
 	// The gateway streams the chunks upstream as they arrive, holding one chunk
 	// at a time; since the body cannot be replayed, the upstream call is not
 	// retried. Over REST it is a multipart/form-data POST to
@@ -166,7 +167,8 @@ type ActionServiceServer interface {
 	DownloadFile(*DownloadFileRequest, grpc.ServerStreamingServer[DownloadFileResponse]) error
 	// UploadFiles runs an action with file parameters whose bytes are streamed:
 	// the first message is the header (the action, its input and the files'
-	// metadata), every later one a chunk of one file, files in header order.
+	// metadata), every later one a chunk of one file, files in header order;
+	// the last message sets finish.
 	// The gateway streams the chunks upstream as they arrive, holding one chunk
 	// at a time; since the body cannot be replayed, the upstream call is not
 	// retried. Over REST it is a multipart/form-data POST to

@@ -491,6 +491,15 @@ class UploadFilesRequest(_message.Message):
 
     HEADER_FIELD_NUMBER: _builtins.int
     CHUNK_FIELD_NUMBER: _builtins.int
+    FINISH_FIELD_NUMBER: _builtins.int
+    finish: _builtins.bool
+    """Set on the last message (which may carry a chunk, the header, or
+    nothing else): the files are complete. Required: a stream that ends
+    without it is an abandoned upload (a client that stopped half way can look
+    like one that finished), so the gateway aborts the upstream request,
+    nothing is stored, and the call fails with INVALID_ARGUMENT on field
+    "finish". A message after it is INVALID_ARGUMENT too.
+    """
     @_builtins.property
     def header(self) -> Global___UploadFilesHeader:
         """What to run and which files follow; only in the first message."""
@@ -504,10 +513,11 @@ class UploadFilesRequest(_message.Message):
         *,
         header: Global___UploadFilesHeader | None = ...,
         chunk: Global___FileChunk | None = ...,
+        finish: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "header", b"header", "part", b"part"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunk", b"chunk", "finish", b"finish", "header", b"header", "part", b"part"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_part: _TypeAlias = _typing.Literal["header", "chunk"]  # noqa: Y015
     _WhichOneofArgType_part: _TypeAlias = _typing.Literal["part", b"part"]  # noqa: Y015

@@ -109,7 +109,8 @@ class ActionServiceServicer:
     def UploadFiles(self, request_iterator, context):
         """UploadFiles runs an action with file parameters whose bytes are streamed:
         the first message is the header (the action, its input and the files'
-        metadata), every later one a chunk of one file, files in header order.
+        metadata), every later one a chunk of one file, files in header order;
+        the last message sets finish.
         The gateway streams the chunks upstream as they arrive, holding one chunk
         at a time; since the body cannot be replayed, the upstream call is not
         retried. Over REST it is a multipart/form-data POST to

@@ -64,7 +64,8 @@ class ActionServiceStub:
     UploadFiles: _grpc.StreamUnaryMultiCallable[_action_pb2.UploadFilesRequest, _action_pb2.UploadFilesResponse]
     """UploadFiles runs an action with file parameters whose bytes are streamed:
     the first message is the header (the action, its input and the files'
-    metadata), every later one a chunk of one file, files in header order.
+    metadata), every later one a chunk of one file, files in header order;
+    the last message sets finish.
     The gateway streams the chunks upstream as they arrive, holding one chunk
     at a time; since the body cannot be replayed, the upstream call is not
     retried. Over REST it is a multipart/form-data POST to
@@ -107,7 +108,8 @@ class ActionServiceAsyncStub(ActionServiceStub):
     UploadFiles: _aio.StreamUnaryMultiCallable[_action_pb2.UploadFilesRequest, _action_pb2.UploadFilesResponse]  # type: ignore[assignment]
     """UploadFiles runs an action with file parameters whose bytes are streamed:
     the first message is the header (the action, its input and the files'
-    metadata), every later one a chunk of one file, files in header order.
+    metadata), every later one a chunk of one file, files in header order;
+    the last message sets finish.
     The gateway streams the chunks upstream as they arrive, holding one chunk
     at a time; since the body cannot be replayed, the upstream call is not
     retried. Over REST it is a multipart/form-data POST to
@@ -171,7 +173,8 @@ class ActionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_action_pb2.UploadFilesResponse, _abc.Awaitable[_action_pb2.UploadFilesResponse]]:
         """UploadFiles runs an action with file parameters whose bytes are streamed:
         the first message is the header (the action, its input and the files'
-        metadata), every later one a chunk of one file, files in header order.
+        metadata), every later one a chunk of one file, files in header order;
+        the last message sets finish.
         The gateway streams the chunks upstream as they arrive, holding one chunk
         at a time; since the body cannot be replayed, the upstream call is not
         retried. Over REST it is a multipart/form-data POST to
