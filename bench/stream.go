@@ -320,6 +320,9 @@ func (s *Session) grpcUpload(req Request) (func(ctx context.Context) (Result, er
 				}
 			}
 		}
+		if err := send(&bosav1.UploadFilesRequest{Finish: true}); err != nil {
+			return Result{}, err
+		}
 		resp, err := stream.CloseAndRecv()
 		if err != nil {
 			return Result{}, err

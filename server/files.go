@@ -99,7 +99,7 @@ func (s *actionService) DownloadFile(req *bosav1.DownloadFileRequest, stream bos
 	buf := make([]byte, chunk)
 	msg := &bosav1.DownloadFileResponse_Chunk{}
 	for {
-		n, err := io.ReadFull(d, buf)
+		n, err := readChunk(d, buf)
 		if n > 0 {
 			msg.Chunk = buf[:n]
 			if err := stream.Send(&bosav1.DownloadFileResponse{Part: msg}); err != nil {
@@ -108,7 +108,7 @@ func (s *actionService) DownloadFile(req *bosav1.DownloadFileRequest, stream bos
 		}
 		switch {
 		case err == nil:
-		case err == io.EOF || err == io.ErrUnexpectedEOF: // ReadFull's own: the body ended cleanly
+		case err == io.EOF:
 			return nil
 		default:
 			return toStatus(err)
@@ -152,7 +152,7 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 			Filename: m.GetFilename(), ContentType: m.GetContentType(), Body: readers[i]}}
 	}
 	received := make(chan error, 1)
-	go func() { received <- receiveChunks(stream, metas, writers) }()
+	go func() { received <- receiveChunks(stream, metas, writers, first.GetFinish()) }()
 
 	r, err := s.client.Upload(ctx, h.GetConnector(), h.GetAction(), params, files, opts...)
 	// Unblock the receiver if the upstream answered before reading every file.
@@ -230,12 +230,14 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 }
 
 // receiveChunks feeds the chunks of an upload stream into the files' pipes, in order, checking
-// indexes and declared sizes. It closes every pipe: at the end of the stream (nil), or with the
-// error that stopped it, which is also its result.
-func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav1.FileMetadata, writers []*io.PipeWriter) error {
+// indexes and declared sizes. It closes every pipe: at the end of a stream whose last message set
+// finish (nil), or with the error that stopped it, which is also its result. A stream that ends without finish is
+// abandoned: its pipes fail, so the upstream request is aborted rather than completed with what
+// arrived. finished reports whether the header itself set finish.
+func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav1.FileMetadata, writers []*io.PipeWriter, finished bool) error {
 	current, written := 0, int64(0)
-	// finish closes the current file after checking its size, and moves to the next one.
-	finish := func() error {
+	// next closes the current file after checking its size, and moves to the next one.
+	next := func() error {
 		if want := metas[current].GetSize(); want >= 0 && written != want {
 			return sizeMismatch(current, want, written)
 		}
@@ -249,22 +251,25 @@ func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav
 		}
 		return err
 	}
-	for {
+	for !finished {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			for current < len(writers) {
-				if err := finish(); err != nil {
-					return fail(err)
-				}
-			}
-			return nil
+			return fail(invalidRequest("finish", "no message set it: the stream ended without marking the upload complete, "+
+				"so it was treated as abandoned and nothing was sent upstream in full; set finish on the last message"))
 		}
 		if err != nil {
 			return fail(err)
 		}
+		if msg.GetHeader() != nil {
+			return fail(invalidRequest("header", "was sent twice: only the first message may be the header"))
+		}
+		finished = msg.GetFinish()
 		c := msg.GetChunk()
 		if c == nil {
-			return fail(invalidRequest("header", "was sent twice: only the first message may be the header"))
+			if !finished {
+				return fail(invalidRequest("part", "is empty: a message after the header carries a chunk, finish, or both"))
+			}
+			break
 		}
 		idx := int(c.GetFileIndex())
 		switch {
@@ -274,7 +279,7 @@ func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav
 			return fail(invalidRequest("chunk.file_index", fmt.Sprintf("%d goes backwards: file %d was already sent; send each file's chunks together, files in header order", idx, current)))
 		}
 		for current < idx {
-			if err := finish(); err != nil {
+			if err := next(); err != nil {
 				return fail(err)
 			}
 		}
@@ -286,6 +291,19 @@ func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav
 			return fail(err)
 		}
 	}
+	// Nothing may follow finish: the files are completed only at the end of a well-formed stream.
+	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = invalidRequest("finish", "was set on an earlier message: nothing may follow it")
+		}
+		return fail(err)
+	}
+	for current < len(writers) {
+		if err := next(); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
 }
 
 // sizeMismatch is the error of a file whose chunks do not add up to its declared size.
@@ -297,4 +315,19 @@ func sizeMismatch(index int, want, got int64) *Error {
 			fmt.Sprintf("declares %d bytes but the chunks of file %d carry %d", want, index, got))
 	}
 	return e
+}
+
+// readChunk reads until buf is full or r fails. Unlike io.ReadFull it returns r's error as it is:
+// io.EOF only for a clean end, so that a truncated source (io.ErrUnexpectedEOF from a multipart
+// part or an HTTP body) is never taken for the end of a file.
+func readChunk(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -260,6 +260,11 @@ func restUpload(mux *runtime.ServeMux, client bosav1.ActionServiceClient, chunk 
 		fail(invalidRequest("body", "has no file part: add one part per file, named after the action parameter").GRPCStatus().Err())
 		return
 	}
+	// The body was read to its end: only now is the upload complete (a truncated body never gets here).
+	if err := stream.Send(&bosav1.UploadFilesRequest{Finish: true}); err != nil {
+		fail(closeUpload(stream, err))
+		return
+	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
 		fail(err)
@@ -277,7 +282,7 @@ func sendPart(stream bosav1.ActionService_UploadFilesClient, index int32, part i
 	chunk := &bosav1.FileChunk{FileIndex: index}
 	msg := &bosav1.UploadFilesRequest{Part: &bosav1.UploadFilesRequest_Chunk{Chunk: chunk}}
 	for {
-		n, err := io.ReadFull(part, buf)
+		n, err := readChunk(part, buf)
 		if n > 0 {
 			chunk.Data = buf[:n]
 			if serr := stream.Send(msg); serr != nil {
@@ -286,7 +291,7 @@ func sendPart(stream bosav1.ActionService_UploadFilesClient, index int32, part i
 		}
 		switch {
 		case err == nil:
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
+		case err == io.EOF:
 			return nil
 		default:
 			return fmt.Errorf("%w: %w", errBodyRead, err)

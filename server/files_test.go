@@ -118,6 +118,26 @@ func chunk(index int32, data []byte) *bosav1.UploadFilesRequest {
 	return &bosav1.UploadFilesRequest{Part: &bosav1.UploadFilesRequest_Chunk{Chunk: &bosav1.FileChunk{FileIndex: index, Data: data}}}
 }
 
+// filesNamed lists the user's drive files with that exact name.
+func filesNamed(t *testing.T, e *env, md metadata.MD, name string) []any {
+	t.Helper()
+	resp, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(testCtx(t), md), &bosav1.ExecuteActionRequest{
+		Connector: "google_drive", Action: "list_files", Input: mustStruct(map[string]any{"name_contains": name, "page_size": 100})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []any
+	for _, f := range resp.GetData().GetListValue().AsSlice() {
+		if f.(map[string]any)["name"] == name {
+			named = append(named, f)
+		}
+	}
+	return named
+}
+
+// finish is a message that only marks the upload complete.
+func finish() *bosav1.UploadFilesRequest { return &bosav1.UploadFilesRequest{Finish: true} }
+
 // chunks splits data into chunks of file index of at most size bytes.
 func chunks(index int32, data []byte, size int) []*bosav1.UploadFilesRequest {
 	var out []*bosav1.UploadFilesRequest
@@ -263,6 +283,7 @@ func TestUploadFiles(t *testing.T) {
 				ResponseFields: []string{"id", "name", "size", "md5Checksum", "mimeType"},
 				Files:          []*bosav1.FileMetadata{{Parameter: "file", Filename: "up.bin", ContentType: "application/x-test", Size: size}},
 			})}, chunks(0, data, 100_000)...)
+			msgs[len(msgs)-1].Finish = true
 			resp, err := upload(ctx, e, md, msgs...)
 			if err != nil {
 				t.Fatal(err)
@@ -278,10 +299,18 @@ func TestUploadFiles(t *testing.T) {
 			}
 		})
 	}
-	t.Run("an empty file", func(t *testing.T) {
-		resp, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{
-			Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "empty.txt", Size: 0}}}))
+	t.Run("an empty file, finish on the header", func(t *testing.T) {
+		h := header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "empty.txt", Size: 0}}})
+		h.Finish = true
+		resp, err := upload(ctx, e, md, h)
 		if err != nil || resp.GetResult().GetData().GetStructValue().AsMap()["size"] != float64(0) {
+			t.Fatalf("%v %v", resp, err)
+		}
+	})
+	t.Run("finish in a message of its own", func(t *testing.T) {
+		resp, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{
+			Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "own.txt", Size: 5}}}), chunk(0, []byte("hello")), finish())
+		if err != nil || resp.GetResult().GetData().GetStructValue().AsMap()["size"] != float64(5) {
 			t.Fatalf("%v %v", resp, err)
 		}
 	})
@@ -289,7 +318,7 @@ func TestUploadFiles(t *testing.T) {
 		e.sb.ResetCalls()
 		e.sb.Inject("google_drive", "upload_file", sandbox.Fault{Status: http.StatusUnauthorized, Times: 1})
 		_, err := upload(ctx, e, md, append([]*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{
-			Files: []*bosav1.FileMetadata{{Parameter: "file", Size: -1}}})}, chunks(0, data, 64<<10)...)...)
+			Files: []*bosav1.FileMetadata{{Parameter: "file", Size: -1}}})}, append(chunks(0, data, 64<<10), finish())...)...)
 		wantStatus(t, err, codes.Unauthenticated, server.ReasonUnauthenticated)
 		if n := e.sb.Calls("google_drive", "upload_file").Total; n != 1 {
 			t.Fatalf("%d upstream calls, want 1", n)
@@ -321,7 +350,11 @@ func TestUploadFilesInvalid(t *testing.T) {
 		{"size below -1", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-2)})}, "header.files[0].size"},
 		{"file_index out of range", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(1, []byte("x"))}, "chunk.file_index"},
 		{"negative file_index", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(-1, []byte("x"))}, "chunk.file_index"},
-		{"fewer bytes than declared", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(10)}), chunk(0, []byte("short"))}, "header.files[0].size"},
+		{"fewer bytes than declared", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(10)}), chunk(0, []byte("short")), finish()}, "header.files[0].size"},
+		{"no finish", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(0, []byte("partial"))}, "finish"},
+		{"no finish, size declared and complete", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(4)}), chunk(0, []byte("full"))}, "finish"},
+		{"a message after finish", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), chunk(0, []byte("x")), finish(), chunk(0, []byte("y"))}, "finish"},
+		{"an empty message", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(-1)}), {}}, "part"},
 		{"more bytes than declared", []*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{Files: file(3)}), chunk(0, []byte("too long"))}, "header.files[0].size"},
 	}
 	for _, tt := range tests {
@@ -337,8 +370,13 @@ func TestUploadFilesInvalid(t *testing.T) {
 		_, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{Input: mustStruct(map[string]any{"overwrite": "maybe"}), Files: file(-1)}))
 		wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidParameters)
 	})
-	if n := e.sb.Calls("google_drive", "upload_file").Total; n > 2 {
-		t.Fatalf("%d upstream calls for invalid uploads; only the two size mismatches may reach it", n)
+	// Upstream calls start once the header is valid, but none may complete: a file that reached BOSA
+	// in full would be stored.
+	if n := e.sb.Calls("google_drive", "upload_file").Total; n > 6 {
+		t.Fatalf("%d upstream calls for invalid uploads; only the size, finish and empty-message cases may reach it", n)
+	}
+	if files := filesNamed(t, e, md, "a.txt"); len(files) != 0 {
+		t.Fatalf("invalid uploads stored %d files: %v", len(files), files)
 	}
 }
 
@@ -525,6 +563,15 @@ func TestFileRoutesREST(t *testing.T) {
 		n, err := io.Copy(io.Discard, resp.Body)
 		if resp.StatusCode != http.StatusOK || err == nil || n >= 20<<20 {
 			t.Fatalf("%d: read %d bytes, err %v", resp.StatusCode, n, err)
+		}
+	})
+	t.Run("a body cut off mid-file stores nothing", func(t *testing.T) {
+		body, ct := multipartBody(part{name: "file", filename: "cut.bin", body: strings.Repeat("z", 200_000)})
+		whole, _ := io.ReadAll(body)
+		resp := restUpload(t, e, md, bytes.NewReader(whole[:len(whole)/2]), ct)
+		restError(t, resp, codes.InvalidArgument, server.ReasonInvalidRequest)
+		if files := filesNamed(t, e, md, "cut.bin"); len(files) != 0 {
+			t.Fatalf("a truncated upload was stored: %v", files)
 		}
 	})
 	t.Run("upload then download, larger than the REST body limit", func(t *testing.T) {
