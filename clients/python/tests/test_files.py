@@ -133,8 +133,15 @@ def test_upload_then_download_round_trip(connected: User, tmp_path: Path, conten
     assert (got.filename, got.content_type, got.data) == (name, "application/x-pytest", PAYLOAD)
 
 
-def test_upload_an_empty_file(connected: User) -> None:
-    res = connected.client.upload("google_drive", "upload_file", {}, [Upload("file", "nothing.txt", "text/plain", b"")])
+@pytest.mark.parametrize(
+    "content",
+    [b"", Unseekable(b"")],
+    ids=["bytes (finish on the header)", "unseekable (finish in a message of its own)"],
+)
+def test_upload_an_empty_file(connected: User, content: object) -> None:
+    res = connected.client.upload(
+        "google_drive", "upload_file", {}, [Upload("file", "nothing.txt", "text/plain", content)]  # type: ignore[arg-type]
+    )
     meta = to_python(res.data)
     got = connected.client.download_bytes("google_drive", "download_file", {"file_id": meta["id"]})
     assert (got.filename, got.data) == ("nothing.txt", b"")

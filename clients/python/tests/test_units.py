@@ -139,6 +139,38 @@ def test_upload_stream_is_the_header_then_each_files_chunks_in_order(tmp_path: P
     ]
     assert all(m.WhichOneof("part") == "chunk" for m in msgs[1:])
     assert _chunked(msgs) == [(0, a[:4096]), (0, a[4096:8192]), (0, a[8192:]), (1, b)]
+    # The last chunk (of b.txt: empty.txt has none) ends the stream.
+    assert _finishes(msgs) == [len(msgs) - 1]
+
+
+def _finishes(msgs: list[action_pb2.UploadFilesRequest]) -> list[int]:
+    return [i for i, m in enumerate(msgs) if m.finish]
+
+
+@pytest.mark.parametrize(
+    ("files", "parts"),
+    [
+        pytest.param([], ["header"], id="no files"),
+        pytest.param([b"", bytearray()], ["header"], id="empty bytes"),
+        pytest.param([b"", io.BytesIO(b"")], ["header", None], id="empty file object"),
+        pytest.param([_Unseekable(b"")], ["header", None], id="empty stream"),
+    ],
+)
+def test_upload_stream_without_bytes_still_ends_with_finish(files: list[object], parts: list[str | None]) -> None:
+    msgs = _stream(*(Upload("file", f"f{i}", "", c) for i, c in enumerate(files)), chunk_size=4096)  # type: ignore[arg-type]
+    assert [m.WhichOneof("part") for m in msgs] == parts
+    assert _finishes(msgs) == [len(msgs) - 1]
+
+
+def test_upload_stream_holds_back_one_chunk_only() -> None:
+    source = io.BytesIO(b"0123456789abcdef")
+    sources = [_files.Source(Upload("file", "f", "", source))]
+    stream = _files.upload_requests(action_pb2.UploadFilesHeader(files=[s.metadata for s in sources]), sources, 6)
+    assert next(stream).WhichOneof("part") == "header"
+    assert source.tell() == 0, "the header waits for no file"
+    first = next(stream)
+    assert (first.chunk.data, first.finish, source.tell()) == (b"012345", False, 12)
+    assert [(m.chunk.data, m.finish) for m in stream] == [(b"6789ab", False), (b"cdef", True)]
 
 
 @pytest.mark.parametrize(

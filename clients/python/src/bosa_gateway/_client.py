@@ -268,14 +268,15 @@ class Client:
         timeout: float | None = None,
     ) -> action_pb2.ExecuteActionResponse:
         """Runs an action with file parameters (UploadFiles), streaming each file's content in
-        32 KiB chunks; the gateway holds one chunk at a time. ``files`` are :class:`Upload`
-        values or ``(parameter, filename, content_type, content)`` tuples. Returns the action's
-        result, as :meth:`execute` does.
+        32 KiB chunks, the last message setting ``finish``; the gateway holds one chunk at a time.
+        ``files`` are :class:`Upload` values or ``(parameter, filename, content_type, content)``
+        tuples. Returns the action's result, as :meth:`execute` does.
 
         Sizes of bytes, paths and seekable file objects are declared, so a file that changes
         while it is read fails with INVALID_ARGUMENT instead of uploading other bytes. An
         exception raised while reading a file cancels the call and propagates unchanged; the
-        upstream action does not run. The call is never retried.
+        stream then lacks ``finish``, so the upstream action does not run and nothing is stored.
+        The call is never retried.
         """
         sources = [_files.Source(Upload(*f)) for f in files]
         header = action_pb2.UploadFilesHeader(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple, Union
 
 import grpc
@@ -66,6 +66,11 @@ class Source:
                 f"not {type(content).__name__}"
             )
 
+    @property
+    def empty(self) -> bool:
+        """Whether the content is known to have no bytes (only bytes-like content is: a file may grow)."""
+        return self._data is not None and self._data.nbytes == 0
+
     def chunks(self, size: int) -> Iterator[bytes]:
         if self._data is not None:
             for off in range(0, self._data.nbytes, size):
@@ -103,13 +108,27 @@ def _read_chunks(f: IO[bytes], size: int, filename: str) -> Iterator[bytes]:
 
 
 def upload_requests(
-    header: action_pb2.UploadFilesHeader, sources: Iterable[Source], chunk_size: int = CHUNK_SIZE
+    header: action_pb2.UploadFilesHeader, sources: Sequence[Source], chunk_size: int = CHUNK_SIZE
 ) -> Iterator[action_pb2.UploadFilesRequest]:
-    """The UploadFiles stream: the header, then every file's chunks in header order."""
+    """The UploadFiles stream: the header, then every file's chunks in header order, with finish
+    set on the last message only. Each chunk is sent once the next one was read, so the last chunk
+    carries finish; the header does when no file can have bytes, and a message with only finish
+    ends a stream whose files turned out empty. A stream cut short (a file that fails to read, a
+    cancelled call) thus never carries finish, and the gateway stores nothing."""
+    if all(s.empty for s in sources):
+        yield action_pb2.UploadFilesRequest(header=header, finish=True)
+        return
     yield action_pb2.UploadFilesRequest(header=header)
+    last: action_pb2.UploadFilesRequest | None = None
     for index, source in enumerate(sources):
         for data in source.chunks(chunk_size):
-            yield action_pb2.UploadFilesRequest(chunk=action_pb2.FileChunk(file_index=index, data=data))
+            if last is not None:
+                yield last
+            last = action_pb2.UploadFilesRequest(chunk=action_pb2.FileChunk(file_index=index, data=data))
+    if last is None:
+        last = action_pb2.UploadFilesRequest()
+    last.finish = True
+    yield last
 
 
 def read_metadata(stream: Iterator[action_pb2.DownloadFileResponse]) -> action_pb2.FileMetadata:
