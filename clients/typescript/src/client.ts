@@ -272,9 +272,8 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
         // What a file's content threw explains the failure better than the cancelled call.
         throw upload.failure()?.err ?? err;
       } finally {
-        upload.close();
         // Stops reading the files (a Readable is destroyed) when the call ended before they were sent.
-        upload.requests.return(undefined).catch(() => undefined);
+        upload.close();
       }
     },
     close() {

@@ -48,20 +48,34 @@ export interface FileDownload {
   chunks: AsyncIterableIterator<Uint8Array>;
 }
 
-type UploadRequest = MessageInitShape<typeof UploadFilesRequestSchema>;
+/** One message of the UploadFiles stream, as uploadRequests() yields it. */
+export type UploadRequest = MessageInitShape<typeof UploadFilesRequestSchema>;
 
-/** The UploadFiles stream: the header, then every file's chunks in header order. */
+/**
+ * The UploadFiles stream: the header, then every file's chunks in header order, with finish set on
+ * the last message only. Each chunk is sent once the next one was read, so the last chunk carries
+ * finish; the header does when no file can have bytes, and a message with only finish ends a
+ * stream whose files turned out empty. A stream cut short (a failing content, a cancelled call)
+ * thus never carries finish, and the gateway stores nothing.
+ */
 export async function* uploadRequests(
   header: MessageInitShape<typeof UploadFilesHeaderSchema>,
   files: readonly UploadFile[],
   chunkSize = CHUNK_SIZE,
 ): AsyncGenerator<UploadRequest> {
+  if (files.every((f) => f.content instanceof Uint8Array && f.content.byteLength === 0)) {
+    yield { part: { case: "header", value: header }, finish: true };
+    return;
+  }
   yield { part: { case: "header", value: header } };
+  let last: UploadRequest | undefined;
   for (const [fileIndex, f] of files.entries()) {
     for await (const data of rechunk(f, chunkSize)) {
-      yield { part: { case: "chunk", value: { fileIndex, data } } };
+      if (last) yield last;
+      last = { part: { case: "chunk", value: { fileIndex, data } } };
     }
   }
+  yield { ...last, finish: true };
 }
 
 /** The declared size of an upload: its own, a Uint8Array's length, else -1 (unknown). */
@@ -158,19 +172,14 @@ function protocolError(message: string, code: Code): BosaError {
 }
 
 /**
- * An UploadFiles request stream that can be cancelled without the gateway taking it for complete.
+ * An UploadFiles request stream that ends as soon as the call is to be cancelled: when `cancel`
+ * aborts or when `requests` throws, it stops reading `requests` (closing it, which destroys a
+ * Readable) and aborts the call through `signal`. The stream then lacks the finish of its last
+ * message, so the gateway stores nothing, even though Connect-node ends the HTTP/2 request stream
+ * normally (END_STREAM) before it resets it.
  *
- * When a client-streaming call is cancelled, or its request iterable throws, Connect-node ends
- * the HTTP/2 request stream (END_STREAM) before resetting it, so the gateway reads a normal end
- * of stream and uploads what it received so far: a truncated file, when its size was not
- * declared. So this stream cancels in two steps: it first sends a chunk with an out-of-range
- * file_index, which the gateway rejects (INVALID_ARGUMENT, dropping the upload) before it can
- * read the end of the stream, and only then aborts the call through `signal`.
- *
- * It cancels when `cancel` aborts or when `requests` throws; `failure()` returns what `requests`
- * threw, to be reported instead of the call's own error. Once every chunk was sent, `cancel`
- * aborts the call directly (the gateway may have stored the upload by then). Call `close()` when
- * the call has ended.
+ * `failure()` returns what `requests` threw, to be reported instead of the call's own error.
+ * Call `close()` when the call has ended: it stops reading `requests` if the call ended first.
  */
 export function cancellableUpload(
   requests: AsyncIterable<UploadRequest>,
@@ -183,44 +192,48 @@ export function cancellableUpload(
 } {
   const controller = new AbortController();
   let failure: { err: unknown } | undefined;
-  let sent = false;
-  let wake = () => {};
-  const cancelled = new Promise<typeof CANCELLED>((resolve) => (wake = () => resolve(CANCELLED)));
-  const onCancel = () => (sent ? controller.abort(cancel?.reason) : wake());
-  cancel?.addEventListener("abort", onCancel, { once: true });
+  const aborted = new Promise<typeof ABORTED>((resolve) =>
+    controller.signal.addEventListener("abort", () => resolve(ABORTED), { once: true }),
+  );
+  const onCancel = () => controller.abort(cancel?.reason);
+  if (cancel?.aborted) onCancel();
+  else cancel?.addEventListener("abort", onCancel, { once: true });
   async function* stream(): AsyncGenerator<UploadRequest> {
     const source = requests[Symbol.asyncIterator]();
     let done = false;
     try {
-      while (!cancel?.aborted) {
-        let r: IteratorResult<UploadRequest> | typeof CANCELLED;
+      while (!controller.signal.aborted) {
+        let r: IteratorResult<UploadRequest> | typeof ABORTED;
         try {
-          r = await Promise.race([source.next(), cancelled]);
+          r = await Promise.race([source.next(), aborted]);
         } catch (err) {
           done = true; // a generator that threw is finished
           failure = { err };
-          break;
+          controller.abort(err);
+          return;
         }
-        if (r === CANCELLED) break;
+        if (r === ABORTED) return;
         if (r.done) {
-          done = sent = true;
+          done = true;
           return;
         }
         yield r.value;
       }
-      yield { part: { case: "chunk", value: { fileIndex: -1, data: new Uint8Array(0) } } };
-      // Connect pulls again only once the chunk above was written to the HTTP/2 stream.
-      controller.abort(failure ? failure.err : cancel?.reason);
     } finally {
       if (!done) source.return?.(undefined).catch(() => undefined);
     }
   }
+  const out = stream();
   return {
-    requests: stream(),
+    requests: out,
     signal: controller.signal,
     failure: () => failure,
-    close: () => cancel?.removeEventListener("abort", onCancel),
+    close() {
+      cancel?.removeEventListener("abort", onCancel);
+      controller.abort(); // ends a pending read of `requests`
+      out.return(undefined).catch(() => undefined); // and one suspended at a yield
+    },
   };
 }
 
-const CANCELLED = Symbol("cancelled");
+const ABORTED = Symbol("aborted");

@@ -168,13 +168,19 @@ describe("upload", () => {
     });
   }
 
-  it("uploads an empty file", async () => {
-    const res = await alice.upload("google_drive", "upload_file", {}, [
-      { parameter: "file", filename: "nothing.txt", contentType: "text/plain", content: new Uint8Array(0) },
-    ]);
-    const got = await alice.downloadBytes("google_drive", "download_file", { file_id: dataOf(res).id as string });
-    assert.deepEqual([got.filename, got.data.byteLength], ["nothing.txt", 0]);
-  });
+  const empties: Record<string, () => UploadFile["content"]> = {
+    "bytes (finish on the header)": () => new Uint8Array(0),
+    "a stream (finish in a message of its own)": () => Readable.from([]),
+  };
+  for (const [kind, content] of Object.entries(empties)) {
+    it(`uploads an empty file from ${kind}`, async () => {
+      const res = await alice.upload("google_drive", "upload_file", {}, [
+        { parameter: "file", filename: "nothing.txt", contentType: "text/plain", content: content() },
+      ]);
+      const got = await alice.downloadBytes("google_drive", "download_file", { file_id: dataOf(res).id as string });
+      assert.deepEqual([got.filename, got.data.byteLength], ["nothing.txt", 0]);
+    });
+  }
 
   it("a failing source cancels the upload and nothing is stored", async () => {
     const name = `broken-${randomUUID().slice(0, 8)}.bin`;

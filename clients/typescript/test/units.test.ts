@@ -10,7 +10,14 @@ import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@bosa/gatewa
 import { DownloadFileResponseSchema, FileMetadataSchema, type DownloadFileResponse } from "@bosa/gateway-client";
 // Internals, compiled along with the tests (so BosaError here is src/errors.ts's).
 import { BosaError as SrcBosaError } from "../src/errors.js";
-import { cancellableUpload, declaredSize, openDownload, uploadRequests, type UploadFile } from "../src/files.js";
+import {
+  cancellableUpload,
+  declaredSize,
+  openDownload,
+  uploadRequests,
+  type UploadFile,
+  type UploadRequest,
+} from "../src/files.js";
 
 it("BosaError reads ErrorInfo, BadRequest and RetryInfo", () => {
   const cause = new ConnectError("slow down", Code.ResourceExhausted, undefined, [
@@ -52,6 +59,9 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
+/** Indexes of the messages that set finish. */
+const finishes = (msgs: UploadRequest[]) => msgs.flatMap((m, i) => (m.finish ? [i] : []));
+
 const bytes = (n: number, from = 0) => Uint8Array.from({ length: n }, (_, i) => (from + i) % 256);
 
 it("uploadRequests sends the header, then each file's chunks in order, re-cut to the chunk size", async () => {
@@ -69,6 +79,8 @@ it("uploadRequests sends the header, then each file's chunks in order, re-cut to
   ];
   const msgs = await collect(uploadRequests({ connector: "c", action: "a" }, files, 4096));
   assert.equal(msgs[0]?.part?.case, "header");
+  // The last chunk (of d.bin: empty.txt has none) ends the stream.
+  assert.deepEqual(finishes(msgs), [msgs.length - 1]);
   const chunks = msgs.slice(1).map((m) => {
     assert.equal(m.part?.case, "chunk");
     return m.part.value as { fileIndex: number; data: Uint8Array };
@@ -85,6 +97,40 @@ it("uploadRequests sends the header, then each file's chunks in order, re-cut to
   assert.deepEqual(of(2), Buffer.from(bytes(20)));
   assert.equal(of(3).toString(), "node readable");
   assert.deepEqual(files.map(declaredSize), [10_241, 10_003, -1, -1, 0]);
+});
+
+it("uploadRequests sets finish on the header or a message of its own when there are no bytes", async () => {
+  const header = { connector: "c", action: "a" };
+  const empty = (filename: string, content: UploadFile["content"]) => ({ parameter: "file", filename, content });
+  const cases: { name: string; files: UploadFile[]; parts: (string | undefined)[] }[] = [
+    { name: "no files", files: [], parts: ["header"] },
+    { name: "empty bytes", files: [empty("a", new Uint8Array(0)), empty("b", new Uint8Array(0))], parts: ["header"] },
+    { name: "an empty stream", files: [empty("a", new Uint8Array(0)), empty("b", [])], parts: ["header", undefined] },
+    { name: "a stream of empty pieces", files: [empty("a", Readable.from([Buffer.alloc(0)]))], parts: ["header", undefined] },
+  ];
+  for (const c of cases) {
+    const msgs = await collect(uploadRequests(header, c.files, 4096));
+    assert.deepEqual(msgs.map((m) => m.part?.case), c.parts, c.name);
+    assert.deepEqual(finishes(msgs), [msgs.length - 1], c.name);
+  }
+});
+
+it("uploadRequests holds back only one chunk, for finish", async () => {
+  const reads: number[] = [];
+  async function* stream() {
+    for (let i = 0; i < 3; i++) {
+      reads.push(i);
+      yield bytes(10, i * 10);
+    }
+  }
+  const it = uploadRequests({}, [{ parameter: "file", filename: "f", content: stream() }], 10);
+  assert.equal((await it.next()).value?.part?.case, "header");
+  assert.deepEqual(reads, [], "the header waits for no file");
+  const first = (await it.next()).value;
+  assert.deepEqual([reads, first?.finish], [[0, 1], undefined]);
+  await it.next();
+  const last = (await it.next()).value;
+  assert.deepEqual([reads, last?.finish, (await it.next()).done], [[0, 1, 2], true, true]);
 });
 
 it("uploadRequests rejects content that is not bytes", async () => {
@@ -137,7 +183,7 @@ it("leaving the chunks early closes the stream", async () => {
   assert.equal(s.closed(), true);
 });
 
-it("cancellableUpload sends an out-of-range chunk before it aborts the call", async () => {
+it("cancellableUpload aborts the call when its source throws, without sending more", async () => {
   const header = { part: { case: "header" as const, value: {} } };
   const broken = new Error("source went away");
   async function* failing() {
@@ -145,27 +191,56 @@ it("cancellableUpload sends an out-of-range chunk before it aborts the call", as
     throw broken;
   }
   const up = cancellableUpload(failing());
-  const first = await up.requests.next();
-  assert.deepEqual(first.value, header);
-  const poison = await up.requests.next();
-  assert.deepEqual(poison.value?.part, { case: "chunk", value: { fileIndex: -1, data: new Uint8Array(0) } });
-  assert.equal(up.signal.aborted, false, "aborted before the out-of-range chunk was written");
-  assert.equal((await up.requests.next()).done, true);
+  assert.deepEqual((await up.requests.next()).value, header);
+  assert.equal(up.signal.aborted, false);
+  assert.deepEqual(await up.requests.next(), { done: true, value: undefined });
   assert.equal(up.signal.reason, broken);
   assert.equal(up.failure()?.err, broken);
+  up.close();
+});
 
+// A source whose next read never resolves, like a stream waiting for more bytes.
+function stalled() {
+  let closed = false;
+  let reads = 0;
+  const source: AsyncIterable<UploadRequest> & AsyncIterator<UploadRequest> = {
+    [Symbol.asyncIterator]: () => source,
+    next: () => (reads++ === 0 ? Promise.resolve({ done: false, value: { part: { case: "header", value: {} } } }) : new Promise(() => {})),
+    return: async () => {
+      closed = true;
+      return { done: true, value: undefined };
+    },
+  };
+  return { source, closed: () => closed };
+}
+
+it("cancellableUpload: the caller's signal ends a pending read, closes the source and aborts the call", async () => {
   const user = new AbortController();
-  async function* endless() {
-    yield header;
-    await new Promise(() => {});
-  }
-  const cancelled = cancellableUpload(endless(), user.signal);
-  await cancelled.requests.next();
-  const pending = cancelled.requests.next();
+  const s = stalled();
+  const up = cancellableUpload(s.source, user.signal);
+  await up.requests.next();
+  const pending = up.requests.next();
   user.abort("stop");
-  assert.equal((await pending).value?.part?.case, "chunk");
-  await cancelled.requests.next();
-  assert.equal(cancelled.signal.reason, "stop");
-  assert.equal(cancelled.failure(), undefined);
-  cancelled.close();
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  assert.deepEqual([up.signal.reason, up.failure(), s.closed()], ["stop", undefined, true]);
+  up.close();
+
+  const early = new AbortController();
+  early.abort("before");
+  const never = cancellableUpload(stalled().source, early.signal);
+  assert.equal(never.signal.reason, "before");
+  assert.equal((await never.requests.next()).done, true);
+});
+
+it("cancellableUpload: close() stops reading the source after the call ended", async () => {
+  for (const pendingRead of [true, false]) {
+    const s = stalled();
+    const up = cancellableUpload(s.source);
+    await up.requests.next();
+    const pending = pendingRead ? up.requests.next() : undefined; // else suspended at the yield
+    up.close();
+    if (pending) assert.equal((await pending).done, true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(s.closed(), true, `pending read: ${pendingRead}`);
+  }
 });
