@@ -663,3 +663,75 @@ func TestUploadFilesOrder(t *testing.T) {
 		t.Fatalf("violation field %q (%v)", f, err)
 	}
 }
+
+// TestFileStreamsLimits: the protection limits apply to file streams as to other calls. A download
+// holds its connector's upstream slot (--max-upstream-concurrency) until its body is done, so
+// another call to that connector waits while other connectors are not held up; a caller over its
+// rate limit is refused DownloadFile, UploadFiles and :download before anything reaches BOSA.
+func TestFileStreamsLimits(t *testing.T) {
+	t.Run("upstream concurrency", func(t *testing.T) {
+		e := startEnv(t, func(c *server.Config) { c.MaxUpstreamConcurrency = 1 })
+		md := driveUser(t, e, "holder")
+		client := bosav1.NewActionServiceClient(e.conn)
+		ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
+		defer cancel()
+		// 1 KiB chunks, read three: flow control keeps the 20 MiB answer, and its slot, open.
+		stream, err := client.DownloadFile(ctx, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 1024})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if _, err := stream.Recv(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list := func(timeout time.Duration, connector, action string, input map[string]any) error {
+			cctx, ccancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), timeout)
+			defer ccancel()
+			_, err := client.ExecuteAction(cctx, &bosav1.ExecuteActionRequest{Connector: connector, Action: action, Input: mustStruct(input)})
+			return err
+		}
+		// However slow the machine, this call cannot get the slot while the download holds it.
+		if err := list(300*time.Millisecond, "google_drive", "list_files", nil); status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("a second google_drive call while the download holds the only slot: %v, want DEADLINE_EXCEEDED", err)
+		}
+		if err := list(10*time.Second, "github", "get_repository", map[string]any{"owner": "acme", "repo": "web"}); err != nil {
+			t.Fatalf("another connector is held up by the download: %v", err)
+		}
+		cancel()
+		if err := list(10*time.Second, "google_drive", "list_files", nil); err != nil {
+			t.Fatalf("after the download was cancelled: %v", err)
+		}
+	})
+	t.Run("caller rate limit", func(t *testing.T) {
+		// A bucket of 20 that never refills within the test: setup takes a few, then it is spent.
+		e := startEnv(t, func(c *server.Config) { c.RateLimit, c.RateBurst = 0.001, 20 })
+		md := driveUser(t, e, "eager")
+		users := bosav1.NewUserServiceClient(e.conn)
+		for i := 0; ; i++ {
+			_, err := users.GetCurrentUser(metadata.NewOutgoingContext(testCtx(t), md), &bosav1.GetCurrentUserRequest{})
+			if status.Code(err) == codes.ResourceExhausted {
+				break
+			}
+			if err != nil || i > 20 {
+				t.Fatalf("spending the bucket: call %d: %v", i, err)
+			}
+		}
+		before := e.sb.Calls("google_drive", "download_file").Total + e.sb.Calls("google_drive", "upload_file").Total
+		_, err := download(testCtx(t), e, md, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+			Input: mustStruct(map[string]any{"file_id": "f-hello"})})
+		wantStatus(t, err, codes.ResourceExhausted, "CALLER_RATE_LIMITED")
+		h := header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "r.txt", Size: 1}}})
+		_, err = upload(testCtx(t), e, md, h, chunk(0, []byte("r")), finish())
+		wantStatus(t, err, codes.ResourceExhausted, "CALLER_RATE_LIMITED")
+		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-hello"}}`)
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf(":download over the limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		after := e.sb.Calls("google_drive", "download_file").Total + e.sb.Calls("google_drive", "upload_file").Total
+		if after != before {
+			t.Fatalf("%d refused file calls reached BOSA", after-before)
+		}
+	})
+}
