@@ -118,7 +118,7 @@ func (p RetryPolicy) do(ctx context.Context, log *slog.Logger, req *request, att
 			return nil, err
 		}
 		log.LogAttrs(ctx, slog.LevelWarn, "bosa retry", slog.String("path", req.path),
-			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), retryCause(err))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -150,4 +150,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// retryCause describes a retried failure for the log without the upstream's own words: its message
+// and body may echo what the caller sent, so only the status and error code are logged.
+func retryCause(err error) slog.Attr {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return slog.Group("upstream", slog.Int("status", ae.StatusCode), slog.String("code", ae.Code))
+	}
+	return slog.String("error", err.Error()) // a NetworkError: method, path and the transport's error
 }
