@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/gen/openapi"
 )
 
 // gatewayConn is the REST face's gRPC connection for streaming calls (unary calls run directly, see
@@ -126,9 +125,13 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		}
 		limited.ServeHTTP(w, r)
 	}))
+	doc, err := openAPIDocument()
+	if err != nil {
+		return nil, err
+	}
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.JSON)
+		_, _ = w.Write(doc)
 	})
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})

@@ -138,12 +138,31 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 	code, ctype, body := get("/openapi.json")
 	var doc struct {
-		Swagger string                    `json:"swagger"`
-		Paths   map[string]map[string]any `json:"paths"`
+		Swagger     string                    `json:"swagger"`
+		Paths       map[string]map[string]any `json:"paths"`
+		Definitions map[string]any            `json:"definitions"`
 	}
 	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 || ctype != "application/json" {
 		t.Fatalf("/openapi.json: %d %s: %v", code, ctype, err)
 	}
+	// Every reference resolves, including those of the hand-written file routes.
+	var refs func(v any)
+	refs = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if ref, ok := x.(string); ok && k == "$ref" && doc.Definitions[strings.TrimPrefix(ref, "#/definitions/")] == nil {
+					t.Errorf("/openapi.json: unresolved %s", ref)
+				}
+				refs(x)
+			}
+		case []any:
+			for _, x := range v {
+				refs(x)
+			}
+		}
+	}
+	refs(map[string]any{"paths": doc.Paths})
 	for path, method := range map[string]string{
 		"/v1/connectors/{connector}/actions/{action}:execute":       "post",
 		"/v1/connectors/{connector}/actions/{action}:paginate":      "post",
@@ -152,6 +171,8 @@ func TestHTTPEndpoints(t *testing.T) {
 		"/v1/connectors/{connector}/integrations:initiate":                 "post",
 		"/v1/connectors/{connector}/integration-exists":                    "get",
 		"/v1/connectors/{connector}/integrations/{user_identifier}:select": "post",
+		"/v1/connectors/{connector}/actions/{action}:download":             "post",
+		"/v1/connectors/{connector}/actions/{action}:upload":               "post",
 	} {
 		if doc.Paths[path][method] == nil {
 			t.Errorf("/openapi.json lacks %s %s", method, path)
