@@ -80,11 +80,16 @@ func (c *Client) execute(ctx context.Context, connector, action string, params m
 	if err != nil {
 		return nil, err
 	}
+	return c.actionResponse(resp, connector, action, norm, cc)
+}
+
+// actionResponse decodes a 2xx action answer and binds it to the call that made it (for paging).
+func (c *Client) actionResponse(resp *response, connector, action string, params map[string]any, cc *callConfig) (*ActionResponse, error) {
 	r, err := decodeAction(resp, cc.rawData)
 	if err != nil {
 		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
 	}
-	r.client, r.connector, r.action, r.params, r.cc = c, connector, action, norm, cc
+	r.client, r.connector, r.action, r.params, r.cc = c, connector, action, params, cc
 	return r, nil
 }
 

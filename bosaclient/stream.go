@@ -107,11 +107,10 @@ func (c *Client) Download(ctx context.Context, connector, action string, params 
 	if dl != nil {
 		return dl, nil
 	}
-	ar, err := decodeAction(r, cc.rawData)
+	ar, err := c.actionResponse(r, connector, action, nil, cc)
 	if err != nil {
-		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
+		return nil, err
 	}
-	ar.client, ar.connector, ar.action, ar.params, ar.cc = c, connector, action, nil, cc
 	return nil, &NotFileError{Connector: connector, Action: action, Response: ar}
 }
 
@@ -343,12 +342,7 @@ func (c *Client) Upload(ctx context.Context, connector, action string, params ma
 		resp.Body.Close()
 		stop()
 		if err == nil {
-			ar, err := decodeAction(r, cc.rawData)
-			if err != nil {
-				return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
-			}
-			ar.client, ar.connector, ar.action, ar.params, ar.cc = c, connector, action, nil, cc
-			return ar, nil
+			return c.actionResponse(r, connector, action, nil, cc)
 		}
 	}
 	if cerr := ctx.Err(); cerr != nil {

@@ -380,6 +380,26 @@ func TestUploadFilesInvalid(t *testing.T) {
 	}
 }
 
+// startedDownload starts downloading the 20 MiB seeded file in 1 KiB chunks and reads three of them:
+// flow control then keeps the upstream answer open (it cannot be over before the caller leaves)
+// until the returned cancel, also called at cleanup.
+func startedDownload(t *testing.T, client bosav1.ActionServiceClient, md metadata.MD) context.CancelFunc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
+	t.Cleanup(cancel)
+	stream, err := client.DownloadFile(ctx, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
+		Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := stream.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cancel
+}
+
 // TestFileStreamsCancel: a caller that cancels mid-stream cancels the upstream call.
 func TestFileStreamsCancel(t *testing.T) {
 	// Observes upstream file requests: one started, and its handler returned with the bytes of the
@@ -402,19 +422,7 @@ func TestFileStreamsCancel(t *testing.T) {
 	e.sb.ResetCalls()
 
 	t.Run("download", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
-		defer cancel()
-		// 1 KiB chunks, so that the upstream answer cannot be over before the caller leaves.
-		stream, err := client.DownloadFile(ctx, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
-			Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 1024})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 3 {
-			if _, err := stream.Recv(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		cancel := startedDownload(t, client, md)
 		<-started
 		cancel()
 		if n := <-ended; n >= 20<<20 {
@@ -673,19 +681,7 @@ func TestFileStreamsLimits(t *testing.T) {
 		e := startEnv(t, func(c *server.Config) { c.MaxUpstreamConcurrency = 1 })
 		md := driveUser(t, e, "holder")
 		client := bosav1.NewActionServiceClient(e.conn)
-		ctx, cancel := context.WithCancel(metadata.NewOutgoingContext(context.Background(), md))
-		defer cancel()
-		// 1 KiB chunks, read three: flow control keeps the 20 MiB answer, and its slot, open.
-		stream, err := client.DownloadFile(ctx, &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file",
-			Input: mustStruct(map[string]any{"file_id": "f-20m"}), ChunkSize: 1024})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 3 {
-			if _, err := stream.Recv(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		cancel := startedDownload(t, client, md) // holds the slot
 		list := func(timeout time.Duration, connector, action string, input map[string]any) error {
 			cctx, ccancel := context.WithTimeout(metadata.NewOutgoingContext(context.Background(), md), timeout)
 			defer ccancel()

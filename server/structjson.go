@@ -69,35 +69,30 @@ type jsonDecoder struct {
 // batch is how many values of a kind are allocated at once.
 const batch = 16
 
-func (d *jsonDecoder) newValue() *structpb.Value {
-	if len(d.vals) == 0 {
-		d.vals = make([]structpb.Value, batch)
+// take returns the next element of a batch, allocating a new batch when it is used up.
+func take[T any](pool *[]T) *T {
+	if len(*pool) == 0 {
+		*pool = make([]T, batch)
 	}
-	v := &d.vals[0]
-	d.vals = d.vals[1:]
+	v := &(*pool)[0]
+	*pool = (*pool)[1:]
 	return v
 }
 
+func (d *jsonDecoder) newValue() *structpb.Value { return take(&d.vals) }
+
 func (d *jsonDecoder) stringValue(s string) *structpb.Value {
-	if len(d.strs) == 0 {
-		d.strs = make([]structpb.Value_StringValue, batch)
-	}
-	k := &d.strs[0]
-	d.strs = d.strs[1:]
+	k := take(&d.strs)
 	k.StringValue = s
-	v := d.newValue()
+	v := take(&d.vals)
 	v.Kind = k
 	return v
 }
 
 func (d *jsonDecoder) numberValue(f float64) *structpb.Value {
-	if len(d.nums) == 0 {
-		d.nums = make([]structpb.Value_NumberValue, batch)
-	}
-	k := &d.nums[0]
-	d.nums = d.nums[1:]
+	k := take(&d.nums)
 	k.NumberValue = f
-	v := d.newValue()
+	v := take(&d.vals)
 	v.Kind = k
 	return v
 }
