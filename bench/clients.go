@@ -242,12 +242,9 @@ func (s *Session) prepareDirect(req Request) func(ctx context.Context) (Result, 
 }
 
 func (s *Session) prepareGRPC(req Request) (func(ctx context.Context) (Result, error), error) {
-	if s.action == nil {
-		return nil, errors.New("bench: no gateway gRPC address")
-	}
-	in, err := structpb.NewStruct(req.Input)
+	in, err := s.grpcInput(req)
 	if err != nil {
-		return nil, fmt.Errorf("bench: input: %w", err)
+		return nil, err
 	}
 	msg := &bosav1.ExecuteActionRequest{Connector: req.Connector, Action: req.Action, Input: in}
 	for _, f := range req.Files {
@@ -423,4 +420,16 @@ func payload(n int, seed string) []byte {
 	b := make([]byte, n)
 	_, _ = rand.NewChaCha8(key).Read(b)
 	return b
+}
+
+// grpcInput checks that the session has a gateway gRPC connection and converts a request's input.
+func (s *Session) grpcInput(req Request) (*structpb.Struct, error) {
+	if s.action == nil {
+		return nil, errors.New("bench: no gateway gRPC address")
+	}
+	in, err := structpb.NewStruct(req.Input)
+	if err != nil {
+		return nil, fmt.Errorf("bench: input: %w", err)
+	}
+	return in, nil
 }

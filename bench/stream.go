@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
@@ -221,12 +220,9 @@ func (s *Session) streamHTTP(ctx context.Context, client *http.Client, url, cont
 }
 
 func (s *Session) grpcDownload(req Request) (func(ctx context.Context) (Result, error), error) {
-	if s.action == nil {
-		return nil, errors.New("bench: no gateway gRPC address")
-	}
-	in, err := structpb.NewStruct(req.Input)
+	in, err := s.grpcInput(req)
 	if err != nil {
-		return nil, fmt.Errorf("bench: input: %w", err)
+		return nil, err
 	}
 	msg := &bosav1.DownloadFileRequest{Connector: req.Connector, Action: req.Action, Input: in}
 	md := metadata.Pairs("authorization", "Bearer "+s.Token)
@@ -267,12 +263,9 @@ func (s *Session) grpcDownload(req Request) (func(ctx context.Context) (Result, 
 }
 
 func (s *Session) grpcUpload(req Request) (func(ctx context.Context) (Result, error), error) {
-	if s.action == nil {
-		return nil, errors.New("bench: no gateway gRPC address")
-	}
-	in, err := structpb.NewStruct(req.Input)
+	in, err := s.grpcInput(req)
 	if err != nil {
-		return nil, fmt.Errorf("bench: input: %w", err)
+		return nil, err
 	}
 	header := &bosav1.UploadFilesHeader{Connector: req.Connector, Action: req.Action, Input: in}
 	for _, f := range req.Files {
