@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import io
 import os
 import re
 import subprocess
@@ -167,3 +168,16 @@ def connected(user: User, callback: Callback) -> User:
     connect(user.client, "github", callback)
     connect(user.client, "google_drive", callback)
     return user
+
+
+class Unseekable(io.RawIOBase):
+    """A stream whose size is unknown, like a pipe: the upload declares size -1."""
+
+    def __init__(self, data: bytes) -> None:
+        self._src = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        return self._src.readinto(b)

@@ -14,7 +14,7 @@ import pytest
 
 from bosa_gateway import BosaError, Upload, to_python
 
-from conftest import User
+from conftest import Unseekable, User
 
 # SHA-256 of seeded google_drive files, as the sandbox generates them (sandbox.DemoFileContent).
 SEEDED = {
@@ -79,19 +79,6 @@ def test_download_bytes(connected: User) -> None:
     assert (got.filename, got.content_type, got.data) == ("hello.txt", "text/plain; charset=utf-8", HELLO)
     empty = connected.client.download_bytes("google_drive", "download_file", {"file_id": "f-empty"})
     assert (empty.filename, empty.data) == ("empty.txt", b"")
-
-
-class Unseekable(io.RawIOBase):
-    """A stream whose size is unknown, like a pipe: the upload declares size -1."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        return self._src.readinto(b)
 
 
 PAYLOAD = bytes(range(256)) * 2048 + os.urandom(300_001)  # every byte value, ~25 chunks

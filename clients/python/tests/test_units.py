@@ -14,6 +14,8 @@ from google.rpc import error_details_pb2, status_pb2
 from bosa.v1 import action_pb2
 from bosa_gateway import BosaError, Upload, _files, to_python
 
+from conftest import Unseekable
+
 
 class FakeRpcError(grpc.RpcError, grpc.Call):  # type: ignore[misc]
     """What grpcio raises: an RpcError that is also the Call, with code, details and trailers."""
@@ -97,19 +99,6 @@ def test_to_python() -> None:
     assert to_python(None) is None
 
 
-class _Unseekable(io.RawIOBase):
-    """A readable stream that cannot tell its size, like a pipe or a socket."""
-
-    def __init__(self, data: bytes) -> None:
-        self._src = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        return self._src.readinto(b)
-
-
 def _stream(*files: Upload, chunk_size: int) -> list[action_pb2.UploadFilesRequest]:
     sources = [_files.Source(f) for f in files]
     header = action_pb2.UploadFilesHeader(connector="c", action="a", files=[s.metadata for s in sources])
@@ -153,7 +142,7 @@ def _finishes(msgs: list[action_pb2.UploadFilesRequest]) -> list[int]:
         pytest.param([], ["header"], id="no files"),
         pytest.param([b"", bytearray()], ["header"], id="empty bytes"),
         pytest.param([b"", io.BytesIO(b"")], ["header", None], id="empty file object"),
-        pytest.param([_Unseekable(b"")], ["header", None], id="empty stream"),
+        pytest.param([Unseekable(b"")], ["header", None], id="empty stream"),
     ],
 )
 def test_upload_stream_without_bytes_still_ends_with_finish(files: list[object], parts: list[str | None]) -> None:
@@ -177,7 +166,7 @@ def test_upload_stream_holds_back_one_chunk_only() -> None:
     ("content", "size"),
     [
         pytest.param(io.BytesIO(b"0123456789abcdef"), 16, id="seekable"),
-        pytest.param(_Unseekable(b"0123456789abcdef"), -1, id="unseekable"),
+        pytest.param(Unseekable(b"0123456789abcdef"), -1, id="unseekable"),
         pytest.param(bytearray(b"0123456789abcdef"), 16, id="bytearray"),
         pytest.param(memoryview(b"0123456789abcdef"), 16, id="memoryview"),
     ],
