@@ -160,11 +160,16 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 		pr.CloseWithError(errUploadEnded)
 	}
 	if err != nil {
-		// The caller's own mistake (a size mismatch, a bad index) explains a failed upload better
-		// than the upstream's reaction to the aborted body.
+		// The caller's own mistake explains a failed upload better than the upstream's reaction to
+		// the aborted body: input that failed validation (found before anything was sent, while the
+		// receiver may already have failed on the stream), then a stream error (a size mismatch,
+		// a bad index, no finish).
 		var ge *Error
 		if errors.As(err, &ge) {
 			return toStatus(ge)
+		}
+		if errors.Is(err, bosaclient.ErrInvalidArgument) {
+			return toStatus(err)
 		}
 		select {
 		case rerr := <-received:
