@@ -133,10 +133,15 @@ func TestCallerRateLimit(t *testing.T) {
 	if n := e.sb.Calls("", "discovery").Total - before; n != 0 {
 		t.Errorf("%d limited calls reached BOSA", n)
 	}
-	// Other callers have their own buckets.
+	// Other callers have their own buckets, including a token naming alice that comes with another
+	// client's API key: the gateway cannot verify signatures, so a forged subject must not throttle
+	// alice's calls through her own client.
+	aliceElsewhere := bearer(t, "alice", "1")
+	aliceElsewhere.Set("x-api-key", "sk-client-other")
 	for name, md := range map[string]metadata.MD{
-		"bob":        bearer(t, "bob", "1"),
-		"an API key": metadata.Pairs("x-api-key", sandbox.DemoAPIKey),
+		"bob":                        bearer(t, "bob", "1"),
+		"an API key":                 metadata.Pairs("x-api-key", sandbox.DemoAPIKey),
+		"alice with another API key": aliceElsewhere,
 	} {
 		if err := call(md); err != nil {
 			t.Errorf("%s is limited by alice's calls: %v", name, err)
