@@ -62,6 +62,20 @@ func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
 	return s.clientByKey(key)
 }
 
+// clientAndBody checks X-API-Key, then decodes the optional JSON object body into v; on failure it
+// answers the error and returns false.
+func (s *Sandbox) clientAndBody(w http.ResponseWriter, r *http.Request, v any) (*client, bool) {
+	c, aerr := s.clientFor(r)
+	if aerr == nil {
+		aerr = readJSONObject(r, v)
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return nil, false
+	}
+	return c, true
+}
+
 // clientByKey returns the client of a key; 401 INVALID_CLIENT when there is none.
 func (s *Sandbox) clientByKey(key string) (*client, *apiError) {
 	s.mu.RLock()
@@ -229,16 +243,11 @@ func readJSONObject(r *http.Request, v any) *apiError {
 }
 
 func (s *Sandbox) handleCreateUser(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.clientFor(r)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	var req struct {
 		Identifier *string `json:"identifier"`
 	}
-	if aerr := readJSONObject(r, &req); aerr != nil {
-		writeError(w, aerr)
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Identifier == nil || strings.TrimSpace(*req.Identifier) == "" {
@@ -283,17 +292,12 @@ func (s *Sandbox) userView(c *client, u *user) map[string]any {
 }
 
 func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.clientFor(r)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	var req struct {
 		Identifier string `json:"identifier"`
 		Secret     string `json:"secret"`
 	}
-	if aerr := readJSONObject(r, &req); aerr != nil {
-		writeError(w, aerr)
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Identifier == "" || req.Secret == "" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,21 @@ func TestMe(t *testing.T) {
 	}
 }
 
+// userRoute is a request that needs a user token.
+type userRoute struct {
+	method, path string
+	body         any
+}
+
+// userRoutes are one route of each user-scoped kind, for the credential checks.
+var userRoutes = []userRoute{
+	{"GET", "/users/me", nil},
+	{"GET", "/clients/user", nil},
+	{"POST", "/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}},
+	{"POST", "/connectors/github/integrations", map[string]any{"callback_url": "http://x.example/cb"}},
+	{"GET", "/connectors/github/integrations/someone", nil},
+}
+
 // TestCredentialErrors runs every credential failure against every user-scoped route kind.
 func TestCredentialErrors(t *testing.T) {
 	clk := &clock{t: time.Now()}
@@ -197,16 +213,6 @@ func TestCredentialErrors(t *testing.T) {
 
 	parts := strings.Split(u.token, ".")
 	badSig := parts[0] + "." + parts[1] + "." + strings.Repeat("A", 43)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/users/me", nil},
-		{"GET", "/clients/user", nil},
-		{"POST", "/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}},
-		{"POST", "/connectors/github/integrations", map[string]any{"callback_url": "http://x.example/cb"}},
-		{"GET", "/connectors/github/integrations/someone", nil},
-	}
 	cases := []struct {
 		name   string
 		c      *caller
@@ -223,7 +229,7 @@ func TestCredentialErrors(t *testing.T) {
 		{"expired token", expiring, nil, 401, "TOKEN_EXPIRED"},
 		{"token of another client", foreign.with(sandbox.DemoAPIKey, foreign.token), nil, 403, "FORBIDDEN"},
 	}
-	for _, r := range routes {
+	for _, r := range userRoutes {
 		for _, tt := range cases {
 			t.Run(r.method+" "+r.path+"/"+tt.name, func(t *testing.T) {
 				tt.c.do(r.method, r.path, r.body, tt.hdr...).wantError(t, tt.status, tt.code)
@@ -344,17 +350,8 @@ func TestInactiveUser(t *testing.T) {
 			}
 		},
 	}
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/users/me", nil},
-		{"GET", "/clients/user", nil},
-		{"POST", "/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}},
-		{"GET", "/connectors/github/integration-exists", nil},
-		{"POST", "/connectors/github/integrations", map[string]any{"callback_url": "http://x.example/cb"}},
-		{"GET", "/connectors/github/integrations/someone", nil},
-	}
+	// integration-exists answers false without a token, but refuses an inactive user's.
+	routes := append(slices.Clone(userRoutes), userRoute{"GET", "/connectors/github/integration-exists", nil})
 	_, bystander := newUser(c, "bystander")
 	for way, set := range setActive {
 		t.Run(way, func(t *testing.T) {

@@ -174,17 +174,12 @@ func (s *Sandbox) ctlCreateClient(w http.ResponseWriter, r *http.Request) {
 // ctlSetUserActive deactivates or reactivates a user of the client named by X-API-Key and answers
 // the user as GET /users/me would show it.
 func (s *Sandbox) ctlSetUserActive(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.clientFor(r)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	var req struct {
 		Identifier string `json:"identifier"`
 		IsActive   *bool  `json:"is_active"`
 	}
-	if aerr := readJSONObject(r, &req); aerr != nil {
-		writeError(w, aerr)
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Identifier == "" || req.IsActive == nil {
