@@ -59,6 +59,25 @@ func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
 	if key == "" {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Message: "Missing X-API-Key header"}
 	}
+	return s.clientByKey(key)
+}
+
+// clientAndBody checks X-API-Key, then decodes the optional JSON object body into v; on failure it
+// answers the error and returns false.
+func (s *Sandbox) clientAndBody(w http.ResponseWriter, r *http.Request, v any) (*client, bool) {
+	c, aerr := s.clientFor(r)
+	if aerr == nil {
+		aerr = readJSONObject(r, v)
+	}
+	if aerr != nil {
+		writeError(w, aerr)
+		return nil, false
+	}
+	return c, true
+}
+
+// clientByKey returns the client of a key; 401 INVALID_CLIENT when there is none.
+func (s *Sandbox) clientByKey(key string) (*client, *apiError) {
 	s.mu.RLock()
 	c := s.clients[key]
 	s.mu.RUnlock()
@@ -109,14 +128,47 @@ func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
 	}
 	s.mu.RLock()
 	u := c.usersByID[claims.Subject]
+	active := u != nil && u.active
 	s.mu.RUnlock()
 	if u == nil {
 		return nil, errUnauthorized("Invalid token")
 	}
-	if !u.active {
-		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"}
+	if !active {
+		return nil, errInactiveUser()
 	}
 	return u, nil
+}
+
+// errInactiveUser answers the calls of a deactivated user (protocol §12, §16 row 4).
+func errInactiveUser() *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"}
+}
+
+// SetUserActive deactivates (active false) or reactivates the user named identifier of the client
+// whose key is apiKey. While inactive, the user's tokens are refused on every user-scoped route and
+// new tokens are not issued, both with 403 FORBIDDEN (protocol §12, §16 row 4); reactivating
+// restores access, tokens issued before included. The error names an unknown client or user.
+func (s *Sandbox) SetUserActive(apiKey, identifier string, active bool) error {
+	c, aerr := s.clientByKey(apiKey)
+	if aerr == nil {
+		_, aerr = s.setUserActive(c, identifier, active)
+	}
+	if aerr != nil {
+		return aerr
+	}
+	return nil
+}
+
+// setUserActive sets the user's is_active and returns its view (protocol §9.3).
+func (s *Sandbox) setUserActive(c *client, identifier string, active bool) (map[string]any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := c.users[identifier]
+	if u == nil {
+		return nil, errNotFound("User " + identifier + " not found")
+	}
+	u.active = active
+	return s.userView(c, u), nil
 }
 
 // verifiedTokens remembers the claims of tokens whose signature was checked, so that a client's
@@ -191,16 +243,11 @@ func readJSONObject(r *http.Request, v any) *apiError {
 }
 
 func (s *Sandbox) handleCreateUser(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.clientFor(r)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	var req struct {
 		Identifier *string `json:"identifier"`
 	}
-	if aerr := readJSONObject(r, &req); aerr != nil {
-		writeError(w, aerr)
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Identifier == nil || strings.TrimSpace(*req.Identifier) == "" {
@@ -245,17 +292,12 @@ func (s *Sandbox) userView(c *client, u *user) map[string]any {
 }
 
 func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
-	c, aerr := s.clientFor(r)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
 	var req struct {
 		Identifier string `json:"identifier"`
 		Secret     string `json:"secret"`
 	}
-	if aerr := readJSONObject(r, &req); aerr != nil {
-		writeError(w, aerr)
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
 		return
 	}
 	if req.Identifier == "" || req.Secret == "" {
@@ -264,14 +306,15 @@ func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.RLock()
 	u := c.users[req.Identifier]
+	active := u != nil && u.active
 	s.mu.RUnlock()
 	h := sha256.Sum256([]byte(req.Secret))
 	if u == nil || subtle.ConstantTimeCompare(h[:], u.secretHash[:]) != 1 {
 		writeError(w, errUnauthorized("Invalid identifier or secret"))
 		return
 	}
-	if !u.active {
-		writeError(w, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "User is inactive"})
+	if !active {
+		writeError(w, errInactiveUser())
 		return
 	}
 	now := s.cfg.now().UTC()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +185,21 @@ func TestMe(t *testing.T) {
 	}
 }
 
+// userRoute is a request that needs a user token.
+type userRoute struct {
+	method, path string
+	body         any
+}
+
+// userRoutes are one route of each user-scoped kind, for the credential checks.
+var userRoutes = []userRoute{
+	{"GET", "/users/me", nil},
+	{"GET", "/clients/user", nil},
+	{"POST", "/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}},
+	{"POST", "/connectors/github/integrations", map[string]any{"callback_url": "http://x.example/cb"}},
+	{"GET", "/connectors/github/integrations/someone", nil},
+}
+
 // TestCredentialErrors runs every credential failure against every user-scoped route kind.
 func TestCredentialErrors(t *testing.T) {
 	clk := &clock{t: time.Now()}
@@ -197,16 +213,6 @@ func TestCredentialErrors(t *testing.T) {
 
 	parts := strings.Split(u.token, ".")
 	badSig := parts[0] + "." + parts[1] + "." + strings.Repeat("A", 43)
-	routes := []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/users/me", nil},
-		{"GET", "/clients/user", nil},
-		{"POST", "/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}},
-		{"POST", "/connectors/github/integrations", map[string]any{"callback_url": "http://x.example/cb"}},
-		{"GET", "/connectors/github/integrations/someone", nil},
-	}
 	cases := []struct {
 		name   string
 		c      *caller
@@ -223,7 +229,7 @@ func TestCredentialErrors(t *testing.T) {
 		{"expired token", expiring, nil, 401, "TOKEN_EXPIRED"},
 		{"token of another client", foreign.with(sandbox.DemoAPIKey, foreign.token), nil, 403, "FORBIDDEN"},
 	}
-	for _, r := range routes {
+	for _, r := range userRoutes {
 		for _, tt := range cases {
 			t.Run(r.method+" "+r.path+"/"+tt.name, func(t *testing.T) {
 				tt.c.do(r.method, r.path, r.body, tt.hdr...).wantError(t, tt.status, tt.code)
@@ -321,4 +327,85 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestInactiveUser: a deactivated user's token gets 403 FORBIDDEN on every user-scoped route and no
+// new token is issued; reactivation restores access with the same token. Both ways of toggling are
+// checked: the Go method and the control route.
+func TestInactiveUser(t *testing.T) {
+	srv := start(t, sandbox.WithControl(true))
+	c := newCaller(t, srv)
+	ctl := c.with("", "")
+	setActive := map[string]func(t *testing.T, identifier string, active bool){
+		"SetUserActive": func(t *testing.T, identifier string, active bool) {
+			if err := srv.SetUserActive(sandbox.DemoAPIKey, identifier, active); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"control route": func(t *testing.T, identifier string, active bool) {
+			d := ctl.post("/sandbox/control/users", map[string]any{"identifier": identifier, "is_active": active},
+				"X-API-Key", sandbox.DemoAPIKey).data(t)
+			if d["identifier"] != identifier || d["is_active"] != active || d["secret"] != nil {
+				t.Fatalf("control answer %v", d)
+			}
+		},
+	}
+	// integration-exists answers false without a token, but refuses an inactive user's.
+	routes := append(slices.Clone(userRoutes), userRoute{"GET", "/connectors/github/integration-exists", nil})
+	_, bystander := newUser(c, "bystander")
+	for way, set := range setActive {
+		t.Run(way, func(t *testing.T) {
+			ident := "olga-" + strings.ReplaceAll(way, " ", "-")
+			secret, u := newUser(c, ident)
+			connect(u, "github", ident+"-gh")
+			set(t, ident, false)
+			for _, r := range routes {
+				u.do(r.method, r.path, r.body).wantError(t, 403, "FORBIDDEN")
+			}
+			c.post("/auth/tokens", map[string]any{"identifier": ident, "secret": secret}).wantError(t, 403, "FORBIDDEN")
+			bystander.get("/users/me").data(t) // other users are unaffected
+
+			set(t, ident, true)
+			if d := u.get("/users/me").data(t); d["is_active"] != true {
+				t.Fatalf("is_active after reactivation: %v", d["is_active"])
+			}
+			u.post("/connectors/github/list_pull_requests", map[string]any{"owner": "acme", "repo": "web"}).list(t)
+			c.post("/auth/tokens", map[string]any{"identifier": ident, "secret": secret}).data(t)
+		})
+	}
+}
+
+func TestSetUserActiveErrors(t *testing.T) {
+	srv := start(t, sandbox.WithControl(true))
+	ctl := newCaller(t, srv).with("", "")
+	newUser(newCaller(t, srv), "pat")
+	if err := srv.SetUserActive("sk-client-unknown", "pat", false); err == nil || !strings.Contains(err.Error(), "INVALID_CLIENT") {
+		t.Errorf("unknown client: %v", err)
+	}
+	if err := srv.SetUserActive(sandbox.DemoAPIKey, "nobody", false); err == nil || !strings.Contains(err.Error(), "User nobody not found") {
+		t.Errorf("unknown user: %v", err)
+	}
+	key := []string{"X-API-Key", sandbox.DemoAPIKey}
+	tests := []struct {
+		name   string
+		body   any
+		hdr    []string
+		status int
+		code   string
+	}{
+		{"no key", map[string]any{"identifier": "pat", "is_active": false}, nil, 401, "INVALID_CLIENT"},
+		{"unknown key", map[string]any{"identifier": "pat", "is_active": false}, []string{"X-API-Key", "sk-client-unknown"}, 401, "INVALID_CLIENT"},
+		{"unknown user", map[string]any{"identifier": "nobody", "is_active": false}, key, 404, "NOT_FOUND"},
+		{"no is_active", map[string]any{"identifier": "pat"}, key, 400, "VALIDATION_ERROR"},
+		{"no identifier", map[string]any{"is_active": false}, key, 400, "VALIDATION_ERROR"},
+		{"not JSON", "{", key, 400, "VALIDATION_ERROR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctl.post("/sandbox/control/users", tt.body, tt.hdr...).wantError(t, tt.status, tt.code)
+		})
+	}
+	ctl.get("/sandbox/control/users").wantError(t, 405, "METHOD_NOT_ALLOWED")
+	// Without WithControl the route does not exist.
+	newCaller(t, start(t)).post("/sandbox/control/users", map[string]any{"identifier": "pat", "is_active": false}).wantError(t, 404, "NOT_FOUND")
 }

@@ -15,6 +15,7 @@ import (
 //	GET    /sandbox/control/calls    every counter; ?connector=github&action=list_commits for one ("*" sums a connector)
 //	DELETE /sandbox/control/calls    reset the counters
 //	POST   /sandbox/control/clients  {"name"} → a new client with its key
+//	POST   /sandbox/control/users    {"identifier", "is_active"}, X-API-Key naming the client → the user
 //
 // kind is one of status (default), malformed_json, no_content_type, drop_connection, oversized_body, truncated_body.
 
@@ -40,6 +41,8 @@ func (s *Sandbox) controlRoute(method string, segs []string) (routed, *apiError)
 		h = map[string]http.HandlerFunc{http.MethodGet: s.ctlCalls, http.MethodDelete: s.ctlResetCalls}
 	case "clients":
 		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlCreateClient}
+	case "users":
+		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlSetUserActive}
 	default:
 		return routed{}, errNotFound("Not found")
 	}
@@ -166,6 +169,29 @@ func (s *Sandbox) ctlCreateClient(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.CreateClient(req.Name)
 	writeData(w, map[string]any{"id": c.ID, "name": c.Name, "api_key": c.APIKey, "is_active": true}, nil)
+}
+
+// ctlSetUserActive deactivates or reactivates a user of the client named by X-API-Key and answers
+// the user as GET /users/me would show it.
+func (s *Sandbox) ctlSetUserActive(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Identifier string `json:"identifier"`
+		IsActive   *bool  `json:"is_active"`
+	}
+	c, ok := s.clientAndBody(w, r, &req)
+	if !ok {
+		return
+	}
+	if req.Identifier == "" || req.IsActive == nil {
+		writeError(w, errValidation(`Invalid parameters: identifier and is_active are required, e.g. {"identifier": "alice", "is_active": false}`))
+		return
+	}
+	view, aerr := s.setUserActive(c, req.Identifier, *req.IsActive)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	writeData(w, view, nil)
 }
 
 // validTarget reports whether connector/action names something Inject can match, so that a

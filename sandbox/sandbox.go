@@ -48,6 +48,7 @@ type Sandbox struct {
 
 type config struct {
 	apiKeys       []string
+	clients       []Client
 	tokenLifetime time.Duration
 	now           func() time.Time
 	control       bool
@@ -63,6 +64,13 @@ type Option func(*config)
 // The default is {DemoAPIKey}.
 func WithAPIKeys(keys ...string) Option {
 	return func(c *config) { c.apiKeys = append([]string(nil), keys...) }
+}
+
+// WithClients adds clients with known names and keys (e.g. from LoadClients), next to the keys of
+// WithAPIKeys (default: the demo key). A key given to both is one client, with the name given here.
+// A client's id is derived from its key, so it is the same on every run.
+func WithClients(clients ...Client) Option {
+	return func(c *config) { c.clients = append(c.clients, clients...) }
 }
 
 // WithTokenLifetime sets the lifetime of issued tokens (default 24h).
@@ -137,6 +145,9 @@ func New(opts ...Option) *Sandbox {
 			name = "client-" + itoa(i+1)
 		}
 		s.addClient(name, k, true)
+	}
+	for _, c := range cfg.clients {
+		s.addClient(c.Name, c.APIKey, true)
 	}
 	return s
 }

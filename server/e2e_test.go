@@ -226,6 +226,32 @@ var errorCases = []errorCase{
 		code: codes.PermissionDenied, reason: "PERMISSION_DENIED", meta: map[string]string{"upstream_status": "403"},
 	},
 	{
+		name: "inactive user is PERMISSION_DENIED (403), and reactivation restores access",
+		call: func(j *journey, ctx context.Context) error {
+			setActive := func(active bool) {
+				if err := j.env.sb.SetUserActive(sandbox.DemoAPIKey, j.id, active); err != nil {
+					j.t.Fatal(err)
+				}
+			}
+			setActive(false)
+			err := j.getRepo(ctx, j.md(), repo)
+			me := &bosav1.GetCurrentUserResponse{}
+			meErr := j.tr.call(ctx, j.md(), "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, me)
+			if status.Code(meErr) != codes.PermissionDenied {
+				j.t.Errorf("GetCurrentUser of an inactive user: %v, want PERMISSION_DENIED", meErr)
+			}
+			setActive(true)
+			if err := j.getRepo(ctx, j.md(), repo); err != nil {
+				j.t.Errorf("ExecuteAction after reactivation: %v", err)
+			}
+			if err := j.tr.call(ctx, j.md(), "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, me); err != nil || !me.GetUser().GetIsActive() {
+				j.t.Errorf("GetCurrentUser after reactivation: %v, is_active %v", err, me.GetUser().GetIsActive())
+			}
+			return err
+		},
+		code: codes.PermissionDenied, reason: "PERMISSION_DENIED", meta: map[string]string{"upstream_status": "403", "upstream_code": "FORBIDDEN"},
+	},
+	{
 		name: "unknown repository is NOT_FOUND (404)",
 		call: func(j *journey, ctx context.Context) error {
 			return j.getRepo(ctx, j.md(), map[string]any{"owner": "acme", "repo": "nope"})

@@ -2,7 +2,8 @@
 //
 // Every flag has an environment equivalent (shown in -help); a flag given on the command line wins
 // over its environment variable. With --sandbox the embedded BOSA sandbox runs on a loopback port
-// as the upstream, and callers need no API key:
+// as the upstream, and callers need no API key; --sandbox-clients-file seeds it with more clients
+// (a JSON file as for bosa-sandbox --clients-file), whose keys callers send as x-api-key:
 //
 //	go run ./cmd/bosa-gateway --sandbox
 package main
@@ -45,6 +46,9 @@ type options struct {
 	tokenSecret  string
 	useSandbox   bool
 	printSession bool
+	// sandboxClients are the clients of --sandbox-clients-file, seeded into the embedded sandbox.
+	sandboxClientsFile string
+	sandboxClients     []sandbox.Client
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -102,6 +106,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&c.DrainDelay, "drain-delay", env.duration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
 	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
 	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
+	str(&o.sandboxClientsFile, "sandbox-clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
+		`with --sandbox: JSON file of clients the sandbox also accepts, [{"name": "team-a", "api_key": "sk-client-…"}]; callers send the key as x-api-key`)
 	if err := errors.Join(env.errs...); err != nil {
 		return nil, err
 	}
@@ -122,6 +128,15 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--max-concurrent-streams must not be negative")
 	}
 	c.MaxConcurrentStreams = uint32(streams)
+	if o.sandboxClientsFile != "" {
+		if !o.useSandbox {
+			return nil, errors.New("--sandbox-clients-file (env BOSA_SANDBOX_CLIENTS_FILE) needs --sandbox")
+		}
+		var err error
+		if o.sandboxClients, err = sandbox.LoadClients(o.sandboxClientsFile); err != nil {
+			return nil, err
+		}
+	}
 	c.PageTokenSecret = []byte(o.tokenSecret)
 	o.printSession = o.useSandbox
 	return o, nil
@@ -138,11 +153,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	o.cfg.Logger = logger
 	if o.useSandbox {
-		sb := sandbox.NewServer()
+		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
 		defer sb.Close()
 		o.cfg.UpstreamURL = sb.URL
 		o.cfg.APIKey = sandbox.DemoAPIKey
-		logger.Info("sandbox upstream started", slog.String("url", sb.URL))
+		logger.Info("sandbox upstream started", slog.String("url", sb.URL), slog.Any("seeded_clients", sandbox.ClientNames(o.sandboxClients)))
 	}
 	srv, err := o.cfg.Complete()
 	if err != nil {

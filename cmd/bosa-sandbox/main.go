@@ -5,6 +5,8 @@
 //	--addr            BOSA_SANDBOX_ADDR            listen address (default 127.0.0.1:8765; 127.0.0.1:0 picks a free port)
 //	--api-key         BOSA_SANDBOX_API_KEYS        a client key to accept; repeatable (env: comma-separated).
 //	                                               Default: the demo key sk-client-sandbox-demo
+//	--clients-file    BOSA_SANDBOX_CLIENTS_FILE    JSON file of named clients with known keys, added to the keys
+//	                                               above: [{"name": "team-a", "api_key": "sk-client-…"}]
 //	--control         BOSA_SANDBOX_CONTROL         serve the fault-control surface under /sandbox/control/
 //	--token-lifetime  BOSA_SANDBOX_TOKEN_LIFETIME  lifetime of issued tokens (default 24h)
 //	--master-key      BOSA_SANDBOX_MASTER_KEY      enables POST /clients with this operator key
@@ -53,6 +55,8 @@ func main() {
 type config struct {
 	addr          string
 	apiKeys       []string
+	clientsFile   string
+	clients       []sandbox.Client // read from clientsFile
 	control       bool
 	tokenLifetime time.Duration
 	masterKey     string
@@ -82,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			cfg.apiKeys = append(cfg.apiKeys, k)
 		}
 	}
+	cfg.clientsFile = getenv("BOSA_SANDBOX_CLIENTS_FILE")
 	var err error
 	if v := getenv("BOSA_SANDBOX_CONTROL"); v != "" {
 		if cfg.control, err = strconv.ParseBool(v); err != nil {
@@ -110,6 +115,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var keys keyList
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "listen address (env BOSA_SANDBOX_ADDR); 127.0.0.1:0 picks a free port")
 	fs.Var(&keys, "api-key", "client key to accept, repeatable (env BOSA_SANDBOX_API_KEYS, comma-separated); default "+sandbox.DemoAPIKey)
+	fs.StringVar(&cfg.clientsFile, "clients-file", cfg.clientsFile,
+		`JSON file of named clients with known keys, added to the --api-key keys: [{"name": "team-a", "api_key": "sk-client-…"}] (env BOSA_SANDBOX_CLIENTS_FILE)`)
 	fs.BoolVar(&cfg.control, "control", cfg.control, "serve the fault-control surface under /sandbox/control/ (env BOSA_SANDBOX_CONTROL)")
 	fs.DurationVar(&cfg.tokenLifetime, "token-lifetime", cfg.tokenLifetime, "lifetime of issued tokens (env BOSA_SANDBOX_TOKEN_LIFETIME)")
 	fs.StringVar(&cfg.masterKey, "master-key", cfg.masterKey, "operator key enabling POST /clients (env BOSA_SANDBOX_MASTER_KEY)")
@@ -130,6 +137,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.maxUpload <= 0 {
 		return cfg, errors.New("--max-upload must be positive")
 	}
+	if cfg.clientsFile != "" {
+		if cfg.clients, err = sandbox.LoadClients(cfg.clientsFile); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
 }
 
@@ -141,6 +153,9 @@ func (c config) options(logger *slog.Logger) []sandbox.Option {
 	}
 	if len(c.apiKeys) > 0 {
 		opts = append(opts, sandbox.WithAPIKeys(c.apiKeys...))
+	}
+	if len(c.clients) > 0 {
+		opts = append(opts, sandbox.WithClients(c.clients...))
 	}
 	if c.masterKey != "" {
 		opts = append(opts, sandbox.WithMasterKey(c.masterKey))
@@ -171,6 +186,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "demo client key (X-API-Key): %s\n", sandbox.DemoAPIKey)
 	} else {
 		fmt.Fprintf(stdout, "client keys: %d from --api-key/BOSA_SANDBOX_API_KEYS\n", len(cfg.apiKeys))
+	}
+	if len(cfg.clients) > 0 {
+		fmt.Fprintf(stdout, "seeded clients from %s: %s\n", cfg.clientsFile, strings.Join(sandbox.ClientNames(cfg.clients), ", "))
 	}
 	if cfg.control {
 		fmt.Fprintf(stdout, "fault control: http://%s/sandbox/control/\n", ln.Addr())

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -20,6 +21,16 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestParseConfig(t *testing.T) {
+	dir := t.TempDir()
+	clientsFile := filepath.Join(dir, "clients.json")
+	if err := os.WriteFile(clientsFile, []byte(`[{"name": "team-a", "api_key": "sk-client-team-a"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dupFile := filepath.Join(dir, "dup.json")
+	if err := os.WriteFile(dupFile, []byte(`[{"name": "a", "api_key": "k"}, {"name": "b", "api_key": "k"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seeded := []sandbox.Client{{Name: "team-a", APIKey: "sk-client-team-a"}}
 	tests := []struct {
 		name string
 		args []string
@@ -36,6 +47,10 @@ func TestParseConfig(t *testing.T) {
 			"BOSA_SANDBOX_MAX_UPLOAD": "100", "BOSA_SANDBOX_VERBOSE": "1"},
 			config{addr: ":9999", apiKeys: []string{"sk-client-a", "sk-client-b"}, control: true, tokenLifetime: time.Hour,
 				masterKey: "m", maxUpload: 100, verbose: true}},
+		{"clients file", []string{"--clients-file", clientsFile}, nil,
+			config{addr: DefaultAddr, clientsFile: clientsFile, clients: seeded, tokenLifetime: 24 * time.Hour, maxUpload: sandbox.DefaultMaxUploadSize}},
+		{"clients file from environment", nil, map[string]string{"BOSA_SANDBOX_CLIENTS_FILE": clientsFile},
+			config{addr: DefaultAddr, clientsFile: clientsFile, clients: seeded, tokenLifetime: 24 * time.Hour, maxUpload: sandbox.DefaultMaxUploadSize}},
 		{"flags win over environment", []string{"--addr", "127.0.0.1:1", "--api-key", "sk-client-f", "--control=false"},
 			map[string]string{"BOSA_SANDBOX_ADDR": ":9999", "BOSA_SANDBOX_API_KEYS": "sk-client-e", "BOSA_SANDBOX_CONTROL": "true"},
 			config{addr: "127.0.0.1:1", apiKeys: []string{"sk-client-f"}, tokenLifetime: 24 * time.Hour, maxUpload: sandbox.DefaultMaxUploadSize}},
@@ -64,6 +79,9 @@ func TestParseConfig(t *testing.T) {
 		{"bad env duration", nil, map[string]string{"BOSA_SANDBOX_TOKEN_LIFETIME": "x"}},
 		{"bad env size", nil, map[string]string{"BOSA_SANDBOX_MAX_UPLOAD": "big"}},
 		{"zero upload", []string{"--max-upload", "0"}, nil},
+		{"missing clients file", []string{"--clients-file", filepath.Join(dir, "absent.json")}, nil},
+		{"missing clients file from environment", nil, map[string]string{"BOSA_SANDBOX_CLIENTS_FILE": filepath.Join(dir, "absent.json")}},
+		{"invalid clients file", []string{"--clients-file", dupFile}, nil},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,5 +209,60 @@ func TestSignals(t *testing.T) {
 				t.Fatalf("output %q", rest.String())
 			}
 		})
+	}
+}
+
+// TestRunSeededClients starts the command with a clients file: a seeded key works over HTTP, a key
+// not in the file does not, and the output names the clients but never shows a key.
+func TestRunSeededClients(t *testing.T) {
+	const key = "sk-client-team-a-local-0123"
+	path := filepath.Join(t.TempDir(), "clients.json")
+	if err := os.WriteFile(path, []byte(`[{"name": "team-a", "api_key": "`+key+`"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { // stdout and stderr (verbose request logs) both go to the pipe
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--clients-file", path, "--verbose"}, env(nil), pw, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	base := readURL(t, sc)
+	var output strings.Builder
+	read := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+			output.WriteString(sc.Text() + "\n")
+		}
+		close(read)
+	}()
+
+	for _, tc := range []struct {
+		key    string
+		status int
+	}{{key, http.StatusOK}, {"sk-client-not-seeded", http.StatusUnauthorized}} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/users", strings.NewReader(`{"identifier": "alice"}`))
+		req.Header.Set("X-API-Key", tc.key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("POST /users with key %.14s…: status %d, want %d", tc.key, res.StatusCode, tc.status)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-read
+	out := output.String()
+	if !strings.Contains(out, "seeded clients from "+path+": team-a") || !strings.Contains(out, "/users") {
+		t.Errorf("output lacks the seeded clients or the request log:\n%s", out)
+	}
+	if strings.Contains(out, key) {
+		t.Errorf("output shows a seeded key:\n%s", out)
 	}
 }
