@@ -14,12 +14,12 @@ TS_DIR     := clients/typescript
 TS_GEN     := $(TS_DIR)/src/gen
 CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.package-lock.json
 
-.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts
+.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient
 
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts
+test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient
 
 ## test-go: the Go test suite with the race detector.
 test-go:
@@ -30,6 +30,15 @@ test-go:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+
+# The reference Python client, unchanged, against the sandbox: the release the protocol notes describe
+# and the newest on PyPI when last checked (2026-11-30).
+REFCLIENT_VERSIONS := 0.1.0 0.1.15.post1
+
+## test-refclient: the reference Python SDK (gl-connectors-sdk, each pinned version) against a running sandbox.
+test-refclient:
+	$(GO) build -o bin/bosa-sandbox ./cmd/bosa-sandbox
+	PYTHON=$(PYTHON) sandbox/testdata/refclient.sh bin/bosa-sandbox $(REFCLIENT_VERSIONS)
 
 ## run: the gateway with the embedded sandbox as its upstream.
 run:

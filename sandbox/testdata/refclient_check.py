@@ -1,4 +1,4 @@
-"""Drives the reference Python client (gl-connectors-sdk 0.1.0) against a running sandbox.
+"""Drives the reference Python client (gl-connectors-sdk 0.1.0 to 0.1.15.post1) against a running sandbox.
 
 Usage: python refclient_check.py http://127.0.0.1:8765 [client key]
 Exits non-zero on the first mismatch. See the README section "Sandbox".
