@@ -101,22 +101,15 @@ func (d *jsonDecoder) value(depth int) (*structpb.Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		v := d.newValue()
 		if closer == '}' {
 			s, err := d.object(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			v := d.newValue()
 			v.Kind = &structpb.Value_StructValue{StructValue: s}
-			return v, nil
+			return v, err
 		}
 		l, err := d.array(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		v := d.newValue()
 		v.Kind = &structpb.Value_ListValue{ListValue: l}
-		return v, nil
+		return v, err // with an error, v is not used
 	}
 	kind, s, f, err := d.scalar()
 	if err != nil {
