@@ -120,7 +120,8 @@ FUZZ_TARGETS := \
 	schema:FuzzValidate schema:FuzzDecodeForm shape:FuzzApply \
 	server:FuzzJSONValue server:FuzzJSONToValue server:FuzzPageToken \
 	bosaclient:FuzzEncodeMultipart bosaclient:FuzzFilenameFromDisposition \
-	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing
+	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing \
+	jsonlex:FuzzSkipValue
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

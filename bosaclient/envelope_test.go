@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"bosa.dev/gateway/jsonlex"
 )
 
 // TestSplitEnvelope: splitEnvelope finds what json.Unmarshal puts in struct{Data, Meta
@@ -32,7 +34,7 @@ func TestSplitEnvelope(t *testing.T) {
 		{"bad escape", `{"data": "\x"}`, "", "", true},
 		{"control character", "{\"data\": \"a\tb\"}", "", "", true},
 		{"leading zero", `{"data": 01}`, "", "", true},
-		{"too deep", `{"data": ` + strings.Repeat("[", maxEnvelopeDepth) + strings.Repeat("]", maxEnvelopeDepth) + `}`, "", "", true},
+		{"too deep", `{"data": ` + strings.Repeat("[", jsonlex.MaxDepth) + strings.Repeat("]", jsonlex.MaxDepth) + `}`, "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
