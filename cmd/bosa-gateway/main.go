@@ -157,7 +157,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer sb.Close()
 		o.cfg.UpstreamURL = sb.URL
 		o.cfg.APIKey = sandbox.DemoAPIKey
-		logger.Info("sandbox upstream started", slog.String("url", sb.URL), slog.Any("seeded_clients", sandbox.ClientNames(o.sandboxClients)))
+		attrs := []any{slog.String("url", sb.URL)}
+		if len(o.sandboxClients) > 0 {
+			attrs = append(attrs, slog.Any("seeded_clients", sandbox.ClientNames(o.sandboxClients)))
+		}
+		logger.Info("sandbox upstream started", attrs...)
 	}
 	srv, err := o.cfg.Complete()
 	if err != nil {
