@@ -70,6 +70,9 @@ const (
 	// boundary; resume elsewhere with the page_token of the last page received (also in the
 	// ErrorInfo metadata "resume_page_token").
 	ReasonShuttingDown = "GATEWAY_SHUTTING_DOWN"
+	// ReasonUploadIdle: an UploadFiles stream sent no message (or did not end after finish) for
+	// the gateway's upload idle timeout; the upload was aborted and nothing stored.
+	ReasonUploadIdle = "UPLOAD_IDLE"
 	// ReasonUpstreamError: any other upstream failure.
 	ReasonUpstreamError = "UPSTREAM_ERROR"
 	// ReasonInternal: a bug in the gateway (a recovered panic, an unexpected value).

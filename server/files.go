@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -152,7 +154,7 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 			Filename: m.GetFilename(), ContentType: m.GetContentType(), Body: readers[i]}}
 	}
 	received := make(chan error, 1)
-	go func() { received <- receiveChunks(stream, metas, writers, first.GetFinish()) }()
+	go func() { received <- receiveChunks(stream, metas, writers, first.GetFinish(), s.uploadIdle) }()
 
 	r, err := s.client.Upload(ctx, h.GetConnector(), h.GetAction(), params, files, opts...)
 	// Unblock the receiver if the upstream answered before reading every file.
@@ -238,9 +240,28 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 // indexes and declared sizes. It closes every pipe: at the end of a stream whose last message set
 // finish (nil), or with the error that stopped it, which is also its result. A stream that ends without finish is
 // abandoned: its pipes fail, so the upstream request is aborted rather than completed with what
-// arrived. finished reports whether the header itself set finish.
-func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav1.FileMetadata, writers []*io.PipeWriter, finished bool) error {
+// arrived. So is one whose next message (or end, after finish) takes longer than idle. finished
+// reports whether the header itself set finish.
+func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav1.FileMetadata, writers []*io.PipeWriter, finished bool, idle time.Duration) error {
 	current, written := 0, int64(0)
+	idleErr := &Error{Code: codes.DeadlineExceeded, Reason: ReasonUploadIdle, Message: fmt.Sprintf(
+		"no message arrived for %v, so the upload was aborted and nothing stored; keep sending chunks, "+
+			"and end the stream (half-close) right after the message with finish", idle)}
+	// recv waits for the next message for at most idle. On timeout every pipe fails (a pipe keeps
+	// its first error, so files already complete are unaffected), which aborts the upstream request;
+	// the handler then returns and Recv ends.
+	recv := func() (*bosav1.UploadFilesRequest, error) {
+		t := time.AfterFunc(idle, func() {
+			for _, w := range writers {
+				w.CloseWithError(idleErr)
+			}
+		})
+		msg, err := stream.Recv()
+		if !t.Stop() {
+			return nil, idleErr
+		}
+		return msg, err
+	}
 	// next closes the current file after checking its size, and moves to the next one.
 	next := func() error {
 		if want := metas[current].GetSize(); want >= 0 && written != want {
@@ -257,7 +278,7 @@ func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav
 		return err
 	}
 	for !finished {
-		msg, err := stream.Recv()
+		msg, err := recv()
 		if errors.Is(err, io.EOF) {
 			return fail(invalidRequest("finish", "no message set it: the stream ended without marking the upload complete, "+
 				"so it was treated as abandoned and nothing was sent upstream in full; set finish on the last message"))
@@ -297,7 +318,7 @@ func receiveChunks(stream bosav1.ActionService_UploadFilesServer, metas []*bosav
 		}
 	}
 	// Nothing may follow finish: the files are completed only at the end of a well-formed stream.
-	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+	if _, err := recv(); !errors.Is(err, io.EOF) {
 		if err == nil {
 			err = invalidRequest("finish", "was set on an earlier message: nothing may follow it")
 		}

@@ -731,3 +731,66 @@ func TestFileStreamsLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadFilesIdle: an UploadFiles stream that stops sending, mid-file or after finish without
+// half-closing, ends after the upload idle timeout with DEADLINE_EXCEEDED / UPLOAD_IDLE, stores
+// nothing and frees its upstream slot; a slow upload whose messages keep coming completes.
+func TestUploadFilesIdle(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	e := startEnv(t, func(c *server.Config) { c.UploadIdleTimeout, c.MaxUpstreamConcurrency = idle, 1 })
+	md := driveUser(t, e, "idle")
+	file := func(name string) *bosav1.UploadFilesRequest {
+		return header(&bosav1.UploadFilesHeader{Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: name, Size: -1}}})
+	}
+	for _, tt := range []struct {
+		name string
+		msgs []*bosav1.UploadFilesRequest
+	}{
+		{"stalled.txt", []*bosav1.UploadFilesRequest{file("stalled.txt"), chunk(0, []byte("half a file"))}},
+		{"no-half-close.txt", []*bosav1.UploadFilesRequest{file("no-half-close.txt"), chunk(0, []byte("all of it")), finish()}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stream, err := bosav1.NewActionServiceClient(e.conn).UploadFiles(metadata.NewOutgoingContext(testCtx(t), md))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range tt.msgs {
+				if err := stream.Send(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Wait for the answer without half-closing: only the idle timeout can end the call.
+			err = stream.RecvMsg(&bosav1.UploadFilesResponse{})
+			wantStatus(t, err, codes.DeadlineExceeded, server.ReasonUploadIdle)
+			if files := filesNamed(t, e, md, tt.name); len(files) != 0 {
+				t.Fatalf("an idle upload stored %v", files)
+			}
+		})
+	}
+	t.Run("slow but steady", func(t *testing.T) {
+		stream, err := bosav1.NewActionServiceClient(e.conn).UploadFiles(metadata.NewOutgoingContext(testCtx(t), md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := stream.Send(file("steady.txt")); err != nil {
+			t.Fatal(err)
+		}
+		// Six chunks a third of the idle timeout apart: twice the timeout in all.
+		for i := 0; i < 6; i++ {
+			time.Sleep(idle / 3)
+			if err := stream.Send(chunk(0, []byte("chunk "))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stream.Send(finish()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.CloseAndRecv()
+		if err != nil {
+			t.Fatalf("a steady upload failed (is the upstream slot of the idle ones free?): %v", err)
+		}
+		if size := resp.GetResult().GetData().GetStructValue().AsMap()["size"]; size != float64(36) {
+			t.Fatalf("stored %v bytes, want 36", size)
+		}
+	})
+}

@@ -65,6 +65,7 @@ const (
 	DefaultReadHeaderTimeout    = 10 * time.Second
 	DefaultReadTimeout          = 5 * time.Minute
 	DefaultIdleTimeout          = 2 * time.Minute
+	DefaultUploadIdleTimeout    = 2 * time.Minute
 	DefaultKeepaliveTime        = 2 * time.Minute
 	DefaultMaxConnectionIdle    = 15 * time.Minute
 )
@@ -128,6 +129,11 @@ type Config struct {
 	// HTTP server timeouts. There is no write timeout, since Paginate streams as long as it has pages;
 	// REST callers bound calls with a Grpc-Timeout header or by disconnecting.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// UploadIdleTimeout bounds the wait for the next message of an UploadFiles stream, and for the
+	// end of the stream after finish: an upload that stalls ends with DEADLINE_EXCEEDED, reason
+	// UPLOAD_IDLE, its upstream request aborted and nothing stored. (REST uploads are bounded by
+	// ReadTimeout.)
+	UploadIdleTimeout time.Duration
 
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
@@ -181,6 +187,7 @@ func (c *Config) applyDefaults() {
 	durDef(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	durDef(&c.ReadTimeout, DefaultReadTimeout)
 	durDef(&c.IdleTimeout, DefaultIdleTimeout)
+	durDef(&c.UploadIdleTimeout, DefaultUploadIdleTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -268,7 +275,7 @@ func (c Config) Complete() (*Server, error) {
 		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
-		maxMessageBytes: c.MaxMessageBytes,
+		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
 	}
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}

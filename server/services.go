@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"bosa.dev/gateway/bosaclient"
 )
 
@@ -19,6 +21,8 @@ type services struct {
 	maxAttempts, defaultAttempts int
 	// maxMessageBytes is the gRPC message limit; it caps DownloadFile's chunks.
 	maxMessageBytes int
+	// uploadIdle bounds the wait for an UploadFiles stream's next message.
+	uploadIdle time.Duration
 	// stopping is closed when the gateway starts draining; Paginate streams then end at the next
 	// page boundary.
 	stopping chan struct{}
