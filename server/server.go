@@ -131,8 +131,8 @@ type Config struct {
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
 	// UploadIdleTimeout bounds the wait for the next message of an UploadFiles stream, and for the
 	// end of the stream after finish: an upload that stalls ends with DEADLINE_EXCEEDED, reason
-	// UPLOAD_IDLE, its upstream request aborted and nothing stored. (REST uploads are bounded by
-	// ReadTimeout.)
+	// UPLOAD_IDLE, its upstream request aborted and nothing stored. REST uploads run over the same
+	// stream, so a REST body that stalls this long ends too (ReadTimeout bounds the whole body).
 	UploadIdleTimeout time.Duration
 
 	// Logger receives structured logs; slog.Default() when nil.
