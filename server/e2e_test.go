@@ -339,7 +339,13 @@ var errorCases = []errorCase{
 		call: func(j *journey, ctx context.Context) error {
 			return j.getRepo(ctx, j.md("x-bosa-integration", "ghost"), repo)
 		},
-		code: codes.FailedPrecondition, reason: "INTEGRATION_MISSING", meta: map[string]string{"upstream_status": "404", "upstream_code": "INTEGRATION_NOT_FOUND"},
+		code: codes.FailedPrecondition, reason: "INTEGRATION_MISSING", meta: map[string]string{"upstream_status": "404", "upstream_code": "INTEGRATION_NOT_FOUND", "connector": "github"},
+		check: func(t *testing.T, st *status.Status) {
+			// The message says how to fix it through the gateway, not only through BOSA's own routes.
+			if !strings.Contains(st.Message(), "IntegrationService.InitiateIntegration (REST: POST /v1/connectors/github/integrations:initiate)") {
+				t.Errorf("message %q does not say how to link an account through the gateway", st.Message())
+			}
+		},
 	},
 	{
 		name: "tampered page token is INVALID_ARGUMENT",

@@ -222,6 +222,12 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 	if e.Message == "" {
 		e.Message = http.StatusText(api.StatusCode)
 	}
+	if e.Reason == ReasonIntegrationMissing && api.Connector != "" {
+		// BOSA's message names its own routes, if any; say how to fix it through the gateway.
+		e.Metadata["connector"] = api.Connector
+		e.Message += "; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
+			api.Connector + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
+	}
 	return e
 }
 
