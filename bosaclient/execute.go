@@ -56,31 +56,48 @@ func (c *Client) Run(ctx context.Context, connector, action string, params map[s
 }
 
 func (c *Client) execute(ctx context.Context, connector, action string, params map[string]any, cc *callConfig) (*ActionResponse, error) {
-	a, err := c.Action(ctx, connector, action)
+	req, norm, err := c.actionRequest(ctx, connector, action, params)
 	if err != nil {
 		return nil, err
-	}
-	norm, err := normalizeParams(params)
-	if err != nil {
-		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
-	}
-	valid, err := c.validate(a, norm)
-	if err != nil {
-		return nil, err
-	}
-	body, ctype, err := encodeBody(a.Schema, valid)
-	if err != nil {
-		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
-	}
-	req := &request{
-		method: "POST", path: a.Path, body: body, contentType: ctype,
-		timeout: c.actionTimeout, connector: connector, action: action,
 	}
 	resp, err := c.send(ctx, req, cc, true)
 	if err != nil {
 		return nil, err
 	}
 	return c.actionResponse(resp, connector, action, norm, cc)
+}
+
+// actionParams looks up an action and normalizes the call's parameters: the first step of every
+// action call.
+func (c *Client) actionParams(ctx context.Context, connector, action string, params map[string]any) (*Action, map[string]any, error) {
+	a, err := c.Action(ctx, connector, action)
+	if err != nil {
+		return nil, nil, err
+	}
+	norm, err := normalizeParams(params)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
+	}
+	return a, norm, nil
+}
+
+// actionRequest validates and encodes an action call (Execute's and Download's steps before
+// sending) and returns it with the normalized parameters.
+func (c *Client) actionRequest(ctx context.Context, connector, action string, params map[string]any) (*request, map[string]any, error) {
+	a, norm, err := c.actionParams(ctx, connector, action, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	valid, err := c.validate(a, norm)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, ctype, err := encodeBody(a.Schema, valid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
+	}
+	return &request{method: "POST", path: a.Path, body: body, contentType: ctype,
+		timeout: c.actionTimeout, connector: connector, action: action}, norm, nil
 }
 
 // actionResponse decodes a 2xx action answer and binds it to the call that made it (for paging).

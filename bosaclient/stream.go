@@ -114,28 +114,6 @@ func (c *Client) Download(ctx context.Context, connector, action string, params 
 	return nil, &NotFileError{Connector: connector, Action: action, Response: ar}
 }
 
-// actionRequest validates and encodes an action call (Execute's steps before sending).
-func (c *Client) actionRequest(ctx context.Context, connector, action string, params map[string]any) (*request, map[string]any, error) {
-	a, err := c.Action(ctx, connector, action)
-	if err != nil {
-		return nil, nil, err
-	}
-	norm, err := normalizeParams(params)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
-	}
-	valid, err := c.validate(a, norm)
-	if err != nil {
-		return nil, nil, err
-	}
-	body, ctype, err := encodeBody(a.Schema, valid)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
-	}
-	return &request{method: "POST", path: a.Path, body: body, contentType: ctype,
-		timeout: c.actionTimeout, connector: connector, action: action}, norm, nil
-}
-
 // open sends one attempt and returns the answer with its body unread; stop releases the attempt's
 // context once the body is done with. The per-attempt timeout runs until the headers arrive,
 // starting, for a streamed request body, when that body has been read to its end.
@@ -259,13 +237,9 @@ type FileParam struct {
 // wait for the Bodies to be read to their end: when the server answers early, the rest is not read.
 func (c *Client) Upload(ctx context.Context, connector, action string, params map[string]any, files []FileParam, opts ...CallOption) (*ActionResponse, error) {
 	cc := newCallConfig(opts)
-	a, err := c.Action(ctx, connector, action)
+	a, norm, err := c.actionParams(ctx, connector, action, params)
 	if err != nil {
 		return nil, err
-	}
-	norm, err := normalizeParams(params)
-	if err != nil {
-		return nil, fmt.Errorf("bosaclient: %s/%s: %w", connector, action, err)
 	}
 	streamed := map[string][]any{}
 	for i, fp := range files {
