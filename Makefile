@@ -120,10 +120,10 @@ bench-compare:
 FUZZTIME ?= 10000x
 FUZZ_TARGETS := \
 	schema:FuzzValidate schema:FuzzDecodeForm shape:FuzzApply \
-	server:FuzzJSONValue server:FuzzJSONToValue server:FuzzPageToken \
+	internal/server:FuzzJSONValue internal/server:FuzzJSONToValue internal/server:FuzzPageToken \
 	bosaclient:FuzzEncodeMultipart bosaclient:FuzzFilenameFromDisposition \
 	bosaclient:FuzzDecodeAction bosaclient:FuzzAPIError bosaclient:FuzzParseListing \
-	jsonlex:FuzzSkipValue
+	internal/jsonlex:FuzzSkipValue
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strings"
 
-	"bosa.dev/gateway/jsonlex"
+	"bosa.dev/gateway/internal/jsonlex"
 )
 
 // splitEnvelope finds the raw "data" and "meta" values of an action answer in one validating pass,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"bosa.dev/gateway/jsonlex"
+	"bosa.dev/gateway/internal/jsonlex"
 )
 
 // TestSplitEnvelope: splitEnvelope finds what json.Unmarshal puts in struct{Data, Meta

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // TestMain runs Example against a real gateway (gRPC over loopback) with the sandbox upstream.

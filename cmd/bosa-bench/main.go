@@ -26,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"bosa.dev/gateway/bench"
+	"bosa.dev/gateway/internal/bench"
 )
 
 func main() {

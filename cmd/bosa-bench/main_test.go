@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"bosa.dev/gateway/bench"
+	"bosa.dev/gateway/internal/bench"
 )
 
 func TestParse(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 func main() {

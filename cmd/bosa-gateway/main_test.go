@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 type syncBuffer struct {

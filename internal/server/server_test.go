@@ -33,7 +33,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // userWithGitHub creates a user over gRPC, connects GitHub through the OAuth2 flow (stopping at the

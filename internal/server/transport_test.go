@@ -31,7 +31,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // env is a running sandbox with a gateway in front of it, on real loopback sockets.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // inProcess is a sandbox and a gateway in this process, for tests and for profiling the gateway's
@@ -51,7 +51,7 @@ func startInProcess(tb testing.TB) *inProcess {
 // BenchmarkUnary is the unary scenario in one process, one call at a time:
 //
 //	go test ./bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out
-//	go tool pprof -top -focus 'bosa.dev/gateway/server' bench.test /tmp/cpu.out
+//	go tool pprof -top -focus 'bosa.dev/gateway/internal/server' bench.test /tmp/cpu.out
 func BenchmarkUnary(b *testing.B) {
 	ip := startInProcess(b)
 	for _, uc := range UnaryCases() {

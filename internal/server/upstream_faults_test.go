@@ -21,7 +21,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // Tests of the gateway's behaviour when BOSA misbehaves, driven by the sandbox's fault injection,

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // Tests of the gateway's behaviour when callers misbehave, over real sockets.

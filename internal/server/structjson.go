@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"bosa.dev/gateway/jsonlex"
+	"bosa.dev/gateway/internal/jsonlex"
 )
 
 // maxJSONDepth is encoding/json's nesting limit, kept so that the JSON this package reads and the

@@ -23,7 +23,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // pki is a test certificate authority with the files a gateway needs.

@@ -20,7 +20,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // Tests of the limits that protect BOSA and the gateway, over real sockets.

@@ -29,7 +29,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
-	"bosa.dev/gateway/server"
+	"bosa.dev/gateway/internal/server"
 )
 
 // driveUser creates a user with GitHub and Google Drive integrations; md carries its token.
