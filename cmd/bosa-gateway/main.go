@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 func main() {

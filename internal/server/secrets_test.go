@@ -15,8 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // recording is a transport that keeps every error message the gateway returned.
