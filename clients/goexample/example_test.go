@@ -38,7 +38,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	auth, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{
-		Identifier: identifier, Secret: created.GetUser().GetSecret(),
+		Identifier: identifier, Secret: created.GetSecret(),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -196,7 +196,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			var p *bosav1.PaginateResponse
 			if p, err = stream.Recv(); err == nil {
 				o.pages++
-				o.lastToken = p.GetPageToken()
+				o.lastToken = p.GetNextPageToken()
 			}
 		}
 		if errors.Is(err, io.EOF) {

@@ -28,6 +28,7 @@ const (
 type requestIDs struct {
 	window   time.Duration
 	maxBytes int
+	now      func() time.Time // time.Now; tests move it
 
 	mu      sync.Mutex
 	entries map[[32]byte]*requestEntry
@@ -53,7 +54,7 @@ func newRequestIDs(window time.Duration, maxBytes int) *requestIDs {
 	if maxBytes <= 0 {
 		maxBytes = DefaultIdempotencyMaxBytes
 	}
-	return &requestIDs{window: window, maxBytes: maxBytes, entries: map[[32]byte]*requestEntry{}, kept: list.New()}
+	return &requestIDs{window: window, maxBytes: maxBytes, now: time.Now, entries: map[[32]byte]*requestEntry{}, kept: list.New()}
 }
 
 // idempotent runs call once per (method, caller, id) within the window and returns its answer to
@@ -114,7 +115,7 @@ func requestKey(ctx context.Context, method, id string, req proto.Message) (key,
 func (r *requestIDs) claim(key, fp [32]byte) (*requestEntry, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.expire(time.Now())
+	r.expire(r.now())
 	if e, ok := r.entries[key]; ok {
 		if e.fingerprint != fp {
 			return nil, false, &Error{Code: codes.InvalidArgument, Reason: ReasonRequestIDReused,
@@ -142,7 +143,7 @@ func (r *requestIDs) finish(e *requestEntry, out proto.Message, err error) {
 		return
 	}
 	e.answer = proto.Clone(out)
-	e.expires = time.Now().Add(r.window)
+	e.expires = r.now().Add(r.window)
 	e.elem = r.kept.PushBack(e)
 	r.bytes += e.size
 	for r.bytes > r.maxBytes {
