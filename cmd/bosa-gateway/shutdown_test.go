@@ -222,7 +222,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		for lines.Scan() {
 			var line struct {
 				Result *struct {
-					PageToken string `json:"page_token"`
+					PageToken string `json:"next_page_token"`
 				} `json:"result"`
 				Error json.RawMessage `json:"error"`
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -76,15 +77,17 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // GRPCStatus builds the status with ErrorInfo and the optional BadRequest and RetryInfo details.
-// Message, metadata values and violations are bounded (see maxQuoted), so that no error outgrows
-// the trailers whatever input it repeats, and made valid UTF-8, so that the details marshal.
+// The message and violations are bounded (see maxQuoted), so that no error outgrows the trailers
+// whatever input it repeats, and everything is made valid UTF-8, so that the details marshal.
+// Metadata values are the gateway's own (a resume token must stay whole); those that repeat input
+// are clipped where they are set.
 func (e *Error) GRPCStatus() *status.Status {
 	st := status.New(e.Code, bounded(e.Message))
 	var md map[string]string
 	if len(e.Metadata) > 0 {
 		md = make(map[string]string, len(e.Metadata))
 		for k, v := range e.Metadata {
-			md[clip(k, maxQuoted)] = clip(v, maxQuoted)
+			md[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(v, "\uFFFD")
 		}
 	}
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason.String(), Domain: ErrorDomain, Metadata: md}}
@@ -184,7 +187,7 @@ func classify(err error) *Error {
 func classifyAPIError(api *bosaclient.APIError) *Error {
 	e := &Error{Message: api.Message, Metadata: map[string]string{"upstream_status": strconv.Itoa(api.StatusCode)}}
 	if api.Code != "" {
-		e.Metadata["upstream_code"] = api.Code
+		e.Metadata["upstream_code"] = clip(api.Code, maxQuoted)
 	}
 	switch {
 	case api.Is(bosaclient.ErrIntegrationMissing):
@@ -211,7 +214,7 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 	}
 	if e.Reason == ReasonIntegrationMissing && api.Connector != "" {
 		// BOSA's message names its own routes, if any; say how to fix it through the gateway.
-		e.Metadata["connector"] = api.Connector
+		e.Metadata["connector"] = clip(api.Connector, maxQuoted)
 		e.Message += "; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
 			clip(api.Connector, maxQuoted) + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
 	}

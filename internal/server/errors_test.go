@@ -145,7 +145,7 @@ func TestUpstreamStatuses(t *testing.T) {
 func TestErrorBounds(t *testing.T) {
 	long := strings.Repeat("é", 8000) + "\xff"
 	e := &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: "connector " + long,
-		Metadata:   map[string]string{"connector": long},
+		Metadata:   map[string]string{"connector": clip(long, maxQuoted)},
 		Violations: []*errdetails.BadRequest_FieldViolation{{Field: long, Description: long}}}
 	st := e.GRPCStatus()
 	b, err := proto.Marshal(st.Proto())

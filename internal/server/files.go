@@ -234,17 +234,17 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 			p = p.Properties[name]
 		}
 		if p == nil {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a parameter of %s/%s", name, h.GetConnector(), h.GetAction()))
+			return invalidRequest(field+".parameter", quote(name)+" is not a parameter of "+h.GetConnector()+"/"+h.GetAction())
 		}
 		if !p.IsBinary() {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a file parameter of %s/%s; send it in input", name, h.GetConnector(), h.GetAction()))
+			return invalidRequest(field+".parameter", quote(name)+" is not a file parameter of "+h.GetConnector()+"/"+h.GetAction()+"; send it in input")
 		}
 		if seen[name] && p.NonNull().Type != "array" {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q takes one file, and an earlier file names it too", name))
+			return invalidRequest(field+".parameter", quote(name)+" takes one file, and an earlier file names it too")
 		}
 		seen[name] = true
 		if _, ok := params[name]; ok {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is also set in input", name))
+			return invalidRequest(field+".parameter", quote(name)+" is also set in input")
 		}
 		if f.GetSize() < -1 {
 			return invalidRequest(field+".size", "must be -1 (unknown) or more")
