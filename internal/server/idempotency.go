@@ -92,7 +92,7 @@ func idempotent[T proto.Message](ctx context.Context, r *requestIDs, method, id 
 }
 
 // requestKey hashes the method, the caller's credentials and the id into the cache key, and the
-// request into its fingerprint.
+// request with the integration it acts through (x-bosa-integration) into its fingerprint.
 func requestKey(ctx context.Context, method, id string, req proto.Message) (key, fp [32]byte, err error) {
 	c, err := credentialsFrom(ctx)
 	if err != nil {
@@ -108,7 +108,7 @@ func requestKey(ctx context.Context, method, id string, req proto.Message) (key,
 	if err != nil {
 		return key, fp, err
 	}
-	return key, sha256.Sum256(b), nil
+	return key, sha256.Sum256(append([]byte(c.integration+"\x00"), b...)), nil
 }
 
 // claim returns the entry of key, creating it (leader true) when there is none.

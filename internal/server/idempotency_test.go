@@ -70,6 +70,14 @@ func TestIdempotent(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+	t.Run("the same id through another integration is REQUEST_ID_REUSED", func(t *testing.T) {
+		r := newRequestIDs(0, 0)
+		create(r, caller("k1"), "id-1", "alice")
+		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(MDAPIKey, "k1", MDIntegration, "work"))
+		if _, err := create(r, ctx, "id-1", "alice"); err == nil || err.(*Error).Reason != ReasonRequestIDReused {
+			t.Fatalf("%v", err)
+		}
+	})
 	t.Run("a failure is not kept", func(t *testing.T) {
 		r := newRequestIDs(0, 0)
 		req := &bosav1.CreateUserRequest{Identifier: "carol", RequestId: "id-2"}
