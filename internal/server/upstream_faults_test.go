@@ -402,7 +402,7 @@ func TestTokenExpiresMidPagination(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := metadata.Pairs("authorization", "Bearer "+tok.GetToken())
-	rest, err := grpcTransport{conn: e.conn}.paginate(ctx, fresh, &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: first.GetPageToken()})
+	rest, err := grpcTransport{conn: e.conn}.paginate(ctx, fresh, &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: first.GetNextPageToken()})
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
