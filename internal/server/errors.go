@@ -58,6 +58,9 @@ const (
 	ReasonCanceled = "CANCELED"
 	// ReasonResponseTooLarge: the upstream answer exceeds the gateway's size limit.
 	ReasonResponseTooLarge = "RESPONSE_TOO_LARGE"
+	// ReasonRequestTooLarge: a gRPC message or REST body exceeds the gateway's size limit; metadata
+	// "limit_bytes" and "limit" name the limit and its flag. REST answers it with 413.
+	ReasonRequestTooLarge = "REQUEST_TOO_LARGE"
 	// ReasonPagingStalled: the upstream reports another page but gives no way to reach it.
 	ReasonPagingStalled = "UPSTREAM_PAGING_STALLED"
 	// ReasonUpstreamMalformed: BOSA answered 2xx with a body that is not the JSON it promised (the
