@@ -55,7 +55,7 @@ type options struct {
 	fileAPIs          []string
 	gatewayEnv        []string
 	cases             map[string]bool
-	paths             []bench.Path // compare mode
+	paths             []bench.Path
 	base, baseBin     string
 	wrk, ghz          string
 	floorProxy        string
@@ -71,7 +71,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.workDir, "logs", "", "directory for the processes' logs (default: a new temporary directory)")
 	scen := fs.String("scenarios", "unary,sizing,paginate,files", "scenarios to run, comma-separated")
 	cases := fs.String("cases", "1KiB", "unary cases to run, comma-separated: 1KiB (the targets' case), 35KiB, 100KiB")
-	paths := fs.String("paths", "grpc,rest", "compare mode: paths to run, comma-separated (grpc, rest, empty)")
+	paths := fs.String("paths", "direct,floor,rest,empty,grpc", "unary: paths to run, comma-separated (fewer paths leave ratios out; for profiling one path); compare mode: grpc, rest, empty (default grpc,rest)")
 	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated (latency at 1, throughput above)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unary: warm-up run of the load tool before every measured run")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary: measured run of the load tool (wrk rounds to whole seconds)")
@@ -121,6 +121,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.comparing() && !set["concurrency"] {
 		*conc = compareConcurrency // shorter than the full run's, for a comparison per commit
 	}
+	if o.comparing() && !set["paths"] {
+		*paths = "grpc,rest"
+	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(*scen, ",") {
 		switch s = strings.TrimSpace(s); s {
@@ -144,6 +147,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	for _, p := range strings.Split(*paths, ",") {
 		switch p := bench.Path(strings.TrimSpace(p)); p {
 		case bench.GRPC, bench.REST, bench.Empty:
+			o.paths = append(o.paths, p)
+		case bench.Direct, bench.Floor:
+			if o.comparing() {
+				return nil, fmt.Errorf("-paths: compare mode measures the gateway: grpc, rest, empty (not %q)", p)
+			}
 			o.paths = append(o.paths, p)
 		default:
 			return nil, fmt.Errorf("-paths: unknown path %q", p)
@@ -318,7 +326,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer floor.Stop() //nolint:errcheck
 		sess.FloorURL = floor.URL
-		r.UnaryConfig = bench.UnaryConfig{Cases: o.unaryCases(), Concurrency: o.concurrency, Warmup: o.warmup,
+		r.UnaryConfig = bench.UnaryConfig{Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup,
 			Duration: o.duration, Repeat: o.repeat, Tools: tools, Dir: o.workDir}
 		logf("1. unary: %d cases, %d rounds of %s per cell; gateway pid %d, floor proxy %s (pid %d); wrk %s, ghz %s",
 			len(r.UnaryConfig.Cases), o.repeat, o.warmup+o.duration, gw.PID, floor.URL, floor.PID, tools.WRK, tools.GHZ)

@@ -29,7 +29,7 @@ func TestParse(t *testing.T) {
 			return o.bin == "bin" && slices.Equal(o.concurrency, []int{1, 16, 64}) && o.duration == 3*time.Second && o.warmup == time.Second &&
 				o.repeat == 5 && o.pages == 50 && o.latency == 20*time.Millisecond && o.work == 20*time.Millisecond &&
 				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 4 && len(o.cases) == 1 && o.cases["1KiB"] &&
-				len(o.fileAPIs) == 2 && o.streams == 1000
+				len(o.fileAPIs) == 2 && o.streams == 1000 && len(o.paths) == 5
 		}},
 		{name: "smoke", args: []string{"-smoke", "-repeat", "3"}, check: func(o *options) bool {
 			return o.duration == time.Second && o.warmup == 500*time.Millisecond && o.repeat == 3 && o.pages == 10 && o.pageRepeats == 1 &&
@@ -54,7 +54,8 @@ func TestParse(t *testing.T) {
 		{name: "unknown scenario", args: []string{"-scenarios", "unary,nope"}, wantErr: `unknown scenario "nope"`},
 		{name: "unknown case", args: []string{"-cases", "2KiB"}, wantErr: `unknown case "2KiB"`},
 		{name: "unknown path", args: []string{"-paths", "soap"}, wantErr: `unknown path "soap"`},
-		{name: "direct is no compare path", args: []string{"-base", "main", "-paths", "direct,grpc"}, wantErr: `unknown path "direct"`},
+		{name: "direct is no compare path", args: []string{"-base", "main", "-paths", "direct,grpc"}, wantErr: `compare mode measures the gateway`},
+		{name: "one unary path", args: []string{"-paths", "rest"}, check: func(o *options) bool { return slices.Equal(o.paths, []bench.Path{bench.REST}) }},
 		{name: "unknown file API", args: []string{"-file-apis", "stream,mmap"}, wantErr: `unknown API "mmap"`},
 		{name: "bad concurrency", args: []string{"-concurrency", "1,0"}, wantErr: "not a positive integer"},
 		{name: "bad env", args: []string{"-gateway-env", "nokey"}, wantErr: "want KEY=value"},

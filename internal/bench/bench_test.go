@@ -167,10 +167,11 @@ func TestPaginateBounds(t *testing.T) {
 
 func lat(d ...time.Duration) Latencies { return Latencies(d) }
 
-// unaryRun is a run with a p50, a p99 (p90 = p50), a throughput and a hop CPU per call.
+// unaryRun is a run with a p50, a p99 (p90 = p50), a throughput and a hop CPU per call; the
+// tool's CPU per call is the hop's.
 func unaryRun(p50, p99 time.Duration, perSecond int, cpu time.Duration) UnaryRun {
 	return UnaryRun{Load: LoadResult{Calls: perSecond, Elapsed: time.Second,
-		Percentiles: map[float64]time.Duration{50: p50, 90: p50, 99: p99}}, HopCPU: cpu}
+		Percentiles: map[float64]time.Duration{50: p50, 90: p50, 99: p99}}, HopCPU: cpu, ToolCPU: cpu}
 }
 
 // hopReport is a report of the 1 KiB case over every path, two rounds; the floor adds 200 µs
@@ -212,6 +213,10 @@ func TestHop(t *testing.T) {
 	}
 	if got := h.GRPCHop.String(); got != "2.38 × (2.25–2.50 over 2 rounds)" {
 		t.Errorf("ratio text %q", got)
+	}
+	// The tool spent 200 µs more per ExecuteAction call than per empty call: net hop 250, 50 µs.
+	if h.ToolExtraCPU != 200*us || h.GRPCHopNetP50 != 150*us || h.GRPCHopNet.Lo != 0.5 || h.GRPCHopNet.Hi != 1.25 {
+		t.Errorf("net of the tool: extra %v, hop %v, ratio %+v", h.ToolExtraCPU, h.GRPCHopNetP50, h.GRPCHopNet)
 	}
 	t64 := h.Throughput[64]
 	if t64.REST.Median != (0.95+0.875)/2 || t64.FloorRate != 9000 || t64.CPU.Median != 0.75 {

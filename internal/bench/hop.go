@@ -58,6 +58,13 @@ type Hop struct {
 	FloorAddedP50, RESTAddedP50, GRPCHopP50    time.Duration
 	FloorAddedP99, RESTAddedP99, GRPCHopP99    time.Duration
 	RESTAdded, GRPCHop, RESTAdded99, GRPCHop99 Ratio
+	// GRPCHopNetP50 is the gRPC hop less the load tool's extra CPU per call over the empty call's:
+	// ghz decodes every answer into a dynamic message, at c=1 on the call's critical path, where
+	// wrk parses no body. GRPCHopNet is its ratio to the floor's added p50.
+	GRPCHopNetP50 time.Duration
+	GRPCHopNet    Ratio
+	// ToolExtraCPU is that extra CPU per call (median over the rounds).
+	ToolExtraCPU time.Duration
 	// CPU per call at concurrency 1 of the floor proxy and of the gateway per path.
 	FloorCPU1, RESTCPU1, GRPCCPU1, EmptyCPU1 time.Duration
 	// Throughput per concurrency above 1.
@@ -123,6 +130,10 @@ func (r *Report) Hop(c string) Hop {
 				gh := ratioOf(m, func(i int) float64 { return float64(hop(i)) }, floorAdded)
 				if pct == 50 {
 					h.GRPCHopP50, h.GRPCHop = medianOver(m, hop), gh
+					extra := func(i int) time.Duration { return grpc.Runs[i].ToolCPU - empty.Runs[i].ToolCPU }
+					net := func(i int) time.Duration { return hop(i) - extra(i) }
+					h.ToolExtraCPU, h.GRPCHopNetP50 = medianOver(m, extra), medianOver(m, net)
+					h.GRPCHopNet = ratioOf(m, func(i int) float64 { return float64(net(i)) }, floorAdded)
 				} else {
 					h.GRPCHopP99, h.GRPCHop99 = medianOver(m, hop), gh
 				}

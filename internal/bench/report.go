@@ -147,6 +147,8 @@ func (r *Report) hopRows(c string) [][]string {
 			fmtDur(h.RESTCPU1), cpu64(func(t HopThroughput) time.Duration { return t.RESTCPU })},
 		{c, "gateway gRPC (hop beyond empty call + upstream)", signed(h.GRPCHopP50), h.GRPCHop.String(), signed(h.GRPCHopP99), h.GRPCHop99.String(),
 			g16, g16r, g64, g64r, fmtDur(h.GRPCCPU1), cpu64(func(t HopThroughput) time.Duration { return t.GRPCCPU })},
+		{c, fmt.Sprintf("gateway gRPC hop, net of ghz's extra %s CPU/call", fmtDur(h.ToolExtraCPU)), signed(h.GRPCHopNetP50), h.GRPCHopNet.String(),
+			"", "", "", "", "", "", "", ""},
 	}
 }
 

@@ -43,7 +43,10 @@ func Evaluate(r *Report) []Verdict {
 			Target:   fmt.Sprintf("gRPC hop (beyond an empty gRPC call and the upstream call) ≤ %.1f × the floor's added p50 (%s, c=1)", TargetGRPCHop, TargetCase),
 			Measured: h.GRPCHop.String() + fmt.Sprintf(" (hop %s vs the floor's %s)", signed(h.GRPCHopP50), signed(h.FloorAddedP50)),
 			Met:      h.GRPCHop.Median <= TargetGRPCHop,
-			Why:      fmt.Sprintf("gateway CPU per gRPC call at c=1: %s (the empty call's %s); see Profile findings", fmtDur(h.GRPCCPU1), fmtDur(h.EmptyCPU1)),
+			Why: fmt.Sprintf("ghz spends %s more CPU per ExecuteAction call than per empty call (it decodes every answer into a dynamic message; "+
+				"wrk parses no body), on the call's critical path at c=1: net of it the hop is %s, %s the floor's. Gateway CPU per gRPC call at c=1: %s "+
+				"(the empty call's %s); see Profile findings",
+				fmtDur(h.ToolExtraCPU), signed(h.GRPCHopNetP50), h.GRPCHopNet.String(), fmtDur(h.GRPCCPU1), fmtDur(h.EmptyCPU1)),
 		})
 	}
 	if t, ok := h.Throughput[64]; ok && t.REST.ok() {

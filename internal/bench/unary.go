@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -84,7 +85,9 @@ func UnaryCases() []UnaryCase {
 
 // UnaryConfig sets up the unary scenario.
 type UnaryConfig struct {
-	Cases       []UnaryCase
+	Cases []UnaryCase
+	// Paths, when set, keeps only these paths (to profile one); ratios need them all.
+	Paths       []Path
 	Concurrency []int // the empty gRPC call runs at concurrency 1 only
 	// Warmup is a tool run before every measured run, discarded; Duration the measured run.
 	Warmup, Duration time.Duration
@@ -194,6 +197,9 @@ func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, pro
 		}
 		for _, c := range cfg.Concurrency {
 			paths := UnaryPaths(c)
+			if len(cfg.Paths) > 0 {
+				paths = slices.DeleteFunc(paths, func(p Path) bool { return !slices.Contains(cfg.Paths, p) })
+			}
 			cell := make([]UnaryRow, len(paths))
 			for i, path := range paths {
 				cell[i] = UnaryRow{Case: uc.Name, WireBytes: wire, Path: path, Concurrency: c}
