@@ -151,9 +151,6 @@ func (s *Session) Close() {
 	s.direct.CloseIdleConnections()
 }
 
-// Direct returns the bosaclient client of the session (for paging).
-func (s *Session) Direct() *bosaclient.Client { return s.direct }
-
 // Prepare builds the call of req over path once (request messages, JSON bodies), so that the load
 // loop measures calls, not request building. The returned function is safe for concurrent use.
 func (s *Session) Prepare(path Path, req Request) (func(ctx context.Context) (Result, error), error) {

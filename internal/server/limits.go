@@ -298,8 +298,11 @@ func limitBody(next http.Handler, mux *runtime.ServeMux, limit int64) http.Handl
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
 			_, outbound := runtime.MarshalerForRequest(mux, r)
-			// The body is left unread: net/http closes the connection rather than drain it.
-			w.Header().Set("Connection", "close")
+			if r.ProtoMajor == 1 {
+				// The body is left unread: the connection closes after the answer (as net/http
+				// would find out itself, rather than drain the body).
+				w.Header().Set("Connection", "close")
+			}
 			runtime.HTTPError(r.Context(), mux, outbound, w, r, bodyTooLarge(limit).GRPCStatus().Err())
 			return
 		}
