@@ -114,6 +114,9 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	}
 
 	root := http.NewServeMux()
+	if err := s.registerBrowserRoutes(root); err != nil { // browser.go: Connect and gRPC-Web
+		return nil, err
+	}
 	if err := s.registerFileRoutes(mux); err != nil {
 		return nil, err
 	}
@@ -144,7 +147,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		_, _ = w.Write([]byte("SERVING\n"))
 	})
 	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	return root, nil
+	return corsHandler(s.cfg.CORSAllowedOrigins, root), nil
 }
 
 // viaClient registers a service's REST routes over a connection (the generated RegisterXHandler

@@ -1,0 +1,26 @@
+package server
+
+import (
+	"net/http"
+
+	connectcors "connectrpc.com/cors"
+	"github.com/rs/cors"
+)
+
+// corsHandler lets browsers on the allowed origins call h (rs/cors: preflights answered, the
+// response headers a client reads exposed), for REST and for the browser protocols (Connect,
+// gRPC-Web: connectrpc.com/cors lists their headers). No origins: h as it is, CORS off.
+func corsHandler(origins []string, h http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return h
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete},
+		AllowedHeaders: append([]string{"Authorization", "Content-Type", "X-Api-Key", "X-Bosa-Integration", "X-Request-Id"},
+			connectcors.AllowedHeaders()...),
+		ExposedHeaders: append([]string{"X-Request-Id", "Retry-After", "Content-Disposition"},
+			connectcors.ExposedHeaders()...),
+		MaxAge: 600,
+	}).Handler(h)
+}
