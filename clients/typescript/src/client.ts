@@ -1,9 +1,6 @@
 import { create, toJson, type DescService, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import type { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import {
   ActionService,
   FileSchema,
@@ -18,6 +15,7 @@ import { ConnectorService } from "./gen/bosa/v1/connector_pb.js";
 import { IntegrationService } from "./gen/bosa/v1/integration_pb.js";
 import { UserService, type User } from "./gen/bosa/v1/user_pb.js";
 import { BosaError } from "./errors.js";
+import { methodPolicy, retryInterceptor, type RetryEvent } from "./retry.js";
 import {
   cancellableUpload,
   declaredSize,
@@ -40,9 +38,12 @@ export function toJsonValue(value: Value | undefined): JsonValue {
   return value === undefined || value.kind.case === undefined ? null : (toJson(ValueSchema, value) as JsonValue);
 }
 
-/** Options of createBosaClient. */
+/** Options of createBosaClient (Node) and createBosaWebClient (browsers). */
 export interface BosaClientOptions {
-  /** The gateway's gRPC address as a URL, e.g. "http://localhost:50051" (https for TLS). */
+  /**
+   * The gateway as a URL: its gRPC address for createBosaClient, e.g. "http://localhost:50051";
+   * its HTTP address for createBosaWebClient, e.g. "http://localhost:8080" (https for TLS).
+   */
   baseUrl: string;
   /** A BOSA client key (x-api-key), when the gateway has none of its own. */
   apiKey?: string;
@@ -50,8 +51,16 @@ export interface BosaClientOptions {
   token?: string;
   /** The user_identifier of the integration actions should use (x-bosa-integration). */
   integration?: string;
-  /** Default deadline of each call in milliseconds; none when unset. */
+  /**
+   * Default deadline of each call in milliseconds. When unset, a method's deadline is the one the
+   * gateway's service config gives it (proto/bosa/v1/service_config.json; none for streams).
+   */
   timeoutMs?: number;
+  /**
+   * Called before each retry of the service config's retry policy (UNAVAILABLE on the methods it
+   * lists); the retry waits for a returned promise. For logging.
+   */
+  onRetry?: (event: RetryEvent) => void | Promise<void>;
 }
 
 /** Options of execute() and paginate() beyond connector, action and input. */
@@ -94,12 +103,6 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-/** Options of download() to a Writable. */
-export interface DownloadToOptions extends DownloadOptions {
-  /** End the Writable when the file is complete (true by default; false for e.g. process.stdout). */
-  end?: boolean;
-}
-
 /** Options of upload(). */
 export interface UploadOptions {
   /** Dot paths of the fields to keep in each item of the result. */
@@ -118,17 +121,18 @@ export interface UploadOptions {
 }
 
 /**
- * A connection to the BOSA gateway. The generated Connect clients are `users`, `connectors`,
- * `actions` and `integrations`; every call sends the credentials given to createBosaClient and
- * rejects with BosaError, also while iterating a stream.
+ * A connection to the BOSA gateway, in any JavaScript runtime (see createBosaWebClient; Node's
+ * BosaClient adds download() to a stream). The generated Connect clients are `users`,
+ * `connectors`, `actions` and `integrations`; every call sends the credentials given when the
+ * client was made and rejects with BosaError, also while iterating a stream.
  */
-export interface BosaClient {
+export interface BosaWebClient {
   readonly users: Client<typeof UserService>;
   readonly connectors: Client<typeof ConnectorService>;
   readonly actions: Client<typeof ActionService>;
   readonly integrations: Client<typeof IntegrationService>;
-  /** A client on the same HTTP/2 connection with other credentials; unset ones are kept. */
-  withCredentials(creds: Pick<BosaClientOptions, "apiKey" | "token" | "integration">): BosaClient;
+  /** A client on the same connection with other credentials; unset ones are kept. */
+  withCredentials(creds: Credentials): BosaWebClient;
   /**
    * Registers a user; the returned user's secret is shown only here. With a `requestId` (e.g.
    * `crypto.randomUUID()`), a retry within the gateway's idempotency window gets the first call's
@@ -147,19 +151,6 @@ export interface BosaClient {
    * answers with JSON instead of a file rejects with FAILED_PRECONDITION.
    */
   openDownload(connector: string, action: string, input?: JsonObject, options?: DownloadOptions): Promise<FileDownload>;
-  /**
-   * Streams the file an action returns into a Writable (e.g. fs.createWriteStream), chunk by
-   * chunk with backpressure, and resolves to its metadata once everything is written. Like
-   * stream.pipeline, it ends the Writable at the end (unless `end: false`) and destroys it when
-   * the transfer fails; a failing Writable cancels the call, and its error is the rejection.
-   */
-  download(
-    connector: string,
-    action: string,
-    input: JsonObject | undefined,
-    to: NodeJS.WritableStream,
-    options?: DownloadToOptions,
-  ): Promise<FileMetadata>;
   /** Like download(), for files that fit in memory: resolves to a File with the bytes as `data`. */
   downloadBytes(connector: string, action: string, input?: JsonObject, options?: DownloadOptions): Promise<File>;
   /**
@@ -175,24 +166,30 @@ export interface BosaClient {
     files: UploadFile[],
     options?: UploadOptions,
   ): Promise<ExecuteActionResponse>;
-  /** Closes the HTTP/2 connection shared by this client and those made by withCredentials(). */
+  /** Closes the connection shared by this client and those made by withCredentials() (Node). */
   close(): void;
 }
 
-/** Connects to the BOSA gateway over gRPC (always HTTP/2 with Connect v2's createGrpcTransport). */
-export function createBosaClient(options: BosaClientOptions): BosaClient {
-  return newClient(options, new Http2SessionManager(options.baseUrl));
+/** The credentials a client sends; see BosaClientOptions. */
+export type Credentials = Pick<BosaClientOptions, "apiKey" | "token" | "integration">;
+
+/** The interceptors every transport of a BosaWebClient has: credentials, then retries. */
+export function interceptors(options: BosaClientOptions): Interceptor[] {
+  return [credentials(options), retryInterceptor(options.onRetry)];
 }
 
-function newClient(options: BosaClientOptions, sessionManager: Http2SessionManager): BosaClient {
-  const transport = createGrpcTransport({
-    baseUrl: options.baseUrl,
-    sessionManager,
-    defaultTimeoutMs: options.timeoutMs,
-    interceptors: [credentials(options)],
-  });
-  const users = withBosaErrors(UserService, transport);
-  const actions = withBosaErrors(ActionService, transport);
+/**
+ * The platform-neutral client over a transport made with interceptors(options); withCredentials
+ * is how the caller makes a client with other credentials on the same connection.
+ */
+export function newWebClient(
+  options: BosaClientOptions,
+  transport: Transport,
+  withCredentials: (creds: Credentials) => BosaWebClient,
+  close: () => void,
+): BosaWebClient {
+  const users = withBosaErrors(UserService, transport, options.timeoutMs);
+  const actions = withBosaErrors(ActionService, transport, options.timeoutMs);
   const open = (connector: string, action: string, input: JsonObject | undefined, opts: DownloadOptions = {}) =>
     openDownload(
       actions
@@ -204,12 +201,10 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
     );
   return {
     users,
-    connectors: withBosaErrors(ConnectorService, transport),
+    connectors: withBosaErrors(ConnectorService, transport, options.timeoutMs),
     actions,
-    integrations: withBosaErrors(IntegrationService, transport),
-    withCredentials(creds) {
-      return newClient({ ...options, ...defined(creds) }, sessionManager);
-    },
+    integrations: withBosaErrors(IntegrationService, transport, options.timeoutMs),
+    withCredentials,
     createUser(identifier, opts = {}) {
       return users.createUser({ identifier, requestId: opts.requestId ?? "" });
     },
@@ -237,24 +232,11 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
       );
     },
     openDownload: open,
-    async download(connector, action, input, to, opts = {}) {
-      let file: FileDownload;
-      try {
-        file = await open(connector, action, input, opts);
-      } catch (err) {
-        // As stream.pipeline does on a failure mid-file, destroy the Writable (without an error
-        // event, which would be unhandled: the rejection reports the error).
-        (to as Partial<Writable>).destroy?.();
-        throw err;
-      }
-      await pipeline(file.chunks, to, { end: opts.end ?? true });
-      return file.metadata;
-    },
     async downloadBytes(connector, action, input, opts = {}) {
       const { metadata, chunks } = await open(connector, action, input, opts);
       const parts: Uint8Array[] = [];
       for await (const c of chunks) parts.push(c);
-      return create(FileSchema, { filename: metadata.filename, contentType: metadata.contentType, data: Buffer.concat(parts) });
+      return create(FileSchema, { filename: metadata.filename, contentType: metadata.contentType, data: concat(parts) });
     },
     async upload(connector, action, input, files, opts = {}) {
       const header = {
@@ -284,10 +266,18 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
         upload.close();
       }
     },
-    close() {
-      sessionManager.abort();
-    },
+    close,
   };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function actionFields(o: ActionOptions) {
@@ -300,7 +290,7 @@ function actionFields(o: ActionOptions) {
   };
 }
 
-function defined<T extends object>(o: T): Partial<T> {
+export function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
@@ -316,19 +306,23 @@ function credentials(o: BosaClientOptions): Interceptor {
 
 /**
  * Wraps a generated client so that every ConnectError, also one raised while reading a stream,
- * reaches the caller as a BosaError. (An interceptor cannot do this: Connect turns whatever an
- * interceptor throws back into a ConnectError.)
+ * reaches the caller as a BosaError (an interceptor cannot do this: Connect turns whatever an
+ * interceptor throws back into a ConnectError), and so that a call without a deadline gets the
+ * client's default, else the service config's for its method.
  */
-function withBosaErrors<T extends DescService>(service: T, transport: Transport): Client<T> {
+function withBosaErrors<T extends DescService>(service: T, transport: Transport, defaultTimeoutMs?: number): Client<T> {
   const inner = createClient(service, transport) as unknown as Record<string, Method>;
   const wrapped: Record<string, Method> = {};
   for (const [localName, method] of Object.entries(service.method)) {
     const call = inner[localName]!;
+    const timeoutMs = defaultTimeoutMs ?? methodPolicy(service.typeName, method.name).timeoutMs;
+    const withDeadline = (options: CallOptions = {}): CallOptions =>
+      options.timeoutMs === undefined && timeoutMs !== undefined ? { ...options, timeoutMs } : options;
     wrapped[localName] =
       method.methodKind === "server_streaming"
-        ? (request, options) => stream(call, request, options)
+        ? (request, options) => stream(call, request, withDeadline(options))
         : (request, options) =>
-            (call(request, options) as Promise<unknown>).catch((err: unknown) => Promise.reject(BosaError.from(err)));
+            (call(request, withDeadline(options)) as Promise<unknown>).catch((err: unknown) => Promise.reject(BosaError.from(err)));
   }
   return wrapped as unknown as Client<T>;
 }

@@ -20,22 +20,41 @@ export const repoRoot = (() => {
 export interface Gateway {
   /** gRPC base URL for createBosaClient, e.g. "http://127.0.0.1:43123". */
   baseUrl: string;
-  /** REST base URL. */
+  /** REST base URL, also the Connect and gRPC-Web base URL for createBosaWebClient. */
   httpBase: string;
+  /** The listen addresses (host:port), to start another gateway on the same ports. */
+  grpcAddr: string;
+  httpAddr: string;
   stop(): Promise<void>;
+}
+
+/** Options of startGateway. */
+export interface GatewayOptions {
+  /** Listen addresses; free ports when unset. */
+  grpcAddr?: string;
+  httpAddr?: string;
+  /** More flags, e.g. ["--cors-allowed-origins", origin]. */
+  args?: string[];
 }
 
 /**
  * Builds cmd/bosa-gateway and runs it with --sandbox on ports the OS picks; the addresses come
  * from the session banner it prints, then /healthz is polled.
  */
-export async function startGateway(): Promise<Gateway> {
-  const tmp = mkdtempSync(join(tmpdir(), "bosa-gateway-ts-"));
-  const binary = join(tmp, "bosa-gateway");
-  execFileSync("go", ["build", "-o", binary, "./cmd/bosa-gateway"], { cwd: repoRoot, stdio: "inherit" });
+export async function startGateway(o: GatewayOptions = {}): Promise<Gateway> {
+  const binary = gatewayBinary();
   const proc = spawn(
     binary,
-    ["--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
+    [
+      "--sandbox",
+      "--grpc-addr",
+      o.grpcAddr ?? "127.0.0.1:0",
+      "--http-addr",
+      o.httpAddr ?? "127.0.0.1:0",
+      "--log-level",
+      "warn",
+      ...(o.args ?? []),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   // Never leave the gateway running, even when the test process dies on an error.
@@ -73,14 +92,28 @@ export async function startGateway(): Promise<Gateway> {
   return {
     baseUrl: "http://" + addrs.grpc,
     httpBase: addrs.http,
+    grpcAddr: addrs.grpc,
+    httpAddr: new URL(addrs.http).host,
     stop: async () => {
-      await stop(proc, tmp);
+      await stop(proc);
       process.removeListener("exit", kill);
     },
   };
 }
 
-async function stop(proc: ChildProcess, tmp: string): Promise<void> {
+let built: string | undefined;
+
+/** Builds cmd/bosa-gateway once per test process (a restart on the same port starts at once). */
+function gatewayBinary(): string {
+  if (built) return built;
+  const tmp = mkdtempSync(join(tmpdir(), "bosa-gateway-ts-"));
+  process.once("exit", () => rmSync(tmp, { recursive: true, force: true }));
+  const binary = join(tmp, "bosa-gateway");
+  execFileSync("go", ["build", "-o", binary, "./cmd/bosa-gateway"], { cwd: repoRoot, stdio: "inherit" });
+  return (built = binary);
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
   if (proc.exitCode === null) {
     const exited = new Promise((r) => proc.once("exit", r));
     proc.kill("SIGTERM");
@@ -88,7 +121,6 @@ async function stop(proc: ChildProcess, tmp: string): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 /** A local HTTP server standing in for the application's OAuth2 callback page. */
