@@ -6,8 +6,6 @@ import (
 
 	"connectrpc.com/vanguard"
 	"connectrpc.com/vanguard/vanguardgrpc"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // The browser protocols (Connect and gRPC-Web) are served on the HTTP listener, beside REST, under
@@ -17,16 +15,9 @@ import (
 // deadlines) as native gRPC. Native gRPC stays on the gRPC listener, on grpc-go's own transport.
 // See docs/browser.md.
 
-func init() {
-	// Vanguard passes JSON through to a grpc.Server that has a "json" codec, instead of
-	// transcoding JSON to binary and back (vanguardgrpc's documentation). Registered once, at init,
-	// as grpc's encoding package requires.
-	encoding.RegisterCodec(vanguardgrpc.NewCodec(&vanguard.JSONCodec{
-		MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
-		// A browser built against a newer API may send fields this gateway does not know yet.
-		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-	}))
-}
+// No "json" gRPC codec is registered (vanguardgrpc's efficiency advice): ExecuteAction's data
+// leaves the services as pre-encoded wire bytes (actions.go, dataWire), which protojson would drop.
+// Vanguard asks the grpc.Server for binary protobuf and writes Connect's JSON from it instead.
 
 // registerBrowserRoutes serves Connect and gRPC-Web for the bosa.v1 services on mux.
 func (s *Server) registerBrowserRoutes(mux *http.ServeMux) error {

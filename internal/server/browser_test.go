@@ -44,7 +44,7 @@ func browserCall[Req, Res any](ctx context.Context, t *testing.T, base, procedur
 
 // TestBrowserProtocols: Connect (JSON and binary) and gRPC-Web on the HTTP listener reach the same
 // services through the same interceptors as gRPC: unary calls with a user token, a server stream
-// read over two pages, an error with its ErrorInfo, the request id the interceptor sets.
+// read over two pages, an action's data, an error with its ErrorInfo, the request id the interceptor sets.
 func TestBrowserProtocols(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t)
@@ -59,6 +59,13 @@ func TestBrowserProtocols(t *testing.T) {
 				"/bosa.v1.ConnectorService/ListConnectors", p.opts, &bosav1.ListConnectorsRequest{}, "")
 			if err != nil || len(list.GetConnectors()) == 0 {
 				t.Fatalf("ListConnectors: %v, %d connectors", err, len(list.GetConnectors()))
+			}
+
+			repo, _ := structpb.NewStruct(map[string]any{"owner": "acme", "repo": "web"})
+			res, err := browserCall[bosav1.ExecuteActionRequest, bosav1.ExecuteActionResponse](ctx, t, e.httpBase,
+				"/bosa.v1.ActionService/ExecuteAction", p.opts, &bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: repo}, token)
+			if err != nil || res.GetData().GetStructValue().GetFields()["full_name"].GetStringValue() != "acme/web" {
+				t.Fatalf("ExecuteAction: %v, %v; want the repository acme/web", err, res)
 			}
 
 			in, _ := structpb.NewStruct(map[string]any{"owner": "acme", "repo": "web", "per_page": 2})
