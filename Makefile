@@ -14,12 +14,12 @@ TS_DIR     := clients/typescript
 TS_GEN     := $(TS_DIR)/src/gen
 CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.package-lock.json
 
-.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient
+.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-browser test-refclient
 
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient
+test: lint lint-proto check-generated test-go fuzz test-python test-ts test-browser test-refclient
 
 ## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
 test-go: bench-tools
@@ -108,6 +108,13 @@ test-python: $(PY_VENV)/bin/python
 ## test-ts: installs clients/typescript (npm ci), compiles it and runs node's test runner against a real gateway.
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
+
+## test-browser: the TypeScript browser entry in headless Chromium (Debian's chromium, apt-get installed when
+## missing; driven by playwright-core) against a real gateway over Connect and gRPC-Web (docs/browser.md).
+## After test-ts: both build clients/typescript/dist, which must not happen at once.
+test-browser: test-ts
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	cd $(TS_DIR) && npm run test-browser
 
 ## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
 ## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.

@@ -27,6 +27,10 @@ const output: Record<string, string[]> = {
   ],
 };
 
+// The package README (clients/typescript/README.md) shows examples/hello.ts and its output, and the
+// browser page that test/browser.test.ts runs in Chromium.
+const packageOutput = ["github available: true", "not linked yet: INTEGRATION_MISSING", "the user links github at a URL: true"];
+
 let gw: Gateway;
 before(async () => {
   gw = await startGateway();
@@ -56,3 +60,22 @@ for (const [name, lines] of Object.entries(output)) {
     });
   });
 }
+
+describe("clients/typescript/README.md", () => {
+  const readme = () => readFileSync(join(pkg, "README.md"), "utf8");
+  it("shows examples/hello.ts and its output", () => {
+    assert.ok(readme().includes("```ts\n" + readFileSync(join(pkg, "examples", "hello.ts"), "utf8") + "```\n"));
+    assert.ok(readme().includes("```text\n" + packageOutput.join("\n") + "\n```\n"));
+  });
+
+  it("shows the browser page verbatim", () => {
+    assert.ok(readme().includes("```ts\n" + readFileSync(join(pkg, "browser", "page.ts"), "utf8") + "```\n"));
+  });
+
+  it("examples/hello.ts runs against the gateway", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(pkg, "build-test", "examples", "hello.js"), gw.baseUrl], {
+      timeout: 120_000,
+    });
+    assert.deepEqual(stdout.trimEnd().split("\n"), packageOutput);
+  });
+});
