@@ -1,6 +1,6 @@
 // The browser test's page (test/browser.test.ts bundles it with esbuild for the browser): the user
 // journey over Connect or gRPC-Web, with its results written into the page for the test to read.
-import { BosaError, createBosaWebClient, ErrorReason, toJsonValue, type JsonObject } from "@bosa/gateway-client/web";
+import { BosaError, Code, createBosaWebClient, ErrorReason, toJsonValue, type JsonObject } from "@bosa/gateway-client/web";
 
 const params = new URLSearchParams(location.search);
 const out = document.getElementById("out")!;
@@ -32,7 +32,15 @@ async function journey(): Promise<JsonObject> {
     if (err instanceof BosaError && err.errorReason === ErrorReason.INVALID_PARAMETERS) error = `${err.reason} ${JSON.stringify(err.fieldViolations)}`;
     else throw err;
   }
-  return { protocol, connectors, linked, repository, pages, error };
+
+  // A gateway that is down: UNAVAILABLE, retried as the service config says, then reported.
+  let retries = 0;
+  const down = createBosaWebClient({ baseUrl: params.get("down")!, protocol, onRetry: () => void retries++ });
+  const unavailable = await down.connectors.listConnectors({}).then(
+    () => "answered",
+    (err: unknown) => (err instanceof BosaError ? Code[err.code] : String(err)),
+  );
+  return { protocol, connectors, linked, repository, pages, error, unavailable, retries };
 }
 
 journey().then(

@@ -2,6 +2,7 @@
  * The BOSA gateway client for browsers (and any runtime with fetch): the Connect protocol, or
  * gRPC-Web, against the gateway's HTTP address. Imports no Node built-in.
  */
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { defined, interceptors, newWebClient, type BosaClientOptions, type BosaWebClient } from "./client.js";
 
@@ -19,7 +20,7 @@ export interface BosaWebClientOptions extends BosaClientOptions {
  */
 export function createBosaWebClient(options: BosaWebClientOptions): BosaWebClient {
   const make = options.protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport;
-  const transport = make({ baseUrl: options.baseUrl, interceptors: interceptors(options) });
+  const transport = make({ baseUrl: options.baseUrl, interceptors: [...interceptors(options), networkUnavailable] });
   return newWebClient(
     options,
     transport,
@@ -27,3 +28,17 @@ export function createBosaWebClient(options: BosaWebClientOptions): BosaWebClien
     () => {},
   );
 }
+
+/**
+ * fetch rejects with a TypeError when no answer came (connection refused or reset, DNS): that is
+ * gRPC's UNAVAILABLE, as connect-node reports it, so the retry policy applies in browsers too.
+ * Connect alone would make it UNKNOWN.
+ */
+const networkUnavailable: Interceptor = (next) => async (req) => {
+  try {
+    return await next(req);
+  } catch (err) {
+    if (err instanceof TypeError && !req.signal.aborted) throw new ConnectError(err.message, Code.Unavailable, undefined, undefined, err);
+    throw err;
+  }
+};

@@ -1,6 +1,7 @@
 // The browser entry point in a real headless Chromium (Debian's chromium, driven by playwright-core):
 // a page served here loads the client bundled by esbuild for the browser and runs the user journey
-// against a live gateway over Connect and over gRPC-Web, with CORS configured for the page's origin.
+// against a live gateway over Connect and over gRPC-Web, with CORS configured for the page's origin,
+// and a call to a gateway that is down, retried by the service config's policy.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -45,6 +46,7 @@ describe("headless Chromium", () => {
   let gw: Gateway;
   let site: Server;
   let origin: string;
+  let down: string;
   let script: string;
   let profile: string;
   let browser: BrowserContext;
@@ -64,6 +66,11 @@ describe("headless Chromium", () => {
     await new Promise<void>((r) => site.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
     gw = await startGateway({ args: ["--cors-allowed-origins", origin] });
+    // A port nothing listens on, for the page's "gateway down" call.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    down = `http://127.0.0.1:${(closed.address() as { port: number }).port}`;
+    await new Promise((r) => closed.close(r));
     profile = mkdtempSync(join(tmpdir(), "bosa-chromium-"));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -96,7 +103,7 @@ describe("headless Chromium", () => {
       page.on("console", (m) => seen.push(`console ${m.type()}: ${m.text()}`));
       page.on("response", (r) => seen.push(`${r.status()} ${r.request().method()} ${r.url()}`));
       page.on("pageerror", (e) => seen.push(`page error: ${e.message}`));
-      await page.goto(`${origin}/?protocol=${protocol}&gateway=${encodeURIComponent(gw.httpBase)}`);
+      await page.goto(`${origin}/?protocol=${protocol}&gateway=${encodeURIComponent(gw.httpBase)}&down=${encodeURIComponent(down)}`);
       await page.waitForFunction("document.body && document.body.dataset.state !== \"running\"", undefined, { timeout: 60_000 }).catch(() => undefined);
       const state = await page.getAttribute("body", "data-state");
       const text = await page.textContent("#out");
@@ -111,6 +118,8 @@ describe("headless Chromium", () => {
         { index: 1, commits: 2, hasNext: true },
       ]);
       assert.equal(shown.error, 'INVALID_PARAMETERS {"input.repo":"is required"}');
+      assert.equal(shown.unavailable, "Unavailable");
+      assert.equal(shown.retries, 3, "ListConnectors: maxAttempts 4 in the service config");
       await page.close();
     });
   }
