@@ -32,17 +32,20 @@ describe("service config", () => {
 });
 
 /** A gRPC peer on a real socket that records each call's path and grpc-timeout and fails it with `status`. */
-async function failingPeer(status: Code): Promise<{ url: string; calls: { path: string; timeout?: string }[]; close(): Promise<void> }> {
+async function failingPeer(status: Code): Promise<{ url: string; calls: { path: string; timeout?: string }[]; bodies: Buffer[]; close(): Promise<void> }> {
   const calls: { path: string; timeout?: string }[] = [];
-  const server: Http2Server = createServer((req, res) => {
+  const bodies: Buffer[] = [];
+  const server: Http2Server = createServer(async (req, res) => {
     calls.push({ path: req.url, timeout: req.headers["grpc-timeout"] as string | undefined });
-    req.resume();
+    const parts: Buffer[] = [];
+    for await (const part of req) parts.push(part as Buffer);
+    bodies.push(Buffer.concat(parts));
     res.writeHead(200, { "content-type": "application/grpc", "grpc-status": String(status), "grpc-message": "peer says no" });
     res.end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}`, calls, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 describe("retries and deadlines against a failing peer", () => {
@@ -58,6 +61,21 @@ describe("retries and deadlines against a failing peer", () => {
       // grpc-timeout is the remaining time of the one deadline (15s) spanning every attempt.
       const ms = (t: string | undefined) => Number(/^(\d+)m$/.exec(t ?? "")?.[1]);
       assert.ok(peer.calls.every((c) => ms(c.timeout) > 10_000 && ms(c.timeout) <= 15_000), JSON.stringify(peer.calls));
+    } finally {
+      client.close();
+      await peer.close();
+    }
+  });
+
+  it("retries a server stream that failed before its first message, sending the request again", async () => {
+    const peer = await failingPeer(Code.Unavailable);
+    const client = createBosaClient({ baseUrl: peer.url });
+    try {
+      await assert.rejects(async () => {
+        for await (const _ of client.paginate("github", "list_commits", { owner: "acme" })) break;
+      }, (err: BosaError) => err.code === Code.Unavailable);
+      assert.deepEqual(peer.calls.map((c) => c.path), Array(4).fill("/bosa.v1.ActionService/Paginate"));
+      assert.ok(peer.bodies.every((b) => b.length > 5 && b.equals(peer.bodies[0]!)), "every attempt sends the request");
     } finally {
       client.close();
       await peer.close();
