@@ -48,19 +48,22 @@ run:
 sandbox:
 	$(GO) run ./cmd/bosa-sandbox --control
 
-# Files under gen/ that `make generate` writes; gen/openapi/openapi.go is hand-written (go:embed).
-GENERATED := gen/bosa gen/openapi/bosa.swagger.json
+# Everything under gen/ is written by `make generate`. The OpenAPI 3.1 document (gen/openapi) is
+# converted by internal/openapigen from the Swagger 2.0 file protoc-gen-openapiv2 writes to bin/.
+GENERATED := gen/bosa gen/openapi
+OPENAPIGEN = $(GO) run ./internal/openapigen -swagger $(1)/bin/openapiv2/bosa.swagger.json -out $(1)/gen/openapi
 
 ## generate: regenerates gen/ and the client code from proto/ (buf and the protoc plugins are pinned Go tools; offline).
 generate: generate-clients
 	rm -rf $(GENERATED)
 	$(BUF) generate
+	$(call OPENAPIGEN,.)
 
 ## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
 check-generated: $(CLIENT_TOOLS)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(BUF) generate -o "$$tmp" && \
-	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
+	$(BUF) generate -o "$$tmp" && $(call OPENAPIGEN,$$tmp) && \
+	diff -r "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
 	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
 	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \

@@ -138,7 +138,7 @@ func TestCallerBadREST(t *testing.T) {
 		reason       string
 	}{
 		{"GET", "/v1/connectors/github/actions", codes.NotFound, "NOT_FOUND"},
-		{"PUT", "/v1/users", codes.Unimplemented, "INVALID_REQUEST"},
+		{"PUT", "/v1/users", codes.Unimplemented, "INVALID_REQUEST"}, // HTTP 405: TestRESTConformance
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, e.httpBase+tc.path, nil)

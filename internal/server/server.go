@@ -80,6 +80,9 @@ type Config struct {
 
 	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free port (see Server.GRPCAddr).
 	GRPCAddr, HTTPAddr string
+	// CORSAllowedOrigins are the browser origins the HTTP listener answers CORS for ("*": any).
+	// Empty: CORS off.
+	CORSAllowedOrigins []string
 	// TLSCertFile and TLSKeyFile, when both set, serve gRPC and HTTP over TLS.
 	TLSCertFile, TLSKeyFile string
 	// TLSClientCAFile, when set (with TLS), requires every gRPC and HTTP client to present a
