@@ -182,8 +182,15 @@ func operation(path, method string, op object, schemas object) error {
 		responses[code] = object{"$ref": "#/components/responses/Error"}
 	}
 	responses["default"] = object{"$ref": "#/components/responses/Error"}
+	params, _ := op["parameters"].([]any)
+	for _, p := range params {
+		if p, ok := p.(object); ok && p["in"] == "path" {
+			if ex := pathExample(path, p["name"].(string)); ex != "" {
+				p["example"] = ex
+			}
+		}
+	}
 	if strings.Contains(path, "/actions/") {
-		params, _ := op["parameters"].([]any)
 		op["parameters"] = append(params, object{"$ref": "#/components/parameters/BosaIntegration"})
 	}
 	if strings.HasSuffix(path, ":paginate") {
@@ -196,15 +203,52 @@ func operation(path, method string, op object, schemas object) error {
 		ok["description"] = "A stream of newline-delimited JSON (application/x-ndjson), one line per upstream page: " +
 			`{"result": PaginateResponse}. An error before the first line is an ordinary error response; one after it ` +
 			`ends the stream with a last line {"error": google.rpc.Status} (the HTTP status is already 200).`
-		line := media["schema"].(object)
-		delete(line, "title")
-		line["description"] = "One line of a Paginate stream: a result, or an error on the last line."
-		line["oneOf"] = []any{object{"required": []any{"result"}}, object{"required": []any{"error"}}}
+		line := object{
+			"type":        "object",
+			"description": "One line of a Paginate stream: result, or error on the last line (exactly one of them).",
+			"properties": object{
+				"result": object{"$ref": "#/components/schemas/v1PaginateResponse"},
+				"error":  object{"$ref": "#/components/schemas/rpcStatus"},
+			},
+			"minProperties": 1,
+			"maxProperties": 1,
+		}
 		// A named schema, so that generated clients get a type to read each line with.
 		schemas["PaginateStreamLine"] = line
 		ok["content"] = object{"application/x-ndjson": object{"schema": object{"$ref": "#/components/schemas/PaginateStreamLine"}}}
+		// No default: generators that cannot read a stream would read the 200 as the default's
+		// Status; the explicit error statuses cover every code the gateway answers with.
+		delete(responses, "default")
 	}
 	return nil
+}
+
+// actionExamples are a real connector and action of each action route (the sandbox has them), so
+// that tools which send examples (Schemathesis, API explorers) reach the action, not a 404.
+var actionExamples = map[string][2]string{
+	":execute": {"github", "get_repository"}, ":paginate": {"github", "list_pull_requests"},
+	":download": {"google_drive", "download_file"}, ":upload": {"google_drive", "upload_file"},
+}
+
+// pathExample is the example value of a path parameter.
+func pathExample(path, name string) string {
+	for verb, ex := range actionExamples {
+		if strings.HasSuffix(path, verb) {
+			switch name {
+			case "connector":
+				return ex[0]
+			case "action":
+				return ex[1]
+			}
+		}
+	}
+	switch name {
+	case "connector":
+		return "github"
+	case "user_identifier":
+		return "octocat"
+	}
+	return ""
 }
 
 // nullableMessages lets every message-typed property be null, recursively: the REST face writes unset
