@@ -22,11 +22,18 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc/grpclog"
+
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/sandbox"
 )
 
+// setGRPCLogger makes grpc-go's and grpc-gateway's own log lines (grpclog) structured too. grpclog is
+// process-wide and set once before any gRPC use, so only main sets it: tests run several gateways.
+var setGRPCLogger func(*slog.Logger)
+
 func main() {
+	setGRPCLogger = func(l *slog.Logger) { grpclog.SetLoggerV2(server.GRPCLogger(l)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -160,6 +167,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.cfg.Logger = logger
+	if setGRPCLogger != nil {
+		setGRPCLogger(logger)
+	}
 	if o.useSandbox {
 		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
 		defer sb.Close()

@@ -219,7 +219,7 @@ func restRoutingError(routes routeTable) runtime.RoutingErrorHandlerFunc {
 		case http.StatusMethodNotAllowed:
 			allow := strings.Join(routes.allow(r.URL.Path), ", ")
 			w.Header().Set("Allow", allow)
-			e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+quote(r.Method)+" is not allowed on "+path+"; allowed: "+allow
+			e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+quote(r.Method)+" is not allowed on "+path+" (allowed: "+allow+"; see /openapi.json)"
 			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: e.GRPCStatus().Err()}
 		case http.StatusBadRequest:
 			e.Code, e.Reason, e.Message = codes.InvalidArgument, ReasonInvalidRequest, "malformed request path "+path
@@ -238,12 +238,21 @@ func quote(s string) string {
 	return strings.ToValidUTF8(s, "\ufffd")
 }
 
-// validRequestText refuses a request whose path or query is not UTF-8: such text cannot become a
-// proto string field.
+// validRequestText refuses a request whose path or query is not UTF-8 (such text cannot become a
+// proto string field), or whose forwarded headers are not printable ASCII (gRPC metadata cannot
+// carry them: grpc-gateway would drop the header silently). Values are never quoted: they may be
+// secrets.
 func validRequestText(r *http.Request) error {
 	for _, s := range []string{r.URL.Path, r.URL.RawQuery} {
 		if u, err := url.PathUnescape(s); err == nil && !utf8.ValidString(u) || !utf8.ValidString(s) {
 			return invalidRequest("URL", "is not valid UTF-8 once percent-decoded").GRPCStatus().Err()
+		}
+	}
+	for name := range forwardedHeaders {
+		for _, v := range r.Header.Values(name) {
+			if strings.IndexFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e }) >= 0 {
+				return invalidRequest(name, "header must be printable ASCII").GRPCStatus().Err()
+			}
 		}
 	}
 	return nil

@@ -96,6 +96,24 @@ func TestRESTConformance(t *testing.T) {
 			wantStatusBody(t, resp, b, http.StatusBadRequest, "INVALID_REQUEST")
 		})
 	}
+	for _, h := range []string{"X-Bosa-Integration", "Authorization", "X-Api-Key"} {
+		t.Run("non-ASCII "+h+" header", func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.httpBase+"/v1/connectors/github/actions/get_repository:execute",
+				strings.NewReader(`{"input": {"owner": "acme", "repo": "web"}}`))
+			req.Header.Set("Authorization", auth)
+			req.Header.Set(h, "secret-\xff\xfe")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			wantStatusBody(t, resp, b, http.StatusBadRequest, "INVALID_REQUEST")
+			if bytes.Contains(b, []byte("secret-")) {
+				t.Errorf("the header's value is echoed: %s", b)
+			}
+		})
+	}
 	t.Run("Paginate is NDJSON", func(t *testing.T) {
 		resp, b := do(t, "POST", "/v1/connectors/github/actions/list_pull_requests:paginate",
 			`{"input": {"owner": "acme", "repo": "api", "per_page": 2}, "max_pages": 2}`)
