@@ -215,11 +215,14 @@ func restRoutingError(routes routeTable) runtime.RoutingErrorHandlerFunc {
 		path := quote(r.URL.Path)
 		e := &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: "no REST route " + quote(r.Method) + " " + path + " (see /openapi.json)"}
 		var err error = e.GRPCStatus().Err()
+		allow := routes.allow(r.URL.Path)
+		if httpStatus == http.StatusNotFound && len(allow) > 0 {
+			httpStatus = http.StatusMethodNotAllowed // e.g. POST /openapi.json: a route outside grpc-gateway's mux
+		}
 		switch httpStatus {
 		case http.StatusMethodNotAllowed:
-			allow := strings.Join(routes.allow(r.URL.Path), ", ")
-			w.Header().Set("Allow", allow)
-			e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+quote(r.Method)+" is not allowed on "+path+" (allowed: "+allow+"; see /openapi.json)"
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+quote(r.Method)+" is not allowed on "+path+" (allowed: "+strings.Join(allow, ", ")+"; see /openapi.json)"
 			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: e.GRPCStatus().Err()}
 		case http.StatusBadRequest:
 			e.Code, e.Reason, e.Message = codes.InvalidArgument, ReasonInvalidRequest, "malformed request path "+path

@@ -51,6 +51,10 @@ func newRouteTable() (routeTable, error) {
 		}
 		t = append(t, rt)
 	}
+	// The listener's own GET routes (http.go).
+	for _, p := range []string{"/openapi.json", "/healthz", "/metrics"} {
+		t = append(t, route{segments: []string{p[1:]}, methods: []string{http.MethodGet, http.MethodHead}})
+	}
 	return t, nil
 }
 

@@ -63,6 +63,8 @@ func TestRESTConformance(t *testing.T) {
 		{"POST", "/v1/connectors/github/integrations/alice", "DELETE, GET, HEAD"},
 		{"DELETE", "/v1/connectors/github/actions/get_repository:execute", "POST"},
 		{"PATCH", "/v1/connectors", "GET, HEAD"},
+		{"POST", "/openapi.json", "GET, HEAD"},
+		{"DELETE", "/healthz", "GET, HEAD"},
 	} {
 		t.Run("405 "+tc.method+" "+tc.path, func(t *testing.T) {
 			resp, b := do(t, tc.method, tc.path, "")
