@@ -21,6 +21,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 )
 
 // filesJSON holds the routes of the hand-written file handlers (internal/server/files_http.go), as
@@ -116,6 +118,7 @@ func convert(swagger []byte) (object, error) {
 	schemas := components["schemas"].(object)
 	nullableMessages(schemas, schemas)
 	nullableMessages(paths, schemas)
+	schemas["ErrorReason"], schemas["ErrorInfo"] = errorSchemas()
 	components["securitySchemes"] = object{
 		"bearerAuth": object{"type": "http", "scheme": "bearer",
 			"description": "A BOSA user token (AuthenticateUser). Calls on a user's behalf (actions, integrations, GetCurrentUser) need it."},
@@ -159,6 +162,34 @@ func stripKeys(v any, key string) {
 			stripKeys(e, key)
 		}
 	}
+}
+
+// errorSchemas describe google.rpc.ErrorInfo as the gateway fills it, and its reasons (the ErrorReason
+// enum of the API), so that generated clients get the reasons as constants. Reason stays a string in
+// ErrorInfo: new reasons may be added, and a client must not fail on one it does not know.
+func errorSchemas() (reasons, info object) {
+	values := bosav1.ErrorReason(0).Descriptor().Values()
+	var names []any
+	for i := range values.Len() {
+		names = append(names, string(values.Get(i).Name()))
+	}
+	reasons = object{
+		"type": "string", "enum": names,
+		"description": "The values of google.rpc.ErrorInfo.reason in the gateway's errors (bosa.v1.ErrorReason, " +
+			"documented per value in proto/bosa/v1/error_reason.proto). New reasons may be added: treat an unknown one like its status code.",
+	}
+	info = object{
+		"type":        "object",
+		"description": `The google.rpc.ErrorInfo in every error's details ("@type": "type.googleapis.com/google.rpc.ErrorInfo").`,
+		"properties": object{
+			"@type":    object{"type": "string", "const": "type.googleapis.com/google.rpc.ErrorInfo"},
+			"reason":   object{"type": "string", "description": "An ErrorReason value."},
+			"domain":   object{"type": "string", "const": "bosa.dev"},
+			"metadata": object{"type": "object", "additionalProperties": object{"type": "string"}},
+		},
+		"required": []any{"@type", "reason", "domain"},
+	}
+	return reasons, info
 }
 
 // decode is json.Unmarshal keeping numbers as written.

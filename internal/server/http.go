@@ -232,15 +232,6 @@ func restRoutingError(routes routeTable) runtime.RoutingErrorHandlerFunc {
 	}
 }
 
-// quote bounds caller text quoted in a message and makes it valid UTF-8.
-func quote(s string) string {
-	const limit = 128
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return strings.ToValidUTF8(s, "\ufffd")
-}
-
 // validRequestText refuses a request whose path or query is not UTF-8 (such text cannot become a
 // proto string field), or whose forwarded headers are not printable ASCII (gRPC metadata cannot
 // carry them: grpc-gateway would drop the header silently). Values are never quoted: they may be

@@ -105,7 +105,7 @@ def link_github(base: str, token: str) -> None:
 def github_user(gateway: str) -> User:
     """A user with a token and a GitHub integration (made with plain HTTP, not the generated client)."""
     ident = "openapi-" + uuid.uuid4().hex[:10]
-    secret = _post(gateway + "/v1/users", {"identifier": ident})["user"]["secret"]
+    secret = _post(gateway + "/v1/users", {"identifier": ident})["secret"]
     token = _post(gateway + "/v1/auth/tokens", {"identifier": ident, "secret": secret})["token"]
     link_github(gateway, token)
     return User(ident, token)

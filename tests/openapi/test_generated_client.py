@@ -52,16 +52,16 @@ def test_journey(rest: ModuleType, gateway: str) -> None:
     ident = "gen-" + uuid.uuid4().hex[:10]
 
     created = api("user_service.user_service_create_user").sync(client=anonymous, body=m.V1CreateUserRequest(identifier=ident))
-    assert isinstance(created, m.V1CreateUserResponse), created
-    assert created.user.identifier == ident and created.user.secret
+    assert isinstance(created, m.V1User), created
+    assert created.identifier == ident and created.secret
 
     auth = api("user_service.user_service_authenticate_user").sync(
-        client=anonymous, body=m.V1AuthenticateUserRequest(identifier=ident, secret=created.user.secret))
+        client=anonymous, body=m.V1AuthenticateUserRequest(identifier=ident, secret=created.secret))
     assert isinstance(auth, m.V1AuthenticateUserResponse), auth
     user = rest.AuthenticatedClient(base_url=gateway, token=auth.token, raise_on_unexpected_status=True)
 
     me = api("user_service.user_service_get_current_user").sync(client=user)
-    assert isinstance(me, m.V1GetCurrentUserResponse) and me.user.identifier == ident
+    assert isinstance(me, m.V1User) and me.identifier == ident
 
     initiated = api("integration_service.integration_service_initiate_integration").sync(
         "github", client=user, body=m.IntegrationServiceInitiateIntegrationBody(callback_url=gateway + "/healthz"))
@@ -86,7 +86,9 @@ def test_journey(rest: ModuleType, gateway: str) -> None:
     assert isinstance(resp.parsed, m.RpcStatus), resp.parsed
     assert resp.parsed.code == 5 and "nope" in resp.parsed.message
     info = [d for d in resp.parsed.details if d.type_ == "type.googleapis.com/google.rpc.ErrorInfo"]
-    assert info and info[0]["reason"] == "NOT_FOUND" and info[0]["domain"] == "bosa.dev"
+    assert info and info[0]["domain"] == "bosa.dev"
+    assert m.ErrorReason(info[0]["reason"]) is m.ErrorReason.NOT_FOUND  # the API's reasons, as generated constants
+    assert m.ErrorInfo.from_dict(info[0].to_dict()).reason == m.ErrorReason.NOT_FOUND.value
     assert resp.headers["x-request-id"]
 
     # Paginate: newline-delimited JSON, each line read with the generated PaginateStreamLine model.
