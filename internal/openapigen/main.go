@@ -125,8 +125,6 @@ func convert(swagger []byte) (object, error) {
 		"apiKey": object{"type": "apiKey", "in": "header", "name": "x-api-key",
 			"description": "A BOSA client API key. Optional when the gateway has its own key (--api-key); overrides it for one call."},
 	}
-	// Either, both or none (when the gateway holds the key and the route needs no user).
-	doc["security"] = []any{object{"bearerAuth": []any{}, "apiKey": []any{}}, object{"bearerAuth": []any{}}, object{"apiKey": []any{}}, object{}}
 	components["parameters"] = object{"BosaIntegration": object{
 		"name": "x-bosa-integration", "in": "header", "required": false, "schema": object{"type": "string"},
 		"description": "The user identifier of the integration to use for this one call, instead of the selected one.",
@@ -199,6 +197,11 @@ func decode(b []byte, v any) error {
 	return d.Decode(v)
 }
 
+// userless are the operations that act on no user: they take no bearer token.
+var userless = map[string]bool{
+	"post /v1/users": true, "post /v1/auth/tokens": true, "get /v1/connectors": true, "get /v1/connectors/{connector}": true,
+}
+
 // errorStatuses are the HTTP statuses the gateway's errors map to (grpc-gateway's HTTPStatusFromCode).
 var errorStatuses = []string{"400", "401", "403", "404", "405", "409", "413", "429", "499", "500", "501", "503", "504"}
 
@@ -207,6 +210,13 @@ func operation(path, method string, op object, schemas object) error {
 	responses, _ := op["responses"].(object)
 	if responses == nil {
 		return fmt.Errorf("%s %s: no responses", method, path)
+	}
+	// Calls on a user's behalf need the user's token; the others none, or only an API key when the
+	// gateway has none of its own (--api-key).
+	if userless[method+" "+path] {
+		op["security"] = []any{object{"apiKey": []any{}}, object{}}
+	} else {
+		op["security"] = []any{object{"bearerAuth": []any{}, "apiKey": []any{}}, object{"bearerAuth": []any{}}}
 	}
 	delete(responses, "default")
 	for _, code := range errorStatuses {

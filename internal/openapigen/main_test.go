@@ -70,6 +70,7 @@ func TestConvert(t *testing.T) {
 		{"bearer scheme", []string{"components", "securitySchemes", "bearerAuth", "scheme"}, "bearer"},
 		{"API key header", []string{"components", "securitySchemes", "apiKey", "name"}, "x-api-key"},
 		{"file routes merged", []string{"paths", "/v1/connectors/{connector}/actions/{action}:download", "post", "operationId"}, "ActionService_DownloadFileREST"},
+		{"user token on an action", append(op, "security"), []any{map[string]any{"bearerAuth": []any{}, "apiKey": []any{}}, map[string]any{"bearerAuth": []any{}}}},
 		{"ErrorReason constants", []string{"components", "schemas", "ErrorReason", "type"}, "string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
