@@ -1,0 +1,482 @@
+package mcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/mcp"
+	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
+)
+
+// gateway is a running gateway (HTTP and gRPC on free ports) in front of a fresh sandbox.
+type gateway struct {
+	base string // http://127.0.0.1:port
+	conn *grpc.ClientConn
+	sb   *sandbox.Sandbox
+}
+
+const maxFile = 512 // the MCP file limit in these tests: hello.txt fits, sample-1KiB.bin does not
+
+func startGateway(t *testing.T) *gateway {
+	t.Helper()
+	sb := sandbox.New()
+	upstream := httptest.NewServer(sb)
+	t.Cleanup(upstream.Close)
+	srv, err := server.Config{
+		UpstreamURL: upstream.URL, APIKey: sandbox.DemoAPIKey,
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", ShutdownTimeout: 2 * time.Second,
+		MCPMaxFileBytes: maxFile,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}.Complete()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &gateway{base: "http://" + srv.HTTPAddr(), conn: conn, sb: sb}
+}
+
+// user creates a user and returns its token; connectors are linked through the OAuth2 flow.
+func (g *gateway) user(t *testing.T, id string, connectors ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	users := bosav1.NewUserServiceClient(g.conn)
+	u, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: id})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: id, Secret: u.GetUser().GetSecret()})
+	if err != nil {
+		t.Fatalf("AuthenticateUser: %v", err)
+	}
+	mdctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok.GetToken())
+	const callback = "http://callback.invalid/connected"
+	for _, c := range connectors {
+		init, err := bosav1.NewIntegrationServiceClient(g.conn).InitiateIntegration(mdctx, &bosav1.InitiateIntegrationRequest{Connector: c, CallbackUrl: callback})
+		if err != nil {
+			t.Fatalf("InitiateIntegration: %v", err)
+		}
+		hc := &http.Client{CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), callback) {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
+		resp, err := hc.Get(init.GetUrl())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("OAuth flow of %s ended with %d", c, resp.StatusCode)
+		}
+	}
+	return tok.GetToken()
+}
+
+// headers adds fixed headers to every request.
+type headers struct {
+	h    http.Header
+	next http.RoundTripper
+}
+
+func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h.h {
+		r.Header[k] = v
+	}
+	return h.next.RoundTrip(r)
+}
+
+// session connects the official SDK's client to path (e.g. /mcp) with the given headers.
+func (g *gateway) session(t *testing.T, path string, hdr http.Header) *sdk.ClientSession {
+	t.Helper()
+	cs, err := g.connect(path, hdr)
+	if err != nil {
+		t.Fatalf("connect %s: %v", path, err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func (g *gateway) connect(path string, hdr http.Header) (*sdk.ClientSession, error) {
+	client := sdk.NewClient(&sdk.Implementation{Name: "gateway-test", Version: "1"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return client.Connect(ctx, &sdk.StreamableClientTransport{
+		Endpoint:   g.base + path,
+		HTTPClient: &http.Client{Transport: headers{hdr, http.DefaultTransport}},
+	}, nil)
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+func callTool(t *testing.T, cs *sdk.ClientSession, name string, args map[string]any) *sdk.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("CallTool %s: %v", name, err)
+	}
+	return res
+}
+
+// output decodes a successful result's structured content, checking that the text content is the
+// same JSON.
+func output(t *testing.T, res *sdk.CallToolResult) mcp.Output {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("tool failed: %s", text(res))
+	}
+	var out, fromText mcp.Output
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("structured content %s: %v", b, err)
+	}
+	if err := json.Unmarshal([]byte(text(res)), &fromText); err != nil {
+		t.Fatalf("text content is not the JSON result: %v", err)
+	}
+	if string(fromText.Data) != string(out.Data) || fromText.NextPageToken != out.NextPageToken {
+		t.Errorf("text and structured content differ:\n%s\n%s", text(res), b)
+	}
+	return out
+}
+
+func text(res *sdk.CallToolResult) string {
+	for _, c := range res.Content {
+		if tc, ok := c.(*sdk.TextContent); ok {
+			return tc.Text
+		}
+	}
+	return ""
+}
+
+// failure decodes a failed result's ErrorInfo.
+func failure(t *testing.T, res *sdk.CallToolResult) mcp.ErrorDetail {
+	t.Helper()
+	if !res.IsError {
+		t.Fatalf("tool succeeded, want an error: %s", text(res))
+	}
+	var out mcp.ErrorOutput
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("structured content %s: %v", b, err)
+	}
+	if want := out.Error.Reason + ": " + out.Error.Message; text(res) != want {
+		t.Errorf("text %q, want %q", text(res), want)
+	}
+	return out.Error
+}
+
+func TestToolsFromDiscovery(t *testing.T) {
+	g := startGateway(t)
+	token := g.user(t, "lister")
+	conns, err := bosav1.NewConnectorServiceClient(g.conn).ListConnectors(context.Background(), &bosav1.ListConnectorsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path       string
+		connectors []string // empty: all
+	}{
+		{"/mcp", nil},
+		{"/mcp/github", []string{"github"}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			cs := g.session(t, tc.path, bearer(token))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			tools := map[string]*sdk.Tool{}
+			for tool, err := range cs.Tools(ctx, nil) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				tools[tool.Name] = tool
+			}
+			want := 0
+			for _, c := range conns.GetConnectors() {
+				if tc.connectors != nil && !slices.Contains(tc.connectors, c.GetName()) {
+					continue
+				}
+				for _, a := range c.GetActions() {
+					want++
+					tool := tools[mcp.ToolName(c.GetName(), a.GetName())]
+					if tool == nil {
+						t.Errorf("no tool for %s/%s", c.GetName(), a.GetName())
+						continue
+					}
+					if tool.Description != strings.TrimSpace(a.GetDocstring()) {
+						t.Errorf("%s: description %q, want the docstring %q", tool.Name, tool.Description, a.GetDocstring())
+					}
+				}
+			}
+			if len(tools) != want {
+				t.Errorf("%d tools, want one per action: %d", len(tools), want)
+			}
+			get := tools["github_get_repository_tool"]
+			if get == nil {
+				t.Fatal("no github_get_repository_tool")
+			}
+			props := get.InputSchema.(map[string]any)["properties"].(map[string]any)
+			for _, p := range []string{"owner", "repo", "response_fields", "response_filters"} {
+				if props[p] == nil {
+					t.Errorf("github_get_repository_tool has no input %q: %v", p, props)
+				}
+			}
+			if props[mcp.PageTokenProperty] != nil {
+				t.Error("github_get_repository_tool does not page but takes page_token")
+			}
+			commits := tools["github_list_commits_tool"].InputSchema.(map[string]any)["properties"].(map[string]any)
+			if commits[mcp.PageTokenProperty] == nil {
+				t.Error("github_list_commits_tool pages but takes no page_token")
+			}
+		})
+	}
+}
+
+func TestUnknownConnectorIs404(t *testing.T) {
+	g := startGateway(t)
+	token := g.user(t, "lost")
+	req, _ := http.NewRequest(http.MethodPost, g.base+"/mcp/nope", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), `"nope"`) {
+		t.Errorf("got %d %q, want 404 naming the connector", resp.StatusCode, body)
+	}
+}
+
+func TestCallAction(t *testing.T) {
+	g := startGateway(t)
+	cs := g.session(t, "/mcp", bearer(g.user(t, "caller", "github")))
+	out := output(t, callTool(t, cs, "github_get_repository_tool", map[string]any{
+		"owner": "acme", "repo": "web", "response_fields": []any{"full_name", "private"},
+	}))
+	var data map[string]any
+	if err := json.Unmarshal(out.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data["full_name"] != "acme/web" || len(data) != 2 {
+		t.Errorf("data %v, want full_name acme/web and only the two response_fields", data)
+	}
+	if out.NextPageToken != "" {
+		t.Errorf("a single object has a next_page_token %q", out.NextPageToken)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	g := startGateway(t)
+	cs := g.session(t, "/mcp/github", bearer(g.user(t, "pager", "github")))
+	var seen []string
+	args := map[string]any{"owner": "acme", "repo": "web", "per_page": 5}
+	for page := 0; page < 3; page++ {
+		out := output(t, callTool(t, cs, "github_list_commits_tool", args))
+		var items []map[string]any
+		if err := json.Unmarshal(out.Data, &items); err != nil {
+			t.Fatalf("page %d: %v", page, err)
+		}
+		if len(items) != 5 {
+			t.Fatalf("page %d: %d items, want 5", page, len(items))
+		}
+		for _, it := range items {
+			sha, _ := it["sha"].(string)
+			if slices.Contains(seen, sha) {
+				t.Fatalf("page %d repeats commit %s", page, sha)
+			}
+			seen = append(seen, sha)
+		}
+		if out.NextPageToken == "" {
+			t.Fatalf("page %d has no next_page_token", page)
+		}
+		// Only the token: the other parameters come from it.
+		args = map[string]any{mcp.PageTokenProperty: out.NextPageToken}
+	}
+	res := callTool(t, cs, "github_list_commits_tool", map[string]any{mcp.PageTokenProperty: "garbage"})
+	if e := failure(t, res); e.Reason != "INVALID_PAGE_TOKEN" {
+		t.Errorf("a bad page_token: reason %s (%s), want INVALID_PAGE_TOKEN", e.Reason, e.Message)
+	}
+}
+
+func TestToolErrors(t *testing.T) {
+	g := startGateway(t)
+	linked := g.session(t, "/mcp", bearer(g.user(t, "errs", "github")))
+	unlinked := g.session(t, "/mcp", bearer(g.user(t, "nolink")))
+	for _, tc := range []struct {
+		name     string
+		cs       *sdk.ClientSession
+		tool     string
+		args     map[string]any
+		reason   string
+		contains []string
+	}{
+		{"missing parameter", linked, "github_get_repository_tool", map[string]any{"owner": "acme"}, "INVALID_PARAMETERS", []string{"repo"}},
+		{"wrong type", linked, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": 7}, "INVALID_PARAMETERS", []string{"repo"}},
+		{"page_token not a string", linked, "github_list_commits_tool", map[string]any{"page_token": 3}, "INVALID_REQUEST", []string{"page_token"}},
+		{"missing integration", unlinked, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": "web"}, "INTEGRATION_MISSING",
+			[]string{"InitiateIntegration", "x-bosa-integration"}},
+		{"unknown repository", linked, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": "nope"}, "NOT_FOUND", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := failure(t, callTool(t, tc.cs, tc.tool, tc.args))
+			if e.Reason != tc.reason {
+				t.Errorf("reason %s (%s), want %s", e.Reason, e.Message, tc.reason)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(e.Message, s) {
+					t.Errorf("message %q does not mention %q", e.Message, s)
+				}
+			}
+		})
+	}
+}
+
+func TestFileResult(t *testing.T) {
+	g := startGateway(t)
+	cs := g.session(t, "/mcp", bearer(g.user(t, "filer", "google_drive")))
+	res := callTool(t, cs, "google_drive_download_file_tool", map[string]any{"file_id": "f-hello"})
+	if res.IsError || len(res.Content) != 1 {
+		t.Fatalf("download: %v %s", res.IsError, text(res))
+	}
+	er, ok := res.Content[0].(*sdk.EmbeddedResource)
+	if !ok {
+		t.Fatalf("content is %T, want an embedded resource", res.Content[0])
+	}
+	if string(er.Resource.Blob) != "Hello from the BOSA sandbox!\n" || !strings.HasPrefix(er.Resource.MIMEType, "text/plain") {
+		t.Errorf("resource %q (%s)", er.Resource.Blob, er.Resource.MIMEType)
+	}
+	if !strings.HasSuffix(er.Resource.URI, "/hello.txt") {
+		t.Errorf("resource URI %q does not name the file", er.Resource.URI)
+	}
+	e := failure(t, callTool(t, cs, "google_drive_download_file_tool", map[string]any{"file_id": "f-1k"}))
+	if e.Reason != "RESPONSE_TOO_LARGE" || !strings.Contains(e.Message, "DownloadFile") || !strings.Contains(e.Message, ":download") {
+		t.Errorf("a file over the limit: %s %q, want RESPONSE_TOO_LARGE pointing to DownloadFile", e.Reason, e.Message)
+	}
+}
+
+func TestUnauthenticated(t *testing.T) {
+	g := startGateway(t)
+	wantMeta := g.base + "/.well-known/oauth-protected-resource/mcp/github"
+	for _, tc := range []struct {
+		name string
+		auth string
+	}{
+		{"no token", ""},
+		{"not bearer", "Basic dXNlcjpwYXNz"},
+		{"token BOSA rejects", "Bearer not-a-token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, g.base+"/mcp/github",
+				strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("status %d (%s), want 401", resp.StatusCode, body)
+			}
+			if got, want := resp.Header.Get("WWW-Authenticate"), `Bearer resource_metadata="`+wantMeta+`"`; got != want {
+				t.Errorf("WWW-Authenticate %q, want %q", got, want)
+			}
+			if strings.Contains(string(body), "not-a-token") || strings.Contains(string(body), "dXNlcjpwYXNz") {
+				t.Errorf("the answer repeats the credential: %s", body)
+			}
+		})
+	}
+	t.Run("metadata document", func(t *testing.T) {
+		resp, err := http.Get(wantMeta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %v", resp.StatusCode, err)
+		}
+		if doc["resource"] != g.base+"/mcp/github" {
+			t.Errorf("resource %v, want %s", doc["resource"], g.base+"/mcp/github")
+		}
+	})
+	t.Run("SDK client", func(t *testing.T) {
+		if _, err := g.connect("/mcp", nil); err == nil {
+			t.Fatal("the SDK client connected without a token")
+		}
+	})
+}
+
+// TestSameServicePath checks that tool calls are gateway calls: counted in the metrics as
+// ActionService/ExecuteAction, like gRPC and REST calls.
+func TestSameServicePath(t *testing.T) {
+	g := startGateway(t)
+	cs := g.session(t, "/mcp", bearer(g.user(t, "metered", "github")))
+	before := executeCount(t, g)
+	output(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": "api"}))
+	failure(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme"}))
+	if after := executeCount(t, g); after != before+2 {
+		t.Errorf("ExecuteAction handled %d → %d, want two more", before, after)
+	}
+	if n := g.sb.Calls("github", "get_repository").Total; n != 1 {
+		t.Errorf("upstream get_repository calls %d, want 1 (the invalid call must not reach BOSA)", n)
+	}
+}
+
+func executeCount(t *testing.T, g *gateway) int {
+	t.Helper()
+	resp, err := http.Get(g.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "grpc_server_handled_total{") && strings.Contains(line, `grpc_method="ExecuteAction"`) {
+			var v float64
+			if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err == nil {
+				n += int(v)
+			}
+		}
+	}
+	return n
+}
