@@ -112,7 +112,9 @@ func arguments(raw any, pages bool) (*structpb.Struct, string, error) {
 }
 
 // invalid is the status of arguments that do not decode, shaped as the services' INVALID_REQUEST.
-func invalid(msg string) error { return errorWithInfo(codes.InvalidArgument, "INVALID_REQUEST", msg, nil) }
+func invalid(msg string) error {
+	return errorWithInfo(codes.InvalidArgument, "INVALID_REQUEST", msg, nil)
+}
 
 func headerMetadata(hdr http.Header) metadata.MD {
 	md := metadata.MD{}
