@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 func main() {
