@@ -69,6 +69,9 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// The SDK logs every session's connect and disconnect at info; the calls themselves are logged
+	// by the services' interceptors, so keep the SDK's routine events at debug.
+	cfg.Logger = slog.New(quieter{cfg.Logger.Handler()})
 	if cfg.Version == "" {
 		cfg.Version = "1"
 	}
@@ -182,6 +185,26 @@ func (h *Handler) newScope(connector string) *scope {
 	})
 	return sc
 }
+
+// quieter logs records below warn at debug.
+type quieter struct{ slog.Handler }
+
+func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
+	if l < slog.LevelWarn {
+		l = slog.LevelDebug
+	}
+	return q.Handler.Enabled(ctx, l)
+}
+
+func (q quieter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		r.Level = slog.LevelDebug
+	}
+	return q.Handler.Handle(ctx, r)
+}
+
+func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(as)} }
+func (q quieter) WithGroup(g string) slog.Handler      { return quieter{q.Handler.WithGroup(g)} }
 
 func quote(s string) string {
 	if len(s) > 100 {

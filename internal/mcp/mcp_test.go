@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,26 +34,48 @@ type gateway struct {
 
 const maxFile = 512 // the MCP file limit in these tests: hello.txt fits, sample-1KiB.bin does not
 
-func startGateway(t *testing.T) *gateway {
+func startGateway(t *testing.T, mutate ...func(*server.Config)) *gateway {
+	t.Helper()
+	g, _ := startGatewayRun(t, mutate...)
+	return g
+}
+
+// startGatewayRun is startGateway that also returns a function stopping the gateway and
+// returning Run's result (it runs at cleanup too, once).
+func startGatewayRun(t *testing.T, mutate ...func(*server.Config)) (*gateway, func() error) {
 	t.Helper()
 	sb := sandbox.New()
 	upstream := httptest.NewServer(sb)
 	t.Cleanup(upstream.Close)
-	srv, err := server.Config{
+	cfg := server.Config{
 		UpstreamURL: upstream.URL, APIKey: sandbox.DemoAPIKey,
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", ShutdownTimeout: 2 * time.Second,
 		MCPMaxFileBytes: maxFile,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}.Complete()
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	srv, err := cfg.Complete()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
+	var (
+		once   sync.Once
+		runErr error
+	)
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+		})
+		return runErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Run: %v", err)
 		}
 	})
@@ -61,7 +84,7 @@ func startGateway(t *testing.T) *gateway {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &gateway{base: "http://" + srv.HTTPAddr(), conn: conn, sb: sb}
+	return &gateway{base: "http://" + srv.HTTPAddr(), conn: conn, sb: sb}, stop
 }
 
 // user creates a user and returns its token; connectors are linked through the OAuth2 flow.
@@ -479,4 +502,46 @@ func executeCount(t *testing.T, g *gateway) int {
 		}
 	}
 	return n
+}
+
+// TestShutdownEndsSessions: open sessions, whose event streams stay open, do not hold the
+// gateway's graceful drain: Run returns long before the drain timeout.
+func TestShutdownEndsSessions(t *testing.T) {
+	g, stop := startGatewayRun(t, func(c *server.Config) { c.ShutdownTimeout = time.Hour })
+	cs := g.session(t, "/mcp", bearer(g.user(t, "stayer")))
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(time.Minute): // a failure detector: a held drain would last the hour
+		t.Fatal("the gateway did not stop: MCP sessions hold the drain")
+	}
+}
+
+// TestRateLimitedCallIsToolResult: the per-caller rate limit applies to tool calls (the token's
+// verification is one call, cached), and a call over it is a tool result, not a transport error.
+func TestRateLimitedCallIsToolResult(t *testing.T) {
+	g := startGateway(t, func(c *server.Config) { c.RateLimit, c.RateBurst = 0.001, 3 })
+	// The burst covers InitiateIntegration (by the token), its verification and one tool call.
+	token := g.user(t, "hasty", "github")
+	cs := g.session(t, "/mcp", bearer(token))
+	args := map[string]any{"owner": "acme", "repo": "web"}
+	var reasons []string
+	for i := 0; i < 3; i++ {
+		res := callTool(t, cs, "github_get_repository_tool", args)
+		if res.IsError {
+			reasons = append(reasons, failure(t, res).Reason)
+		} else {
+			reasons = append(reasons, "OK")
+		}
+	}
+	if reasons[0] != "OK" || reasons[len(reasons)-1] != "CALLER_RATE_LIMITED" {
+		t.Errorf("results %v: want the first call through and the last one CALLER_RATE_LIMITED", reasons)
+	}
 }

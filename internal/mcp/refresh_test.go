@@ -1,0 +1,131 @@
+package mcp
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+
+	"bosa.dev/gateway/bosaclient"
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/schema"
+)
+
+// users answers GetCurrentUser for any token; tool calls are not made here.
+type users struct{ grpc.ClientConnInterface }
+
+func (users) Invoke(_ context.Context, method string, _, reply any, _ ...grpc.CallOption) error {
+	reply.(*bosav1.GetCurrentUserResponse).User = &bosav1.User{Id: "u1"}
+	return nil
+}
+
+// discovery stands in for the discovery cache: each refresh hands out new values.
+type discovery struct {
+	mu    sync.Mutex
+	conns []*bosaclient.Connector
+}
+
+func (d *discovery) set(actions map[string]string) {
+	c := &bosaclient.Connector{Name: "demo"}
+	for name, doc := range actions {
+		c.Actions = append(c.Actions, &bosaclient.Action{Connector: "demo", Name: name, Docstring: doc,
+			Schema: &schema.Schema{Type: "object", Properties: map[string]*schema.Schema{"q": {Type: "string"}}}})
+	}
+	d.mu.Lock()
+	d.conns = []*bosaclient.Connector{c}
+	d.mu.Unlock()
+}
+
+func (d *discovery) all(context.Context) ([]*bosaclient.Connector, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.conns, nil
+}
+
+func (d *discovery) one(_ context.Context, name string) (*bosaclient.Connector, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return nil, bosaclient.ErrNotFound
+}
+
+// TestToolsFollowDiscovery: when discovery changes, the next request sees the new tools and open
+// sessions get notifications/tools/list_changed.
+func TestToolsFollowDiscovery(t *testing.T) {
+	d := &discovery{}
+	d.set(map[string]string{"list-things": "List things.", "get_thing": "Get a thing."})
+	h := New(Config{Conn: users{}, Connectors: d.all, Connector: d.one})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	changed := make(chan struct{}, 10)
+	client := sdk.NewClient(&sdk.Implementation{Name: "refresh-test", Version: "1"}, &sdk.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *sdk.ToolListChangedRequest) { changed <- struct{}{} },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer t")
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: srv.URL + "/mcp/demo", HTTPClient: hc}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+
+	list := func() map[string]string {
+		t.Helper()
+		res, err := cs.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, tool := range res.Tools {
+			out[tool.Name] = tool.Description
+		}
+		return out
+	}
+	names := func(m map[string]string) []string {
+		var n []string
+		for k := range m {
+			n = append(n, k)
+		}
+		slices.Sort(n)
+		return n
+	}
+	if got := names(list()); !slices.Equal(got, []string{"demo_get_thing_tool", "demo_list_things_tool"}) {
+		t.Fatalf("tools %v", got)
+	}
+
+	d.set(map[string]string{"get_thing": "Get one thing.", "put-thing": "Store a thing."})
+	got := list()
+	if n := names(got); !slices.Equal(n, []string{"demo_get_thing_tool", "demo_put_thing_tool"}) {
+		t.Errorf("after the refresh: tools %v", n)
+	}
+	if got["demo_get_thing_tool"] != "Get one thing." {
+		t.Errorf("a changed docstring was not picked up: %q", got["demo_get_thing_tool"])
+	}
+	select {
+	case <-changed:
+	case <-ctx.Done():
+		t.Error("no notifications/tools/list_changed after the refresh")
+	}
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
