@@ -129,7 +129,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Header.Set("X-Forwarded-For", host)
 	}
-	sc.http.ServeHTTP(w, r)
+	sc.serveHTTP(w, r)
 }
 
 // scope returns the scope of a connector ("" for all), created on first use, with its tools synced.
@@ -178,10 +178,12 @@ func (h *Handler) newScope(connector string) *scope {
 		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: true}},
 	})
 	sc := &scope{server: srv, tools: map[string]string{}, handler: h}
-	sc.http = sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, &sdk.StreamableHTTPOptions{
-		Logger:              h.cfg.Logger,
-		SessionTimeout:      SessionTimeout,
-		MaxRequestBodyBytes: h.cfg.MaxRequestBytes,
+	get := func(*http.Request) *sdk.Server { return srv }
+	sc.sessions = sdk.NewStreamableHTTPHandler(get, &sdk.StreamableHTTPOptions{
+		Logger: h.cfg.Logger, SessionTimeout: SessionTimeout, MaxRequestBodyBytes: h.cfg.MaxRequestBytes,
+	})
+	sc.stateless = sdk.NewStreamableHTTPHandler(get, &sdk.StreamableHTTPOptions{
+		Logger: h.cfg.Logger, Stateless: true, MaxRequestBodyBytes: h.cfg.MaxRequestBytes,
 	})
 	return sc
 }

@@ -139,25 +139,41 @@ func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
 	return h.next.RoundTrip(r)
 }
 
-// session connects the official SDK's client to path (e.g. /mcp) with the given headers.
+// revisions are the protocol revisions the gateway serves, as the SDK names them: the current one
+// (sessionless) and the last one with sessions.
+var revisions = []string{"2026-07-28", "2025-11-25"}
+
+// session connects the official SDK's client to path (e.g. /mcp) with the given headers, at the
+// SDK's latest protocol revision.
 func (g *gateway) session(t *testing.T, path string, hdr http.Header) *sdk.ClientSession {
 	t.Helper()
-	cs, err := g.connect(path, hdr)
+	return g.sessionAt(t, path, hdr, "", nil)
+}
+
+// sessionAt is session at a given protocol revision ("" the latest), with client options.
+func (g *gateway) sessionAt(t *testing.T, path string, hdr http.Header, revision string, opts *sdk.ClientOptions) *sdk.ClientSession {
+	t.Helper()
+	cs, err := g.connect(path, hdr, revision, opts)
 	if err != nil {
 		t.Fatalf("connect %s: %v", path, err)
 	}
 	t.Cleanup(func() { cs.Close() })
+	if revision != "" {
+		if got := cs.InitializeResult().ProtocolVersion; got != revision {
+			t.Fatalf("negotiated protocol revision %s, want %s", got, revision)
+		}
+	}
 	return cs
 }
 
-func (g *gateway) connect(path string, hdr http.Header) (*sdk.ClientSession, error) {
-	client := sdk.NewClient(&sdk.Implementation{Name: "gateway-test", Version: "1"}, nil)
+func (g *gateway) connect(path string, hdr http.Header, revision string, opts *sdk.ClientOptions) (*sdk.ClientSession, error) {
+	client := sdk.NewClient(&sdk.Implementation{Name: "gateway-test", Version: "1"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return client.Connect(ctx, &sdk.StreamableClientTransport{
 		Endpoint:   g.base + path,
 		HTTPClient: &http.Client{Transport: headers{hdr, http.DefaultTransport}},
-	}, nil)
+	}, &sdk.ClientSessionOptions{ProtocolVersion: revision})
 }
 
 func bearer(token string) http.Header {
@@ -306,7 +322,13 @@ func TestUnknownConnectorIs404(t *testing.T) {
 
 func TestCallAction(t *testing.T) {
 	g := startGateway(t)
-	cs := g.session(t, "/mcp", bearer(g.user(t, "caller", "github")))
+	token := g.user(t, "caller", "github")
+	for _, rev := range revisions {
+		t.Run(rev, func(t *testing.T) { callAction(t, g.sessionAt(t, "/mcp", bearer(token), rev, nil)) })
+	}
+}
+
+func callAction(t *testing.T, cs *sdk.ClientSession) {
 	out := output(t, callTool(t, cs, "github_get_repository_tool", map[string]any{
 		"owner": "acme", "repo": "web", "response_fields": []any{"full_name", "private"},
 	}))
@@ -324,7 +346,13 @@ func TestCallAction(t *testing.T) {
 
 func TestPaging(t *testing.T) {
 	g := startGateway(t)
-	cs := g.session(t, "/mcp/github", bearer(g.user(t, "pager", "github")))
+	token := g.user(t, "pager", "github")
+	for _, rev := range revisions {
+		t.Run(rev, func(t *testing.T) { pageTwice(t, g.sessionAt(t, "/mcp/github", bearer(token), rev, nil)) })
+	}
+}
+
+func pageTwice(t *testing.T, cs *sdk.ClientSession) {
 	var seen []string
 	args := map[string]any{"owner": "acme", "repo": "web", "per_page": 5}
 	for page := 0; page < 3; page++ {
@@ -462,7 +490,7 @@ func TestUnauthenticated(t *testing.T) {
 		}
 	})
 	t.Run("SDK client", func(t *testing.T) {
-		if _, err := g.connect("/mcp", nil); err == nil {
+		if _, err := g.connect("/mcp", nil, "", nil); err == nil {
 			t.Fatal("the SDK client connected without a token")
 		}
 	})
@@ -504,23 +532,30 @@ func executeCount(t *testing.T, g *gateway) int {
 	return n
 }
 
-// TestShutdownEndsSessions: open sessions, whose event streams stay open, do not hold the
-// gateway's graceful drain: Run returns long before the drain timeout.
+// TestShutdownEndsSessions: open sessions, whose event streams stay open (the GET stream of a
+// session, a sessionless client's subscriptions/listen), do not hold the gateway's graceful drain:
+// Run returns long before the drain timeout.
 func TestShutdownEndsSessions(t *testing.T) {
-	g, stop := startGatewayRun(t, func(c *server.Config) { c.ShutdownTimeout = time.Hour })
-	cs := g.session(t, "/mcp", bearer(g.user(t, "stayer")))
-	if _, err := cs.ListTools(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- stop() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(time.Minute): // a failure detector: a held drain would last the hour
-		t.Fatal("the gateway did not stop: MCP sessions hold the drain")
+	for _, rev := range revisions {
+		t.Run(rev, func(t *testing.T) {
+			g, stop := startGatewayRun(t, func(c *server.Config) { c.ShutdownTimeout = time.Hour })
+			cs := g.sessionAt(t, "/mcp", bearer(g.user(t, "stayer")), rev, &sdk.ClientOptions{
+				ToolListChangedHandler: func(context.Context, *sdk.ToolListChangedRequest) {}, // keeps a stream open
+			})
+			if _, err := cs.ListTools(context.Background(), nil); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- stop() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-time.After(time.Minute): // a failure detector: a held drain would last the hour
+				t.Fatal("the gateway did not stop: MCP sessions hold the drain")
+			}
+		})
 	}
 }
 

@@ -62,6 +62,13 @@ func (d *discovery) one(_ context.Context, name string) (*bosaclient.Connector, 
 // TestToolsFollowDiscovery: when discovery changes, the next request sees the new tools and open
 // sessions get notifications/tools/list_changed.
 func TestToolsFollowDiscovery(t *testing.T) {
+	// The current revision (subscriptions/listen) and the last with sessions (the GET stream).
+	for _, rev := range []string{"2026-07-28", "2025-11-25"} {
+		t.Run(rev, func(t *testing.T) { toolsFollowDiscovery(t, rev) })
+	}
+}
+
+func toolsFollowDiscovery(t *testing.T, revision string) {
 	d := &discovery{}
 	d.set(map[string]string{"list-things": "List things.", "get_thing": "Get a thing."})
 	h := New(Config{Conn: users{}, Connectors: d.all, Connector: d.one})
@@ -81,11 +88,15 @@ func TestToolsFollowDiscovery(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer t")
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: srv.URL + "/mcp/demo", HTTPClient: hc}, nil)
+	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: srv.URL + "/mcp/demo", HTTPClient: hc},
+		&sdk.ClientSessionOptions{ProtocolVersion: revision})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cs.Close()
+	if got := cs.InitializeResult().ProtocolVersion; got != revision {
+		t.Fatalf("negotiated %s, want %s", got, revision)
+	}
 
 	list := func() map[string]string {
 		t.Helper()

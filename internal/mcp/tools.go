@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -13,13 +14,30 @@ import (
 // scope is the MCP server of /mcp (every connector) or /mcp/{connector} (one), with the tools it
 // last built from discovery.
 type scope struct {
-	server  *sdk.Server
-	http    *sdk.StreamableHTTPHandler
-	handler *Handler
+	server *sdk.Server
+	// The SDK serves protocol revision 2026-07-28 (sessionless: server/discover, subscriptions/listen)
+	// only on a stateless handler, and the sessions of earlier revisions (initialize, Mcp-Session-Id,
+	// the GET event stream) only on a stateful one; serveHTTP routes by revision.
+	sessions, stateless *sdk.StreamableHTTPHandler
+	handler             *Handler
 
 	mu    sync.Mutex
 	conns []*bosaclient.Connector // as last synced; the discovery cache replaces them on refresh
 	tools map[string]string       // tool name → its definition's JSON, to add only what changed
+}
+
+// sessionless is the first protocol revision without sessions.
+const sessionless = "2026-07-28"
+
+// serveHTTP hands a request to the handler of its protocol revision. A request of an earlier
+// revision carries no MCP-Protocol-Version (initialize) or an earlier one; revision dates compare
+// as strings, as the SDK compares them.
+func (s *scope) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Mcp-Protocol-Version") >= sessionless {
+		s.stateless.ServeHTTP(w, r)
+		return
+	}
+	s.sessions.ServeHTTP(w, r)
 }
 
 func (s *scope) synced() bool {
