@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/internal/mcp"
@@ -578,5 +580,61 @@ func TestRateLimitedCallIsToolResult(t *testing.T) {
 	}
 	if reasons[0] != "OK" || reasons[len(reasons)-1] != "CALLER_RATE_LIMITED" {
 		t.Errorf("results %v: want the first call through and the last one CALLER_RATE_LIMITED", reasons)
+	}
+}
+
+// TestIntegrationHeader: x-bosa-integration on the MCP requests picks the integration a tool uses.
+func TestIntegrationHeader(t *testing.T) {
+	g := startGateway(t)
+	token := g.user(t, "chooser", "github")
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+	cfg, err := structpb.NewStruct(map[string]any{"identifier": "ci-bot", "token": "ghp_example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bosav1.NewIntegrationServiceClient(g.conn).ConfigureIntegration(ctx,
+		&bosav1.ConfigureIntegrationRequest{Connector: "github", Configuration: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"owner": "acme", "repo": "web", "response_fields": []any{"viewer_login"}}
+	viewer := func(integration string) string {
+		t.Helper()
+		hdr := bearer(token)
+		if integration != "" {
+			hdr.Set("X-Bosa-Integration", integration)
+		}
+		var data map[string]any
+		if err := json.Unmarshal(output(t, callTool(t, g.session(t, "/mcp", hdr), "github_get_repository_tool", args)).Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := data["viewer_login"].(string)
+		return v
+	}
+	if v := viewer("ci-bot"); v != "ci-bot" {
+		t.Errorf("with x-bosa-integration ci-bot: viewer %q", v)
+	}
+	if v := viewer(""); v != "chooser-gh" {
+		t.Errorf("without the header: viewer %q, want the selected integration chooser-gh", v)
+	}
+	hdr := bearer(token)
+	hdr.Set("X-Bosa-Integration", "ghost")
+	if e := failure(t, callTool(t, g.session(t, "/mcp", hdr), "github_get_repository_tool", args)); e.Reason != "INTEGRATION_MISSING" {
+		t.Errorf("an unknown integration: %s (%s), want INTEGRATION_MISSING", e.Reason, e.Message)
+	}
+}
+
+// TestDocsShowTheTestedConfig: docs/mcp.md shows docs/mcp-client.json, the file make test-mcp's
+// clients are configured from, verbatim.
+func TestDocsShowTheTestedConfig(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/mcp.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile("../../docs/mcp-client.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```json\n"+string(cfg)+"```") {
+		t.Error("docs/mcp.md does not show docs/mcp-client.json as it is")
 	}
 }
