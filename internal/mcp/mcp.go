@@ -206,7 +206,7 @@ func (q quieter) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(as)} }
-func (q quieter) WithGroup(g string) slog.Handler      { return quieter{q.Handler.WithGroup(g)} }
+func (q quieter) WithGroup(g string) slog.Handler       { return quieter{q.Handler.WithGroup(g)} }
 
 func quote(s string) string {
 	if len(s) > 100 {
