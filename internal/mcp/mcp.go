@@ -85,8 +85,9 @@ func New(cfg Config) *Handler {
 
 // Register mounts the MCP endpoints and their protected-resource metadata (RFC 9728) on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("/mcp", h.protect(http.HandlerFunc(h.serve)))
-	mux.Handle("/mcp/{connector}", h.protect(http.HandlerFunc(h.serve)))
+	endpoint := withPeer(h.protect(http.HandlerFunc(h.serve)))
+	mux.Handle("/mcp", endpoint)
+	mux.Handle("/mcp/{connector}", endpoint)
 	mux.HandleFunc("/.well-known/oauth-protected-resource/mcp", h.serveMetadata)
 	mux.HandleFunc("/.well-known/oauth-protected-resource/mcp/{connector}", h.serveMetadata)
 }
@@ -121,15 +122,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the gateway could not load BOSA's connectors (discovery failed); retry shortly", http.StatusServiceUnavailable)
 		return
 	}
-	// The rate limit counts callers without credentials by IP, as for REST: the HTTP peer's
-	// address goes last in X-Forwarded-For, which reaches the services with the other headers.
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
-			host = prior + ", " + host
-		}
-		r.Header.Set("X-Forwarded-For", host)
-	}
 	sc.serveHTTP(w, r)
+}
+
+// withPeer appends the HTTP peer's address to X-Forwarded-For, which reaches the services with the
+// other forwarded headers: as for REST, the rate limit counts a caller without credentials by IP.
+func withPeer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
+				host = prior + ", " + host
+			}
+			r.Header.Set("X-Forwarded-For", host)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // scope returns the scope of a connector ("" for all), created on first use, with its tools synced.

@@ -1,6 +1,7 @@
 package mcp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -636,5 +637,59 @@ func TestDocsShowTheTestedConfig(t *testing.T) {
 	}
 	if !strings.Contains(string(doc), "```json\n"+string(cfg)+"```") {
 		t.Error("docs/mcp.md does not show docs/mcp-client.json as it is")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the gateway's concurrent log writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestNoSecretsInLogs: bearer tokens and API keys sent to /mcp appear in no log line, at debug
+// level, whether the calls fail or are refused. (An integration name is an identifier, not a
+// credential: BOSA's INTEGRATION_MISSING message names it, as over gRPC and REST.)
+func TestNoSecretsInLogs(t *testing.T) {
+	logs := &lockedBuffer{}
+	g := startGateway(t, func(c *server.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	token := g.user(t, "quiet", "github")
+	const integration, apiKey = "unknown-integration", "sk-client-not-a-real-key"
+	hdr := bearer(token)
+	hdr.Set("X-Bosa-Integration", integration)
+	for _, rev := range revisions {
+		cs := g.sessionAt(t, "/mcp", hdr, rev, nil)
+		failure(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": "web"}))
+		failure(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme"}))
+	}
+	hdr = bearer(token)
+	hdr.Set("X-Api-Key", apiKey)
+	if _, err := g.connect("/mcp", hdr, "", nil); err == nil {
+		t.Error("connected with an API key BOSA does not know")
+	}
+	if _, err := g.connect("/mcp", bearer(token+"x"), "", nil); err == nil {
+		t.Error("connected with a token BOSA does not know")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "ExecuteAction") {
+		t.Fatal("no call was logged: the check below would prove nothing")
+	}
+	for _, secret := range []string{token, apiKey} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
 	}
 }
