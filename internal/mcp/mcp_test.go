@@ -2,7 +2,10 @@ package mcp_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +21,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -30,7 +34,8 @@ import (
 
 // gateway is a running gateway (HTTP and gRPC on free ports) in front of a fresh sandbox.
 type gateway struct {
-	base string // http://127.0.0.1:port
+	base      string            // http://127.0.0.1:port
+	transport http.RoundTripper // of the MCP clients; http.DefaultTransport when nil
 	conn *grpc.ClientConn
 	sb   *sandbox.Sandbox
 }
@@ -82,7 +87,17 @@ func startGatewayRun(t *testing.T, mutate ...func(*server.Config)) (*gateway, fu
 			t.Errorf("Run: %v", err)
 		}
 	})
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if cfg.TLSCertFile != "" {
+		pem, err := os.ReadFile(cfg.TLSCertFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		creds = credentials.NewTLS(&tls.Config{RootCAs: pool})
+	}
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +190,7 @@ func (g *gateway) connect(path string, hdr http.Header, revision string, opts *s
 	defer cancel()
 	return client.Connect(ctx, &sdk.StreamableClientTransport{
 		Endpoint:   g.base + path,
-		HTTPClient: &http.Client{Transport: headers{hdr, http.DefaultTransport}},
+		HTTPClient: &http.Client{Transport: headers{hdr, cmp.Or(g.transport, http.DefaultTransport)}},
 	}, &sdk.ClientSessionOptions{ProtocolVersion: revision})
 }
 
@@ -691,5 +706,33 @@ func TestNoSecretsInLogs(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("the logs contain %q", secret)
 		}
+	}
+}
+
+// TestBodyLimit: an MCP request body over the REST body limit is refused with 413 at both
+// protocol eras, before it is read whole.
+func TestBodyLimit(t *testing.T) {
+	g := startGateway(t, func(c *server.Config) { c.MaxMessageBytes = 64 << 10 }) // REST body limit: ~1.1 MiB
+	token := g.user(t, "bulky", "github")
+	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"github_get_repository_tool","arguments":{"owner":"` +
+		strings.Repeat("a", 2<<20) + `","repo":"web"}}}`
+	for _, rev := range []string{"", "2026-07-28"} {
+		t.Run("revision "+cmp.Or(rev, "none"), func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, g.base+"/mcp", strings.NewReader(big))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			if rev != "" {
+				req.Header.Set("Mcp-Protocol-Version", rev)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("status %d, want 413", resp.StatusCode)
+			}
+		})
 	}
 }
