@@ -36,8 +36,8 @@ import (
 type gateway struct {
 	base      string            // http://127.0.0.1:port
 	transport http.RoundTripper // of the MCP clients; http.DefaultTransport when nil
-	conn *grpc.ClientConn
-	sb   *sandbox.Sandbox
+	conn      *grpc.ClientConn
+	sb        *sandbox.Sandbox
 }
 
 const maxFile = 512 // the MCP file limit in these tests: hello.txt fits, sample-1KiB.bin does not
