@@ -117,7 +117,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no connector "+quote(name)+" (GET /v1/connectors lists them)", http.StatusNotFound)
 		return
 	case err != nil:
-		h.cfg.Logger.Warn("mcp: discovery failed", slog.String("connector", name), slog.Any("error", err))
+		h.cfg.Logger.Warn("mcp: discovery failed", slog.String("connector", quote(name)), slog.Any("error", err))
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "the gateway could not load BOSA's connectors (discovery failed); retry shortly", http.StatusServiceUnavailable)
 		return
