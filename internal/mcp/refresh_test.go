@@ -2,9 +2,13 @@ package mcp
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +33,13 @@ func (users) Invoke(_ context.Context, method string, _, reply any, _ ...grpc.Ca
 type discovery struct {
 	mu    sync.Mutex
 	conns []*bosaclient.Connector
+	err   error // returned instead, when set
+}
+
+func (d *discovery) fail(err error) {
+	d.mu.Lock()
+	d.err = err
+	d.mu.Unlock()
 }
 
 func (d *discovery) set(actions map[string]string) {
@@ -45,12 +56,15 @@ func (d *discovery) set(actions map[string]string) {
 func (d *discovery) all(context.Context) ([]*bosaclient.Connector, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.conns, nil
+	return d.conns, d.err
 }
 
 func (d *discovery) one(_ context.Context, name string) (*bosaclient.Connector, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.err != nil {
+		return nil, d.err
+	}
 	for _, c := range d.conns {
 		if c.Name == name {
 			return c, nil
@@ -71,7 +85,7 @@ func TestToolsFollowDiscovery(t *testing.T) {
 func toolsFollowDiscovery(t *testing.T, revision string) {
 	d := &discovery{}
 	d.set(map[string]string{"list-things": "List things.", "get_thing": "Get a thing."})
-	h := New(Config{Conn: users{}, Connectors: d.all, Connector: d.one})
+	h := New(Config{Conn: users{}, Connectors: d.all, Connector: d.one, Logger: quiet})
 	mux := http.NewServeMux()
 	h.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -83,11 +97,7 @@ func toolsFollowDiscovery(t *testing.T, revision string) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer t")
-		return http.DefaultTransport.RoundTrip(r)
-	})}
+	hc := &http.Client{Transport: withToken}
 	cs, err := client.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: srv.URL + "/mcp/demo", HTTPClient: hc},
 		&sdk.ClientSessionOptions{ProtocolVersion: revision})
 	if err != nil {
@@ -137,6 +147,54 @@ func toolsFollowDiscovery(t *testing.T, revision string) {
 	}
 }
 
+// TestDiscoveryDown: before discovery ever answered, MCP requests get 503 with Retry-After; once
+// tools were listed, a failing refresh keeps serving them.
+func TestDiscoveryDown(t *testing.T) {
+	d := &discovery{}
+	d.fail(errors.New("upstream down"))
+	h := New(Config{Conn: users{}, Connectors: d.all, Connector: d.one, Logger: quiet})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("discovery down: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	d.fail(nil)
+	d.set(map[string]string{"get_thing": "Get a thing."})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "down-test", Version: "1"}, nil).Connect(ctx,
+		&sdk.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: &http.Client{Transport: withToken}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for _, state := range []string{"up", "down again"} {
+		res, err := cs.ListTools(ctx, nil)
+		if err != nil || len(res.Tools) != 1 || res.Tools[0].Name != "demo_get_thing_tool" {
+			t.Errorf("discovery %s: %v %v, want the tool listed", state, res, err)
+		}
+		d.fail(errors.New("upstream down"))
+	}
+}
+
+// withToken sends a bearer token (users accepts any).
+var withToken = roundTrip(func(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer t")
+	return http.DefaultTransport.RoundTrip(r)
+})
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
