@@ -36,6 +36,7 @@ import (
 type gateway struct {
 	base      string            // http://127.0.0.1:port
 	transport http.RoundTripper // of the MCP clients; http.DefaultTransport when nil
+	apiKey    string            // x-api-key of user's gRPC calls, when set
 	conn      *grpc.ClientConn
 	sb        *sandbox.Sandbox
 }
@@ -109,6 +110,9 @@ func startGatewayRun(t *testing.T, mutate ...func(*server.Config)) (*gateway, fu
 func (g *gateway) user(t *testing.T, id string, connectors ...string) string {
 	t.Helper()
 	ctx := context.Background()
+	if g.apiKey != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-api-key", g.apiKey)
+	}
 	users := bosav1.NewUserServiceClient(g.conn)
 	u, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: id})
 	if err != nil {
@@ -734,5 +738,28 @@ func TestBodyLimit(t *testing.T) {
 				t.Errorf("status %d, want 413", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// TestCallerAPIKey: with no key of its own, the gateway takes the caller's x-api-key from the MCP
+// requests; without one the answer is 401 saying to send it.
+func TestCallerAPIKey(t *testing.T) {
+	g := startGateway(t, func(c *server.Config) { c.APIKey = "" })
+	g.apiKey = sandbox.DemoAPIKey
+	token := g.user(t, "keyed", "github")
+	hdr := bearer(token)
+	hdr.Set("X-Api-Key", sandbox.DemoAPIKey)
+	callAction(t, g.session(t, "/mcp", hdr))
+
+	req, _ := http.NewRequest(http.MethodPost, g.base+"/mcp", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "x-api-key") || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("without x-api-key: %d %q, want 401 saying to send x-api-key", resp.StatusCode, body)
 	}
 }
