@@ -43,7 +43,7 @@ type gateway struct {
 
 const maxFile = 512 // the MCP file limit in these tests: hello.txt fits, sample-1KiB.bin does not
 
-func startGateway(t *testing.T, mutate ...func(*server.Config)) *gateway {
+func startGateway(t testing.TB, mutate ...func(*server.Config)) *gateway {
 	t.Helper()
 	g, _ := startGatewayRun(t, mutate...)
 	return g
@@ -51,7 +51,7 @@ func startGateway(t *testing.T, mutate ...func(*server.Config)) *gateway {
 
 // startGatewayRun is startGateway that also returns a function stopping the gateway and
 // returning Run's result (it runs at cleanup too, once).
-func startGatewayRun(t *testing.T, mutate ...func(*server.Config)) (*gateway, func() error) {
+func startGatewayRun(t testing.TB, mutate ...func(*server.Config)) (*gateway, func() error) {
 	t.Helper()
 	sb := sandbox.New()
 	upstream := httptest.NewServer(sb)
@@ -107,7 +107,7 @@ func startGatewayRun(t *testing.T, mutate ...func(*server.Config)) (*gateway, fu
 }
 
 // user creates a user and returns its token; connectors are linked through the OAuth2 flow.
-func (g *gateway) user(t *testing.T, id string, connectors ...string) string {
+func (g *gateway) user(t testing.TB, id string, connectors ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	if g.apiKey != "" {
