@@ -11,30 +11,36 @@ from contextlib import asynccontextmanager
 
 import anyio
 import mcp.types as types
-from mcp.client.session import ClientSession
+import pytest
+from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from conftest import Gateway, client_config, make_user
 
+# "auto" probes server/discover and speaks the current revision (2026-07-28, sessionless); "legacy"
+# runs the initialize handshake of the earlier revisions, with a session.
+MODES = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+
 
 @asynccontextmanager
-async def session(gateway: Gateway, token: str):
+async def session(gateway: Gateway, token: str, mode: str = "auto"):
     server = client_config(gateway.http_base, token)["mcpServers"]["bosa"]
     async with create_mcp_http_client(headers=server["headers"]) as http:
-        async with streamable_http_client(server["url"], http_client=http) as (read, write):
-            async with ClientSession(read, write) as s:
-                await s.initialize()
-                yield s
+        transport = streamable_http_client(server["url"], http_client=http)
+        async with Client(transport, mode=mode, cache=None) as client:
+            assert client.protocol_version == MODES[mode]
+            yield client
 
 
 def text_of(result: types.CallToolResult) -> str:
     return next(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
-def test_tools_call_and_page(gateway: Gateway, token: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_tools_call_and_page(gateway: Gateway, token: str, mode: str) -> None:
     async def run() -> None:
-        async with session(gateway, token) as s:
+        async with session(gateway, token, mode) as s:
             tools = {t.name: t for t in (await s.list_tools()).tools}
             assert "github_get_repository_tool" in tools
             assert "google_drive_download_file_tool" in tools
@@ -61,16 +67,17 @@ def test_tools_call_and_page(gateway: Gateway, token: str) -> None:
     anyio.run(run)
 
 
-def test_errors_are_tool_results(gateway: Gateway, token: str) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_errors_are_tool_results(gateway: Gateway, token: str, mode: str) -> None:
     unlinked = make_user(gateway.http_base)
 
     async def run() -> None:
-        async with session(gateway, token) as s:
+        async with session(gateway, token, mode) as s:
             bad = await s.call_tool("github_get_repository_tool", {"owner": "acme"})
             assert bad.is_error
             assert bad.structured_content["error"]["reason"] == "INVALID_PARAMETERS"
             assert text_of(bad).startswith("INVALID_PARAMETERS: ")
-        async with session(gateway, unlinked) as s:
+        async with session(gateway, unlinked, mode) as s:
             missing = await s.call_tool("github_get_repository_tool", {"owner": "acme", "repo": "web"})
             assert missing.is_error
             assert missing.structured_content["error"]["reason"] == "INTEGRATION_MISSING"
