@@ -1,10 +1,12 @@
 """The MCP Inspector's CLI mode (npm @modelcontextprotocol/inspector, pinned in package.json and
 package-lock.json) against the gateway, configured with docs/mcp-client.json: it lists the tools,
-runs github_get_repository_tool, and pages github_list_commits_tool twice."""
+checks their schemas' portability (--strict), runs github_get_repository_tool, and pages
+github_list_commits_tool twice."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -18,6 +20,8 @@ def inspector(config: Path, *args: str) -> dict:
     proc = subprocess.run(
         [str(INSPECTOR), "--cli", "--config", str(config), "--server", "bosa", *args],
         capture_output=True, text=True, timeout=120, cwd=HERE,
+        # No OS keychain on CI machines; the config holds the only secret, kept in memory.
+        env={**os.environ, "MCP_INSPECTOR_SECRET_STORE": "memory"},
     )
     assert proc.returncode == 0, f"inspector {args} exited {proc.returncode}: {proc.stdout}{proc.stderr}"
     return json.loads(proc.stdout)
@@ -27,7 +31,8 @@ def test_inspector_lists_and_calls(gateway: Gateway, token: str, tmp_path: Path)
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps(client_config(gateway.http_base, token)))
 
-    tools = {t["name"]: t for t in inspector(config, "--method", "tools/list")["tools"]}
+    # --strict: exit 6 if any tool's schema has an error-severity portability problem.
+    tools = {t["name"]: t for t in inspector(config, "--method", "tools/list", "--strict")["tools"]}
     assert {"github_get_repository_tool", "github_list_commits_tool", "google_drive_download_file_tool"} <= tools.keys()
 
     got = inspector(config, "--method", "tools/call", "--tool-name", "github_get_repository_tool",
