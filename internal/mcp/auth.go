@@ -32,11 +32,17 @@ type verifier struct {
 	users bosav1.UserServiceClient
 
 	mu   sync.Mutex
-	seen map[[32]byte]*auth.TokenInfo // by hash of token and x-api-key; never the token itself
+	seen map[[32]byte]verified // by hash of token and x-api-key; never the token itself
+}
+
+// verified is an accepted token's user, valid until a time.
+type verified struct {
+	info  *auth.TokenInfo
+	until time.Time
 }
 
 func newVerifier(users bosav1.UserServiceClient) *verifier {
-	return &verifier{users: users, seen: map[[32]byte]*auth.TokenInfo{}}
+	return &verifier{users: users, seen: map[[32]byte]verified{}}
 }
 
 // authError is a failed verification: the HTTP status and a message without the token.
@@ -49,10 +55,10 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 	key := sha256.Sum256([]byte(token + "\x00" + r.Header.Get("X-Api-Key")))
 	now := time.Now()
 	v.mu.Lock()
-	info, ok := v.seen[key]
+	seen, ok := v.seen[key]
 	v.mu.Unlock()
-	if ok && now.Before(info.Extra["verified_until"].(time.Time)) {
-		return info, nil
+	if ok && now.Before(seen.until) {
+		return seen.info, nil
 	}
 	md := headerMetadata(r.Header)
 	delete(md, "x-bosa-integration")
@@ -70,7 +76,7 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 		return nil, &authError{http.StatusServiceUnavailable, "could not verify the bearer token with BOSA: " + st.Message()}
 	}
 	until := now.Add(verifiedTTL)
-	info = &auth.TokenInfo{UserID: resp.GetUser().GetId()}
+	info := &auth.TokenInfo{UserID: resp.GetUser().GetId()}
 	// The gateway cannot check BOSA's signature; the expiry only shortens how long the answer is kept.
 	if tok, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{}); err == nil {
 		if exp, err := tok.Claims.GetExpirationTime(); err == nil && exp != nil {
@@ -80,11 +86,10 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 			}
 		}
 	}
-	info.Extra = map[string]any{"verified_until": until}
 	v.mu.Lock()
 	if len(v.seen) >= maxVerified {
-		for k, i := range v.seen {
-			if !now.Before(i.Extra["verified_until"].(time.Time)) {
+		for k, s := range v.seen {
+			if !now.Before(s.until) {
 				delete(v.seen, k)
 			}
 		}
@@ -92,7 +97,7 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 			clear(v.seen)
 		}
 	}
-	v.seen[key] = info
+	v.seen[key] = verified{info, until}
 	v.mu.Unlock()
 	return info, nil
 }

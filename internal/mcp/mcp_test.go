@@ -519,22 +519,27 @@ func TestUnauthenticated(t *testing.T) {
 }
 
 // TestSameServicePath checks that tool calls are gateway calls: counted in the metrics as
-// ActionService/ExecuteAction, like gRPC and REST calls.
+// ActionService/ExecuteAction, like gRPC and REST calls; and that the bearer token is checked once.
 func TestSameServicePath(t *testing.T) {
 	g := startGateway(t)
 	cs := g.session(t, "/mcp", bearer(g.user(t, "metered", "github")))
-	before := executeCount(t, g)
+	before := handled(t, g, "ExecuteAction")
 	output(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme", "repo": "api"}))
 	failure(t, callTool(t, cs, "github_get_repository_tool", map[string]any{"owner": "acme"}))
-	if after := executeCount(t, g); after != before+2 {
+	if after := handled(t, g, "ExecuteAction"); after != before+2 {
 		t.Errorf("ExecuteAction handled %d → %d, want two more", before, after)
+	}
+	// The token was checked with BOSA once, for all the session's requests.
+	if n := handled(t, g, "GetCurrentUser"); n != 1 {
+		t.Errorf("GetCurrentUser handled %d times, want 1", n)
 	}
 	if n := g.sb.Calls("github", "get_repository").Total; n != 1 {
 		t.Errorf("upstream get_repository calls %d, want 1 (the invalid call must not reach BOSA)", n)
 	}
 }
 
-func executeCount(t *testing.T, g *gateway) int {
+// handled is how many calls of a bosa.v1 method the gateway's metrics count.
+func handled(t *testing.T, g *gateway, method string) int {
 	t.Helper()
 	resp, err := http.Get(g.base + "/metrics")
 	if err != nil {
@@ -544,7 +549,7 @@ func executeCount(t *testing.T, g *gateway) int {
 	b, _ := io.ReadAll(resp.Body)
 	n := 0
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "grpc_server_handled_total{") && strings.Contains(line, `grpc_method="ExecuteAction"`) {
+		if strings.HasPrefix(line, "grpc_server_handled_total{") && strings.Contains(line, `grpc_method="`+method+`"`) {
 			var v float64
 			if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err == nil {
 				n += int(v)
