@@ -1,3 +1,4 @@
+// Tests of the handler alone, with stand-ins for discovery and the services.
 package mcp
 
 import (
@@ -15,6 +16,8 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
@@ -198,3 +201,54 @@ type roundTrip func(*http.Request) (*http.Response, error)
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// failingUsers answers GetCurrentUser with an error.
+type failingUsers struct {
+	grpc.ClientConnInterface
+	err error
+}
+
+func (f failingUsers) Invoke(context.Context, string, any, any, ...grpc.CallOption) error { return f.err }
+
+// TestVerificationFailures: how the answer of BOSA's token check becomes the HTTP answer.
+func TestVerificationFailures(t *testing.T) {
+	d := &discovery{}
+	d.set(map[string]string{"get_thing": "Get a thing."})
+	for _, tc := range []struct {
+		code       codes.Code
+		status     int
+		challenge  bool // WWW-Authenticate
+		retryAfter bool
+	}{
+		{codes.Unauthenticated, http.StatusUnauthorized, true, false},
+		{codes.PermissionDenied, http.StatusUnauthorized, true, false},
+		{codes.ResourceExhausted, http.StatusTooManyRequests, false, false},
+		{codes.Unavailable, http.StatusServiceUnavailable, false, true},
+		{codes.DeadlineExceeded, http.StatusServiceUnavailable, false, true},
+	} {
+		t.Run(tc.code.String(), func(t *testing.T) {
+			h := New(Config{Conn: failingUsers{err: status.Error(tc.code, "from BOSA")}, Connectors: d.all, Connector: d.one, Logger: quiet})
+			mux := http.NewServeMux()
+			h.Register(mux)
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(`{}`))
+			req.Header.Set("Authorization", "Bearer t")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), "from BOSA") {
+				t.Errorf("%d %q, want %d with BOSA's message", resp.StatusCode, body, tc.status)
+			}
+			if got := resp.Header.Get("WWW-Authenticate") != ""; got != tc.challenge {
+				t.Errorf("WWW-Authenticate present: %v, want %v", got, tc.challenge)
+			}
+			if got := resp.Header.Get("Retry-After") != ""; got != tc.retryAfter {
+				t.Errorf("Retry-After present: %v, want %v", got, tc.retryAfter)
+			}
+		})
+	}
+}
