@@ -1,4 +1,5 @@
 // Tests of the handler alone, with stand-ins for discovery and the services.
+
 package mcp
 
 import (
@@ -208,7 +209,9 @@ type failingUsers struct {
 	err error
 }
 
-func (f failingUsers) Invoke(context.Context, string, any, any, ...grpc.CallOption) error { return f.err }
+func (f failingUsers) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	return f.err
+}
 
 // TestVerificationFailures: how the answer of BOSA's token check becomes the HTTP answer.
 func TestVerificationFailures(t *testing.T) {
