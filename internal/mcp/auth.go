@@ -76,7 +76,7 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 		return nil, &authError{http.StatusServiceUnavailable, "could not verify the bearer token with BOSA: " + st.Message()}
 	}
 	until := now.Add(verifiedTTL)
-	info := &auth.TokenInfo{UserID: resp.GetUser().GetId()}
+	info := &auth.TokenInfo{UserID: resp.GetId()}
 	// The gateway cannot check BOSA's signature; the expiry only shortens how long the answer is kept.
 	if tok, _, err := jwt.NewParser().ParseUnverified(token, jwt.MapClaims{}); err == nil {
 		if exp, err := tok.Claims.GetExpirationTime(); err == nil && exp != nil {

@@ -113,7 +113,7 @@ func arguments(raw any, pages bool) (*structpb.Struct, string, error) {
 
 // invalid is the status of arguments that do not decode, shaped as the services' INVALID_REQUEST.
 func invalid(msg string) error {
-	return errorWithInfo(codes.InvalidArgument, "INVALID_REQUEST", msg, nil)
+	return errorWithInfo(codes.InvalidArgument, bosav1.ErrorReason_INVALID_REQUEST, msg, nil)
 }
 
 func headerMetadata(hdr http.Header) metadata.MD {
@@ -155,7 +155,7 @@ func dataResult(resp *bosav1.ExecuteActionResponse) (*sdk.CallToolResult, error)
 // points to the file RPCs.
 func (h *Handler) fileResult(connector, action string, f *bosav1.File) *sdk.CallToolResult {
 	if len(f.GetData()) > h.cfg.MaxFileBytes {
-		return errorResult(errorWithInfo(codes.ResourceExhausted, "RESPONSE_TOO_LARGE", fmt.Sprintf(
+		return errorResult(errorWithInfo(codes.ResourceExhausted, bosav1.ErrorReason_RESPONSE_TOO_LARGE, fmt.Sprintf(
 			"the file %s is %d bytes, over the MCP limit of %d (--mcp-max-file-bytes); download it with "+
 				"ActionService.DownloadFile (REST: POST /v1/connectors/%s/actions/%s:download), which streams it",
 			quote(f.GetFilename()), len(f.GetData()), h.cfg.MaxFileBytes, connector, action),
@@ -176,9 +176,9 @@ func (h *Handler) fileResult(connector, action string, f *bosav1.File) *sdk.Call
 const errorDomain = "bosa.dev"
 
 // errorWithInfo is an error the MCP face makes itself, with the ErrorInfo the services' errors carry.
-func errorWithInfo(code codes.Code, reason, msg string, md map[string]string) error {
+func errorWithInfo(code codes.Code, reason bosav1.ErrorReason, msg string, md map[string]string) error {
 	st := status.New(code, msg)
-	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain, Metadata: md}); err == nil {
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason.String(), Domain: errorDomain, Metadata: md}); err == nil {
 		st = d
 	}
 	return st.Err()

@@ -29,7 +29,7 @@ import (
 type users struct{ grpc.ClientConnInterface }
 
 func (users) Invoke(_ context.Context, method string, _, reply any, _ ...grpc.CallOption) error {
-	reply.(*bosav1.GetCurrentUserResponse).User = &bosav1.User{Id: "u1"}
+	reply.(*bosav1.User).Id = "u1"
 	return nil
 }
 

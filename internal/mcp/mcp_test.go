@@ -118,7 +118,7 @@ func (g *gateway) user(t testing.TB, id string, connectors ...string) string {
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: id, Secret: u.GetUser().GetSecret()})
+	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: id, Secret: u.GetSecret()})
 	if err != nil {
 		t.Fatalf("AuthenticateUser: %v", err)
 	}

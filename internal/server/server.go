@@ -137,6 +137,12 @@ type Config struct {
 	// stream, so a REST body that stalls this long ends too (ReadTimeout bounds the whole body).
 	UploadIdleTimeout time.Duration
 
+	// IdempotencyWindow is how long the answer of a call with a request_id (CreateUser,
+	// ConfigureIntegration, UploadFiles) is kept for its retries (DefaultIdempotencyWindow when 0);
+	// IdempotencyMaxBytes bounds the memory of the kept answers (DefaultIdempotencyMaxBytes when 0).
+	IdempotencyWindow   time.Duration
+	IdempotencyMaxBytes int
+
 	// MCPMaxFileBytes bounds a file an MCP tool returns inline (mcp.DefaultMaxFileBytes when 0);
 	// larger files are an error pointing to DownloadFile.
 	MCPMaxFileBytes int
@@ -283,6 +289,7 @@ func (c Config) Complete() (*Server, error) {
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
+		requests: newRequestIDs(c.IdempotencyWindow, c.IdempotencyMaxBytes),
 	}
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}

@@ -111,7 +111,7 @@ def make_user(base: str, *connectors: str) -> str:
     """Creates a user, links the connectors through the OAuth2 flow, and returns its token."""
     identifier = "mcp-" + uuid.uuid4().hex[:12]
     created = rest(base, "POST", "/v1/users", {"identifier": identifier})
-    token = rest(base, "POST", "/v1/auth/tokens", {"identifier": identifier, "secret": created["user"]["secret"]})["token"]
+    token = rest(base, "POST", "/v1/auth/tokens", {"identifier": identifier, "secret": created["secret"]})["token"]
     callback = "http://callback.invalid/connected"
     for c in connectors:
         url = rest(base, "POST", f"/v1/connectors/{c}/integrations:initiate", {"callback_url": callback}, token)["url"]
