@@ -115,7 +115,8 @@ func (h *Handler) protect(next http.Handler) http.Handler {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		token = strings.TrimSpace(token)
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			challenge(http.StatusUnauthorized, `send the BOSA user token as "Authorization: Bearer <token>" (UserService.AuthenticateUser, REST POST /v1/auth/tokens, issues one)`)
+			challenge(http.StatusUnauthorized, `send the BOSA user token as "Authorization: Bearer <token>" `+
+				`(UserService.AuthenticateUser, REST POST /v1/auth/tokens, issues one)`)
 			return
 		}
 		info, aerr := h.auth.verify(r, token)

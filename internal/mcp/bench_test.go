@@ -8,7 +8,9 @@ import (
 )
 
 // mcpBody is a tools/call at protocol revision 2026-07-28 (one self-contained POST).
-const mcpBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"github_get_repository_tool","arguments":{"owner":"acme","repo":"web"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+const mcpBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"github_get_repository_tool",` +
+	`"arguments":{"owner":"acme","repo":"web"},` +
+	`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
 
 // BenchmarkMCPCall and BenchmarkRESTCall run github get_repository one call at a time against a
 // live gateway and sandbox, as a tool call and as REST ExecuteAction: the MCP face's cost is their
@@ -30,7 +32,8 @@ func benchCalls(b *testing.B, mcpCall bool) {
 			req.Header.Set("Mcp-Method", "tools/call")
 			req.Header.Set("Mcp-Name", "github_get_repository_tool")
 		} else {
-			req, _ = http.NewRequest(http.MethodPost, g.base+"/v1/connectors/github/actions/get_repository:execute", strings.NewReader(`{"input":{"owner":"acme","repo":"web"}}`))
+			req, _ = http.NewRequest(http.MethodPost, g.base+"/v1/connectors/github/actions/get_repository:execute",
+				strings.NewReader(`{"input":{"owner":"acme","repo":"web"}}`))
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)

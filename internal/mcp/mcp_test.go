@@ -125,7 +125,8 @@ func (g *gateway) user(t testing.TB, id string, connectors ...string) string {
 	mdctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok.GetToken())
 	const callback = "http://callback.invalid/connected"
 	for _, c := range connectors {
-		init, err := bosav1.NewIntegrationServiceClient(g.conn).InitiateIntegration(mdctx, &bosav1.InitiateIntegrationRequest{Connector: c, CallbackUrl: callback})
+		init, err := bosav1.NewIntegrationServiceClient(g.conn).InitiateIntegration(mdctx,
+			&bosav1.InitiateIntegrationRequest{Connector: c, CallbackUrl: callback})
 		if err != nil {
 			t.Fatalf("InitiateIntegration: %v", err)
 		}
