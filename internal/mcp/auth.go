@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -45,10 +48,12 @@ func newVerifier(users bosav1.UserServiceClient) *verifier {
 	return &verifier{users: users, seen: map[[32]byte]verified{}}
 }
 
-// authError is a failed verification: the HTTP status and a message without the token.
+// authError is a failed verification: the HTTP status, a message without the token, and when
+// to retry (seconds, 0 for no Retry-After).
 type authError struct {
-	status int
-	msg    string
+	status     int
+	msg        string
+	retryAfter int
 }
 
 func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *authError) {
@@ -67,13 +72,13 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 		st := status.Convert(err)
 		switch st.Code() {
 		case codes.Unauthenticated, codes.PermissionDenied:
-			return nil, &authError{http.StatusUnauthorized, "BOSA did not accept the bearer token: " + st.Message()}
+			return nil, &authError{http.StatusUnauthorized, "BOSA did not accept the bearer token: " + st.Message(), 0}
 		case codes.ResourceExhausted:
-			return nil, &authError{http.StatusTooManyRequests, st.Message()}
+			return nil, &authError{http.StatusTooManyRequests, st.Message(), retryAfter(st)}
 		case codes.Canceled, codes.DeadlineExceeded:
-			return nil, &authError{http.StatusServiceUnavailable, "verifying the bearer token with BOSA did not finish: " + st.Message()}
+			return nil, &authError{http.StatusServiceUnavailable, "verifying the bearer token with BOSA did not finish: " + st.Message(), 5}
 		}
-		return nil, &authError{http.StatusServiceUnavailable, "could not verify the bearer token with BOSA: " + st.Message()}
+		return nil, &authError{http.StatusServiceUnavailable, "could not verify the bearer token with BOSA: " + st.Message(), 5}
 	}
 	until := now.Add(verifiedTTL)
 	info := &auth.TokenInfo{UserID: resp.GetId()}
@@ -102,6 +107,16 @@ func (v *verifier) verify(r *http.Request, token string) (*auth.TokenInfo, *auth
 	return info, nil
 }
 
+// retryAfter is the whole seconds of a status's RetryInfo, rounded up (0 without one).
+func retryAfter(st *status.Status) int {
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			return max(int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds())), 1)
+		}
+	}
+	return 0
+}
+
 // protect answers a request without a bearer token BOSA accepts with 401 and a WWW-Authenticate
 // challenge naming the protected-resource metadata (RFC 9728), as the MCP authorization spec asks.
 // Accepted requests go on through the SDK's auth.RequireBearerToken, which puts the token's user
@@ -125,8 +140,8 @@ func (h *Handler) protect(next http.Handler) http.Handler {
 				challenge(aerr.status, aerr.msg)
 				return
 			}
-			if aerr.status != http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "5")
+			if aerr.retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(aerr.retryAfter))
 			}
 			http.Error(w, aerr.msg, aerr.status)
 			return

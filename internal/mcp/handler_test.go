@@ -16,9 +16,11 @@ import (
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
@@ -225,12 +227,16 @@ func TestVerificationFailures(t *testing.T) {
 	}{
 		{codes.Unauthenticated, http.StatusUnauthorized, true, false},
 		{codes.PermissionDenied, http.StatusUnauthorized, true, false},
-		{codes.ResourceExhausted, http.StatusTooManyRequests, false, false},
+		{codes.ResourceExhausted, http.StatusTooManyRequests, false, true}, // from its RetryInfo
 		{codes.Unavailable, http.StatusServiceUnavailable, false, true},
 		{codes.DeadlineExceeded, http.StatusServiceUnavailable, false, true},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			h := New(Config{Conn: failingUsers{err: status.Error(tc.code, "from BOSA")}, Connectors: d.all, Connector: d.one, Logger: quiet})
+			st := status.New(tc.code, "from BOSA")
+			if tc.code == codes.ResourceExhausted {
+				st, _ = st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(1500 * time.Millisecond)})
+			}
+			h := New(Config{Conn: failingUsers{err: st.Err()}, Connectors: d.all, Connector: d.one, Logger: quiet})
 			mux := http.NewServeMux()
 			h.Register(mux)
 			srv := httptest.NewServer(mux)
@@ -251,6 +257,9 @@ func TestVerificationFailures(t *testing.T) {
 			}
 			if got := resp.Header.Get("Retry-After") != ""; got != tc.retryAfter {
 				t.Errorf("Retry-After present: %v, want %v", got, tc.retryAfter)
+			}
+			if tc.code == codes.ResourceExhausted && resp.Header.Get("Retry-After") != "2" {
+				t.Errorf("Retry-After %q, want the RetryInfo's 1.5 s rounded up: 2", resp.Header.Get("Retry-After"))
 			}
 		})
 	}
