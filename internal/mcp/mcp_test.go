@@ -722,10 +722,10 @@ func TestNoSecretsInLogs(t *testing.T) {
 // TestBodyLimit: an MCP request body over the REST body limit is refused with 413 at both
 // protocol eras, before it is read whole.
 func TestBodyLimit(t *testing.T) {
-	g := startGateway(t, func(c *server.Config) { c.MaxMessageBytes = 64 << 10 }) // REST body limit: ~1.1 MiB
+	g := startGateway(t, func(c *server.Config) { c.MaxJSONBodyBytes = 16 << 10 })
 	token := g.user(t, "bulky", "github")
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"github_get_repository_tool","arguments":{"owner":"` +
-		strings.Repeat("a", 2<<20) + `","repo":"web"}}}`
+		strings.Repeat("a", 64<<10) + `","repo":"web"}}}`
 	for _, rev := range []string{"", "2026-07-28"} {
 		t.Run("revision "+cmp.Or(rev, "none"), func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, g.base+"/mcp", strings.NewReader(big))
