@@ -14,15 +14,15 @@ TS_DIR     := clients/typescript
 TS_GEN     := $(TS_DIR)/src/gen
 CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.package-lock.json
 
-.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient
+.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient test-mcp
 
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient test-openapi
+test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient test-mcp test-openapi
 
-## test-go: the Go test suite with the race detector.
-test-go:
+## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
+test-go: bench-tools
 	$(GO) mod download
 	$(GO) test -race -count=1 ./...
 
@@ -39,6 +39,20 @@ REFCLIENT_VERSIONS := 0.1.0 0.1.15.post1
 test-refclient:
 	$(GO) build -o bin/bosa-sandbox ./cmd/bosa-sandbox
 	PYTHON=$(PYTHON) sandbox/testdata/refclient.sh bin/bosa-sandbox $(REFCLIENT_VERSIONS)
+
+# MCP clients nobody here wrote, against a live gateway (the official Go SDK's client runs in test-go):
+# the Python `mcp` package, pinned with its dependencies in requirements.txt, and the MCP Inspector's
+# CLI, pinned by package-lock.json. Both read docs/mcp-client.json.
+MCP_TEST := internal/mcp/testdata
+
+$(MCP_TEST)/.venv/bin/python:
+	$(PYTHON) -m venv $(MCP_TEST)/.venv
+
+## test-mcp: the Python mcp client and the MCP Inspector CLI against a live bosa-gateway --sandbox.
+test-mcp: $(MCP_TEST)/.venv/bin/python
+	$(MCP_TEST)/.venv/bin/pip --disable-pip-version-check --quiet install -r $(MCP_TEST)/requirements.txt
+	cd $(MCP_TEST) && npm ci --no-audit --no-fund
+	cd $(MCP_TEST) && .venv/bin/python -m pytest -q
 
 ## run: the gateway with the embedded sandbox as its upstream.
 run:
@@ -122,18 +136,29 @@ test-openapi:
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
-## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 6 minutes on
-## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
-.PHONY: bench bench-compare
-bench:
+## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
+## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.
+## BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios unary' or BENCHFLAGS=-smoke (a short run proving the pipeline).
+.PHONY: bench bench-compare bench-tools
+bench: bench-tools
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)
 
+# The load tools: wrk from Debian (installed with apt-get when missing), ghz pinned and built into bin/.
+GHZ_VERSION := v0.93.0
+
+## bench-tools: installs wrk (apt-get, when not on PATH) and ghz $(GHZ_VERSION) (go install into bin/).
+bench-tools: bin/ghz
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bin/ghz:
+	GOBIN=$(abspath bin) $(GO) install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
 ## bench-compare: builds the gateway at BASE (a git ref, from `git archive`: the working tree is untouched) and the
-## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (about 3 minutes), and
+## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (wrk and ghz), and
 ## prints p50/p99/CPU per request side by side with new/base ratios; also written to bin/bench-compare.md.
 ## E.g. make bench-compare BASE=main; BENCHFLAGS adds flags (-cases, -concurrency, -repeat, -duration).
-bench-compare:
+bench-compare: bench-tools
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git ref> [BENCHFLAGS=...]"; exit 2; }
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -base '$(BASE)' -out bin/bench-compare.md $(BENCHFLAGS)

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -28,6 +30,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/gen/openapi"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // gatewayConn is the REST face's gRPC connection for streaming calls (unary calls run directly, see
@@ -108,7 +111,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			}
 			return runtime.MetadataHeaderPrefix + h, true
 		}),
-		runtime.WithErrorHandler(restErrorHandler(maxRESTBody(s.cfg.MaxMessageBytes))),
+		runtime.WithErrorHandler(restErrorHandler(int64(s.cfg.MaxJSONBodyBytes), s.cfg.MaxMessageBytes)),
 		runtime.WithRoutingErrorHandler(restRoutingError(routes)),
 		// A form POST is not a GET: every route takes JSON (or multipart for :upload).
 		runtime.WithDisablePathLengthFallback(),
@@ -130,7 +133,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	if err := s.registerFileRoutes(mux); err != nil {
 		return nil, err
 	}
-	limited := http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes))
+	limited := limitBody(mux, mux, int64(s.cfg.MaxJSONBodyBytes)) // limits.go
 	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			// HEAD is GET without the body (net/http discards what the handler writes for HEAD).
@@ -166,6 +169,13 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		_, _ = w.Write([]byte("SERVING\n"))
 	})
 	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	// MCP: tool calls run ExecuteAction over the REST face's connection (same interceptors).
+	s.mcp = mcp.New(mcp.Config{
+		Conn: s.direct, Connectors: s.svc.client.Connectors, Connector: s.svc.client.Connector,
+		MaxFileBytes: s.cfg.MCPMaxFileBytes, MaxRequestBytes: int64(s.cfg.MaxJSONBodyBytes),
+		Logger: s.log.With(slog.String("component", "mcp")),
+	})
+	s.mcp.Register(root)
 	return corsHandler(s.cfg.CORSAllowedOrigins, root), nil
 }
 
@@ -177,26 +187,29 @@ func viaClient[C any](register func(context.Context, *runtime.ServeMux, C) error
 	}
 }
 
-// maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.
-func maxRESTBody(maxMsg int) int64 { return int64(maxMsg)/3*4 + 1<<20 }
-
 // restErrorHandler writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with
 // details, so ErrorInfo is visible), adding Retry-After when a RetryInfo is present. Errors the REST
-// face makes itself, before any gRPC call (a body that does not decode, one over the size limit),
-// get the ErrorInfo every gateway error carries and a message that says what to fix.
-func restErrorHandler(bodyLimit int64) runtime.ErrorHandlerFunc {
+// face makes itself, before any gRPC call (a body that does not decode), get the ErrorInfo every
+// gateway error carries and a message that says what to fix; a body over the size limit is 413
+// (restTooLarge).
+func restErrorHandler(bodyLimit int64, msgLimit int) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		err = restTooLarge(err, bodyLimit, msgLimit)
 		if st, ok := status.FromError(err); ok {
 			if !hasErrorInfo(st) && st.Code() == codes.InvalidArgument {
 				msg := strings.TrimPrefix(strings.ReplaceAll(st.Message(), "\u00a0", " "), "proto: ")
-				if strings.Contains(msg, "request body too large") {
-					msg = "exceeds the gateway's limit of " + strconv.FormatInt(bodyLimit, 10) + " bytes (--max-message-bytes; files count as base64)"
-				}
 				err = (&Error{Code: codes.InvalidArgument, Reason: ReasonInvalidRequest, Message: "request body: " + msg}).GRPCStatus().Err()
 				st, _ = status.FromError(err)
 			}
-			st = validUTF8Status(st)
-			err = st.Err()
+			if fixed := validUTF8Status(st); fixed != st {
+				st = fixed
+				var hse *runtime.HTTPStatusError
+				if errors.As(err, &hse) {
+					err = &runtime.HTTPStatusError{HTTPStatus: hse.HTTPStatus, Err: st.Err()}
+				} else {
+					err = st.Err()
+				}
+			}
 			for _, d := range st.Details() {
 				if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
 					secs := int(ri.GetRetryDelay().AsDuration().Seconds() + 0.999)

@@ -51,6 +51,7 @@ import (
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // Defaults of Config, spelled out in one place.
@@ -58,6 +59,7 @@ const (
 	DefaultGRPCAddr             = "127.0.0.1:50051"
 	DefaultHTTPAddr             = "127.0.0.1:8080"
 	DefaultMaxMessageBytes      = 64 << 20
+	DefaultMaxJSONBodyBytes     = 4 << 20
 	DefaultMaxConcurrentStreams = 1000
 	DefaultMaxPages             = 1000
 	DefaultMaxPrefetch          = 8
@@ -89,8 +91,11 @@ type Config struct {
 	// certificate signed by one of its CAs (mutual TLS).
 	TLSClientCAFile string
 
-	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
+	// MaxMessageBytes bounds one gRPC message and one upstream answer (files included).
 	MaxMessageBytes int
+	// MaxJSONBodyBytes bounds one REST request body on every route but the streamed :upload; a
+	// larger body is refused before it is read past the limit (see limits.go).
+	MaxJSONBodyBytes int
 	// MaxConcurrentStreams bounds concurrent calls per gRPC client connection. REST callers share
 	// one in-process connection, so they are not bounded by it together (the HTTP server bounds
 	// each HTTP/2 connection).
@@ -145,6 +150,10 @@ type Config struct {
 	IdempotencyWindow   time.Duration
 	IdempotencyMaxBytes int
 
+	// MCPMaxFileBytes bounds a file an MCP tool returns inline (mcp.DefaultMaxFileBytes when 0);
+	// larger files are an error pointing to DownloadFile.
+	MCPMaxFileBytes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
@@ -165,6 +174,7 @@ type Server struct {
 	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
+	mcp      *mcp.Handler
 	runOnce  sync.Once
 }
 
@@ -175,6 +185,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&c.MaxJSONBodyBytes, DefaultMaxJSONBodyBytes)
 	def(&c.MaxPages, DefaultMaxPages)
 	def(&c.MaxPrefetch, DefaultMaxPrefetch)
 	def(&c.MaxAttempts, DefaultMaxAttempts)
@@ -362,6 +373,7 @@ func (c Config) Complete() (*Server, error) {
 		IdleTimeout:       c.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(s.mcp.Close) // MCP sessions' event streams would hold the drain
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
