@@ -1,6 +1,7 @@
 // Package sandbox is a faithful, in-memory emulator of the BOSA (GL Connectors) HTTP API
-// (protocol: /work/shared/bosa-http-protocol.md) with two demo connectors, github and
-// google_drive, backed by deterministic seeded data.
+// (docs/protocol-0.1.15.md describes what it adds for today's API: error contract 2, request
+// ids, the catalog and tenant skills) with two demo connectors, github and google_drive, backed
+// by deterministic seeded data.
 //
 // Its surface follows net/http/httptest: New returns an http.Handler, NewServer serves it on a
 // loopback port and exposes its URL. Tests drive failures with Inject and observe upstream
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +46,10 @@ type Sandbox struct {
 
 	faults   faultTable
 	counters counterTable
+
+	catalog       catalogData
+	skills        skillStore
+	searchEnabled atomic.Bool // SetSearchEnabled
 }
 
 type config struct {
@@ -55,6 +61,7 @@ type config struct {
 	logger        *slog.Logger
 	masterKey     string
 	maxUpload     int64
+	pathPrefix    []string // segments every route is served under (WithPathPrefix)
 }
 
 // Option configures a Sandbox.
@@ -91,6 +98,20 @@ func WithMasterKey(k string) Option { return func(c *config) { c.masterKey = k }
 
 // WithMaxUploadSize sets the largest file google_drive/upload_file accepts (default 64 MiB).
 func WithMaxUploadSize(n int64) Option { return func(c *config) { c.maxUpload = n } }
+
+// WithPathPrefix serves every route under prefix (e.g. "/pre": /pre/connectors/…), as a BOSA
+// deployment behind a path-routing proxy; URLs the sandbox hands out carry it. Requests outside
+// it get 404.
+func WithPathPrefix(prefix string) Option {
+	return func(c *config) {
+		c.pathPrefix = nil
+		for _, seg := range strings.Split(prefix, "/") {
+			if seg != "" {
+				c.pathPrefix = append(c.pathPrefix, seg)
+			}
+		}
+	}
+}
 
 // Client is a tenant of the sandbox: its id, name and client API key.
 type Client struct {
@@ -133,6 +154,8 @@ func New(opts ...Option) *Sandbox {
 	}
 	s.faults.init()
 	s.counters.init()
+	s.skills.init()
+	s.searchEnabled.Store(true)
 	s.connectors = map[string]*connector{}
 	for _, c := range []*connector{githubConnector(), driveConnector()} {
 		s.connectors[c.name] = c
@@ -149,6 +172,7 @@ func New(opts ...Option) *Sandbox {
 	for _, c := range cfg.clients {
 		s.addClient(c.Name, c.APIKey, true)
 	}
+	s.catalog = buildCatalog(s.names, s.connectors)
 	return s
 }
 
@@ -161,6 +185,7 @@ func (s *Sandbox) CreateClient(name string) Client {
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	id, contract := stampResponse(rec, r)
 	defer func() {
 		// A bug in a handler answers 500 with the error body instead of a dropped connection.
 		if v := recover(); v != nil {
@@ -175,12 +200,15 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.serve(rec, r)
 	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("request_id", id),
+		slog.Int("contract", contract), slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 }
 
 func (s *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	segs, ok := splitPath(r.URL.EscapedPath())
+	if ok {
+		segs, ok = s.stripPrefix(segs)
+	}
 	if !ok {
 		writeError(w, errNotFound("Not found"))
 		return
@@ -213,6 +241,28 @@ func splitPath(escaped string) ([]string, bool) {
 		segs = append(segs, seg)
 	}
 	return segs, true
+}
+
+// stripPrefix removes the configured path prefix; false when the path is outside it.
+func (s *Sandbox) stripPrefix(segs []string) ([]string, bool) {
+	p := s.cfg.pathPrefix
+	if len(segs) < len(p) {
+		return nil, false
+	}
+	for i, seg := range p {
+		if segs[i] != seg {
+			return nil, false
+		}
+	}
+	return segs[len(p):], true
+}
+
+// PathPrefix is the path every route is served under (WithPathPrefix): "" or e.g. "/pre".
+func (s *Sandbox) PathPrefix() string {
+	if len(s.cfg.pathPrefix) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(s.cfg.pathPrefix, "/")
 }
 
 // statusRecorder remembers the status for the request log.
