@@ -72,7 +72,9 @@ func TestCatalogLists(t *testing.T) {
 		{"?limit=2&offset=1", func(it []map[string]any, m map[string]any) bool {
 			return len(it) == 2 && it[0]["name"] == tools[1]["name"] && num(t, m["total"]) == len(tools) && num(t, m["limit"]) == 2
 		}},
-		{"?offset=1000", func(it []map[string]any, m map[string]any) bool { return len(it) == 0 && num(t, m["total"]) == len(tools) }},
+		{"?offset=1000", func(it []map[string]any, m map[string]any) bool {
+			return len(it) == 0 && num(t, m["total"]) == len(tools)
+		}},
 		{"?q=no-such-thing", func(it []map[string]any, m map[string]any) bool { return len(it) == 0 && num(t, m["total"]) == 0 }},
 	}
 	for _, tt := range tests {

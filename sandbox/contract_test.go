@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -242,5 +241,4 @@ func TestPathPrefix(t *testing.T) {
 	if url := items[0].(map[string]any)["mcp_url"].(string); !strings.HasPrefix(url, srv.URL+"/pre/v1/") {
 		t.Fatalf("mcp_url %s", url)
 	}
-	_ = context.Background()
 }

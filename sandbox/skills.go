@@ -134,7 +134,9 @@ func SkillChecksum(artifact []byte, isZip bool) (string, error) {
 }
 
 // skillIsZip reports whether a source type's artifact is a zip.
-func skillIsZip(sourceType string) bool { return sourceType != SkillUploadMD && sourceType != SkillManual }
+func skillIsZip(sourceType string) bool {
+	return sourceType != SkillUploadMD && sourceType != SkillManual
+}
 
 // buildZip writes files into a zip with fixed timestamps, members in name order.
 func buildZip(files map[string][]byte) ([]byte, error) {
