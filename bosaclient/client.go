@@ -1,6 +1,5 @@
 // Package bosaclient is the Go client of the BOSA / GL Connectors HTTP API
-// (the BOSA HTTP protocol, "the spec" below; docs/protocol-0.1.15.md for error contract 2, the catalog and
-// tenant skills). It is the one place where the wire protocol lives:
+// (docs/protocol.md, "the spec" below). It is the one place where the wire protocol lives:
 // discovery (discovery.go), validation and body encodings (execute.go), responses and paging (response.go),
 // retries (retry.go), errors (errors.go), users (users.go), integrations (integrations.go), files (file.go),
 // the catalog (catalog.go), tenant skills (skills.go) and the fluent builder (fluent.go).
@@ -9,11 +8,12 @@
 // Every upstream call accepts CallOptions (WithToken, WithIntegration, WithAPIKey, ...).
 //
 // It asks for error contract 2 (WithErrorContract) and reads the error envelope into *APIError; replays
-// follow the server's recovery advice (RetryPolicy). Differences from the Python reference client (spec §14.2):
-// JSON-schema "required" is honoured, unknown parameters are rejected (or dropped, with WithUnknownParams),
-// non-2xx answers are returned as *APIError, waits never outlast the context deadline, paging stops when it
-// would not advance, discovery is cached with a TTL, a missing Content-Type yields a File, and RFC 5987
-// filename* is parsed.
+// follow the server's recovery advice (RetryPolicy); docs/protocol-0.1.15.md describes both.
+//
+// Differences from the Python reference client (spec §14.2): JSON-schema "required" is honoured, unknown
+// parameters are rejected (or dropped, with WithUnknownParams), non-2xx answers are returned as *APIError,
+// waits never outlast the context deadline, paging stops when it would not advance, discovery is cached
+// with a TTL, a missing Content-Type yields a File, and RFC 5987 filename* is parsed.
 package bosaclient
 
 import (

@@ -1,7 +1,6 @@
 // Package sandbox is a faithful, in-memory emulator of the BOSA (GL Connectors) HTTP API
-// (docs/protocol-0.1.15.md describes what it adds for today's API: error contract 2, request
-// ids, the catalog and tenant skills) with two demo connectors, github and google_drive, backed
-// by deterministic seeded data.
+// (protocol: docs/protocol.md) with two demo connectors, github and
+// google_drive, backed by deterministic seeded data.
 //
 // Its surface follows net/http/httptest: New returns an http.Handler, NewServer serves it on a
 // loopback port and exposes its URL. Tests drive failures with Inject and observe upstream
@@ -11,6 +10,9 @@
 // Request lifecycle (protocol §11): route (404/405) → call counter and injected faults → client key
 // (401) → token for user-scoped routes (401/403) → integration resolution (404) → body validation
 // (400) → run → page → shape → envelope.
+//
+// Today's API adds error contract 2, request ids, recovery advice, the catalog and tenant skills
+// (docs/protocol-0.1.15.md): every response carries X-Request-ID and X-GL-Error-Contract.
 package sandbox
 
 import (
@@ -38,6 +40,10 @@ type Sandbox struct {
 	connectors map[string]*connector
 	names      []string // connector names, sorted
 	discovery  discoveryCache
+	catalog    catalogData
+	skills     skillStore
+	// searchEnabled is off when the catalog's search backend is down (SetSearchEnabled).
+	searchEnabled atomic.Bool
 
 	mu         sync.RWMutex
 	clients    map[string]*client // by API key
@@ -46,10 +52,6 @@ type Sandbox struct {
 
 	faults   faultTable
 	counters counterTable
-
-	catalog       catalogData
-	skills        skillStore
-	searchEnabled atomic.Bool // SetSearchEnabled
 }
 
 type config struct {
@@ -185,7 +187,6 @@ func (s *Sandbox) CreateClient(name string) Client {
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	id, contract := stampResponse(rec, r)
 	defer func() {
 		// A bug in a handler answers 500 with the error body instead of a dropped connection.
 		if v := recover(); v != nil {
@@ -198,6 +199,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	id, contract := stampResponse(rec, r)
 	s.serve(rec, r)
 	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("request_id", id),
