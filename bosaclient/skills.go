@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +39,7 @@ const MaxSkillExpandedBytes = 256 << 20
 // DefaultSkillDownloadTimeout bounds one attempt of DownloadSkill.
 const DefaultSkillDownloadTimeout = 60 * time.Second
 
-// SkillSummary is a tenant skill as listed. Nullable fields are "" when null.
+// SkillSummary is a tenant skill as listed. Fields the server sends as null are "".
 type SkillSummary struct {
 	ID          string `json:"id"`
 	ClientID    string `json:"client_id"`
@@ -65,17 +64,6 @@ type SkillDetail struct {
 	GitHubRepo    string `json:"github_repo"`
 	GitHubRef     string `json:"github_ref"`
 	GitHubPath    string `json:"github_path"`
-}
-
-// UnmarshalJSON reads null strings as "".
-func (d *SkillDetail) UnmarshalJSON(b []byte) error {
-	type plain SkillDetail
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*d = SkillDetail(p)
-	return nil
 }
 
 // SkillListMeta pages TenantSkills; the server promises none of its fields (nil when absent).
