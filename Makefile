@@ -21,8 +21,8 @@ all: test
 ## test: everything CI checks, installing what it needs on a fresh machine.
 test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient
 
-## test-go: the Go test suite with the race detector.
-test-go:
+## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
+test-go: bench-tools
 	$(GO) mod download
 	$(GO) test -race -count=1 ./...
 
@@ -64,12 +64,24 @@ check-generated: $(CLIENT_TOOLS)
 	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
 	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \
-	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }
+	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }; \
+	diff $(PY_VENV)/lib/python3*/site-packages/google/api/field_behavior.proto proto/google/api/field_behavior.proto || \
+		{ echo "proto/google/api/field_behavior.proto differs from the pinned googleapis-common-protos wheel's"; exit 1; }
 
-## lint-proto: buf lint (STANDARD) and buf format.
+## lint-proto: buf lint (STANDARD), buf format, and buf breaking (WIRE_JSON) against the frozen v1 baseline.
 lint-proto:
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
+	$(BUF) breaking --against $(PROTO_BASELINE)
+
+# The v1 protos as frozen (a buf image in JSON); see docs/api-design.md, "Freeze".
+PROTO_BASELINE := proto/v1-baseline.json
+
+## proto-baseline: rewrites the buf breaking baseline from proto/ (only for a reviewed, deliberate break).
+.PHONY: proto-baseline
+proto-baseline:
+	$(BUF) build --exclude-source-info -o '-#format=json' | $(PYTHON) -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1, sort_keys=True); print()' > $(PROTO_BASELINE).tmp
+	mv $(PROTO_BASELINE).tmp $(PROTO_BASELINE)
 
 # Client tool installs (see the variables at the top).
 $(PY_VENV)/bin/python:
@@ -97,18 +109,29 @@ test-python: $(PY_VENV)/bin/python
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
-## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 6 minutes on
-## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
-.PHONY: bench bench-compare
-bench:
+## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
+## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.
+## BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios unary' or BENCHFLAGS=-smoke (a short run proving the pipeline).
+.PHONY: bench bench-compare bench-tools
+bench: bench-tools
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)
 
+# The load tools: wrk from Debian (installed with apt-get when missing), ghz pinned and built into bin/.
+GHZ_VERSION := v0.93.0
+
+## bench-tools: installs wrk (apt-get, when not on PATH) and ghz $(GHZ_VERSION) (go install into bin/).
+bench-tools: bin/ghz
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bin/ghz:
+	GOBIN=$(abspath bin) $(GO) install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
 ## bench-compare: builds the gateway at BASE (a git ref, from `git archive`: the working tree is untouched) and the
-## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (about 3 minutes), and
+## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (wrk and ghz), and
 ## prints p50/p99/CPU per request side by side with new/base ratios; also written to bin/bench-compare.md.
 ## E.g. make bench-compare BASE=main; BENCHFLAGS adds flags (-cases, -concurrency, -repeat, -duration).
-bench-compare:
+bench-compare: bench-tools
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git ref> [BENCHFLAGS=...]"; exit 2; }
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -base '$(BASE)' -out bin/bench-compare.md $(BENCHFLAGS)

@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 func main() {
@@ -88,7 +88,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
 	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
-	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message, REST body and upstream answer, files included")
+	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
+	integer(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
@@ -100,6 +101,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&c.ReadHeaderTimeout, "http-read-header-timeout", env.duration("BOSA_HTTP_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "HTTP: time allowed to send request headers; cuts off slow clients (env BOSA_HTTP_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.ReadTimeout, "http-read-timeout", env.duration("BOSA_HTTP_READ_TIMEOUT", server.DefaultReadTimeout), "HTTP: time allowed to send a whole request, body included (env BOSA_HTTP_READ_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "http-idle-timeout", env.duration("BOSA_HTTP_IDLE_TIMEOUT", server.DefaultIdleTimeout), "HTTP: how long an idle keep-alive connection stays open (env BOSA_HTTP_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.IdempotencyWindow, "idempotency-window", env.duration("BOSA_IDEMPOTENCY_WINDOW", server.DefaultIdempotencyWindow), "how long the answer of a call with a request_id is kept for its retries (env BOSA_IDEMPOTENCY_WINDOW)")
+	fs.IntVar(&c.IdempotencyMaxBytes, "idempotency-max-bytes", env.int("BOSA_IDEMPOTENCY_MAX_BYTES", server.DefaultIdempotencyMaxBytes), "memory the kept request_id answers may hold together; oldest leave first (env BOSA_IDEMPOTENCY_MAX_BYTES)")
 	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", env.duration("BOSA_UPLOAD_IDLE_TIMEOUT", server.DefaultUploadIdleTimeout), "gRPC UploadFiles: longest wait for the next message, or for the stream's end after finish; a stalled upload is aborted with DEADLINE_EXCEEDED (env BOSA_UPLOAD_IDLE_TIMEOUT)")
 	var streams int
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")

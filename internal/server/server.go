@@ -58,6 +58,7 @@ const (
 	DefaultGRPCAddr             = "127.0.0.1:50051"
 	DefaultHTTPAddr             = "127.0.0.1:8080"
 	DefaultMaxMessageBytes      = 64 << 20
+	DefaultMaxJSONBodyBytes     = 4 << 20
 	DefaultMaxConcurrentStreams = 1000
 	DefaultMaxPages             = 1000
 	DefaultMaxPrefetch          = 8
@@ -86,8 +87,11 @@ type Config struct {
 	// certificate signed by one of its CAs (mutual TLS).
 	TLSClientCAFile string
 
-	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
+	// MaxMessageBytes bounds one gRPC message and one upstream answer (files included).
 	MaxMessageBytes int
+	// MaxJSONBodyBytes bounds one REST request body on every route but the streamed :upload; a
+	// larger body is refused before it is read past the limit (see limits.go).
+	MaxJSONBodyBytes int
 	// MaxConcurrentStreams bounds concurrent calls per gRPC client connection. REST callers share
 	// one in-process connection, so they are not bounded by it together (the HTTP server bounds
 	// each HTTP/2 connection).
@@ -136,6 +140,12 @@ type Config struct {
 	// stream, so a REST body that stalls this long ends too (ReadTimeout bounds the whole body).
 	UploadIdleTimeout time.Duration
 
+	// IdempotencyWindow is how long the answer of a call with a request_id (CreateUser,
+	// ConfigureIntegration, UploadFiles) is kept for its retries (DefaultIdempotencyWindow when 0);
+	// IdempotencyMaxBytes bounds the memory of the kept answers (DefaultIdempotencyMaxBytes when 0).
+	IdempotencyWindow   time.Duration
+	IdempotencyMaxBytes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
@@ -166,6 +176,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&c.MaxJSONBodyBytes, DefaultMaxJSONBodyBytes)
 	def(&c.MaxPages, DefaultMaxPages)
 	def(&c.MaxPrefetch, DefaultMaxPrefetch)
 	def(&c.MaxAttempts, DefaultMaxAttempts)
@@ -277,6 +288,7 @@ func (c Config) Complete() (*Server, error) {
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
+		requests: newRequestIDs(c.IdempotencyWindow, c.IdempotencyMaxBytes),
 	}
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}
