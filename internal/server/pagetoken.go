@@ -95,17 +95,11 @@ func (t pageTokens) listPage(method, filter string, size int32, token string, n 
 	case size > maxListPageSize:
 		size = maxListPageSize
 	}
-	if token != "" {
-		p, err := t.decode(token, filter, method)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		off, ok := p["offset"].(float64)
-		if !ok || off < 0 || off != float64(int(off)) {
-			return 0, 0, "", &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
-		}
-		lo = min(int(off), n)
+	off, err := t.offset(method, filter, token)
+	if err != nil {
+		return 0, 0, "", err
 	}
+	lo = min(off, n)
 	hi = min(lo+int(size), n)
 	if hi < n {
 		if next, err = t.encode(filter, method, map[string]any{"offset": hi}); err != nil {
@@ -133,18 +127,26 @@ func (t pageTokens) offsetPage(method, filter string, size int32, token string) 
 	case size > maxOffsetPageSize:
 		size = maxOffsetPageSize
 	}
-	if token != "" {
-		p, err := t.decode(token, filter, method)
-		if err != nil {
-			return 0, 0, err
-		}
-		off, ok := p["offset"].(float64)
-		if !ok || off < 0 || off != float64(int(off)) {
-			return 0, 0, &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
-		}
-		offset = int(off)
+	if offset, err = t.offset(method, filter, token); err != nil {
+		return 0, 0, err
 	}
 	return offset, int(size), nil
+}
+
+// offset is the list offset a List page token holds (0 for no token).
+func (t pageTokens) offset(method, filter, token string) (int, error) {
+	if token == "" {
+		return 0, nil
+	}
+	p, err := t.decode(token, filter, method)
+	if err != nil {
+		return 0, err
+	}
+	off, ok := p["offset"].(float64)
+	if !ok || off < 0 || off != float64(int(off)) {
+		return 0, &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
+	}
+	return int(off), nil
 }
 
 // nextOffset returns the token of the page after the got items read at offset ("" on the last page):
