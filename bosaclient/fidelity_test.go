@@ -128,6 +128,8 @@ func TestReplayPolicy(t *testing.T) {
 		{"unsafe: 5xx without advice", &APIError{StatusCode: 502}, true, true, 0, false},
 		{"unsafe: 503 marked permanent", &APIError{StatusCode: 503, Recovery: &Recovery{}}, true, true, 0, false},
 		{"unsafe: network error", &NetworkError{Err: io.EOF}, true, true, 0, false},
+		{"unsafe: a cut-off 2xx", &NetworkError{Status: 200, Err: io.ErrUnexpectedEOF}, true, false, 0, false},
+		{"unsafe: a cut-off 503", &NetworkError{Status: 503, Err: io.ErrUnexpectedEOF}, true, true, 0, false},
 		{"unsafe: 400", &APIError{StatusCode: 400, Recovery: &Recovery{Retryable: true}}, true, false, 0, false},
 	}
 	for _, tt := range tests {

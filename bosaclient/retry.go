@@ -22,7 +22,8 @@ import (
 // else the Retry-After header (seconds or an HTTP date), else min(BaseDelay·2^k, MaxDelay) with "equal
 // jitter" (half fixed, half uniform random) for retry k = 0, 1, …; a server's wait is capped at
 // MaxRetryAfter. With ReplayUnsafe the older rule applies instead: 429, every 5xx and network errors
-// (*NetworkError, including a per-attempt timeout) are replayed whatever the advice, with the same waits.
+// (*NetworkError, including a per-attempt timeout) are replayed whatever the advice, with the same waits —
+// but never a 2xx whose body was cut off: the action ran, and replaying it could run it twice.
 // A wait that would end after the context deadline is not started: the last error is returned at once.
 // Cancelling the context aborts both an attempt in flight and a wait.
 type RetryPolicy struct {
@@ -92,7 +93,8 @@ func (p RetryPolicy) retryable(err error) (retry bool, wait time.Duration, asked
 	}
 	var ne *NetworkError
 	if errors.As(err, &ne) {
-		return p.ReplayUnsafe, 0, false
+		// Never a 2xx whose body was cut off, even when unsafe: the action ran, a replay could run it twice.
+		return p.ReplayUnsafe && (ne.Status < 200 || ne.Status > 299), 0, false
 	}
 	return false, 0, false
 }

@@ -174,7 +174,7 @@ func (c *Client) open(ctx context.Context, req *request, cc *callConfig, attempt
 		if timedOut.Load() {
 			err = fmt.Errorf("attempt timed out: %w", context.DeadlineExceeded)
 		}
-		return nil, nil, networkError(req, ctx, err)
+		return nil, nil, networkError(req, ctx, 0, err)
 	}
 	cc.record(resp.StatusCode, resp.Header)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa stream", slog.String("method", req.method),
