@@ -123,6 +123,8 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		viaClient(bosav1.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
 		viaClient(bosav1.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
 		viaClient(bosav1.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
+		viaClient(bosav1.RegisterCatalogServiceHandlerClient, bosav1.NewCatalogServiceClient),
+		viaClient(bosav1.RegisterSkillServiceHandlerClient, bosav1.NewSkillServiceClient),
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err

@@ -341,16 +341,20 @@ func (c Config) Complete() (*Server, error) {
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
+	catalog, skills := &catalogService{services: svc}, &skillService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
 		bosav1.RegisterConnectorServiceServer(g, connectors)
 		bosav1.RegisterActionServiceServer(g, actions)
 		bosav1.RegisterUserServiceServer(g, users)
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
+		bosav1.RegisterCatalogServiceServer(g, catalog)
+		bosav1.RegisterSkillServiceServer(g, skills)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
-	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
+	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService",
+		"bosa.v1.CatalogService", "bosa.v1.SkillService"} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
@@ -360,6 +364,7 @@ func (c Config) Complete() (*Server, error) {
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+		{&bosav1.CatalogService_ServiceDesc, catalog}, {&bosav1.SkillService_ServiceDesc, skills},
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
