@@ -1,5 +1,5 @@
 // Package bosaclient is the Go client of the BOSA / GL Connectors HTTP API
-// (../shared/bosa-http-protocol.md, "the spec" below). It is the one place where the wire protocol lives:
+// (docs/protocol.md, "the spec" below). It is the one place where the wire protocol lives:
 // discovery (discovery.go), validation and body encodings (execute.go), responses and paging (response.go),
 // retries (retry.go), errors (errors.go), users (users.go), integrations (integrations.go), files (file.go)
 // and the fluent builder (fluent.go).

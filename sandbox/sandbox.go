@@ -1,5 +1,5 @@
 // Package sandbox is a faithful, in-memory emulator of the BOSA (GL Connectors) HTTP API
-// (protocol: /work/shared/bosa-http-protocol.md) with two demo connectors, github and
+// (protocol: docs/protocol.md) with two demo connectors, github and
 // google_drive, backed by deterministic seeded data.
 //
 // Its surface follows net/http/httptest: New returns an http.Handler, NewServer serves it on a
