@@ -1,6 +1,11 @@
 # One command per job. `make test` is what CI runs (.ci/run) and what the README gives.
 GO      ?= go
-BUF     := $(GO) tool -modfile=tools/go.mod buf
+
+# buf comes prebuilt from npm (@bufbuild/buf, the same release as the Go module, pinned by
+# tools/package-lock.json): installing it takes seconds, where compiling it from Go source took minutes.
+# It runs from the repository root: paths in buf.gen*.yaml are relative to it.
+BUF         := tools/node_modules/.bin/buf
+BUF_INSTALL := tools/node_modules/.package-lock.json
 
 # Clients (clients/python, clients/typescript). Generation tools are pinned: grpcio-tools and
 # mypy-protobuf by clients/python/constraints.txt in clients/python/.venv, protoc-gen-es by
@@ -51,13 +56,13 @@ sandbox:
 # Files under gen/ that `make generate` writes; gen/openapi/openapi.go is hand-written (go:embed).
 GENERATED := gen/bosa gen/openapi/bosa.swagger.json
 
-## generate: regenerates gen/ and the client code from proto/ (buf and the protoc plugins are pinned Go tools; offline).
-generate: generate-clients
+## generate: regenerates gen/ and the client code from proto/ (buf from npm, the protoc plugins as Go tools, all pinned; offline once installed).
+generate: generate-clients $(BUF_INSTALL)
 	rm -rf $(GENERATED)
 	$(BUF) generate
 
 ## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
-check-generated: $(CLIENT_TOOLS)
+check-generated: $(CLIENT_TOOLS) $(BUF_INSTALL)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate -o "$$tmp" && \
 	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
@@ -67,11 +72,14 @@ check-generated: $(CLIENT_TOOLS)
 	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }
 
 ## lint-proto: buf lint (STANDARD) and buf format.
-lint-proto:
+lint-proto: $(BUF_INSTALL)
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 
-# Client tool installs (see the variables at the top).
+# Tool installs (see the variables at the top).
+$(BUF_INSTALL): tools/package.json tools/package-lock.json
+	cd tools && npm ci --ignore-scripts --no-audit --no-fund
+
 $(PY_VENV)/bin/python:
 	$(PYTHON) -m venv $(PY_VENV)
 
@@ -83,7 +91,7 @@ $(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/pack
 	cd $(TS_DIR) && npm ci --no-audit --no-fund
 
 ## generate-clients: regenerates the Python (clients/python/src/bosa) and TypeScript (clients/typescript/src/gen) code.
-generate-clients: $(CLIENT_TOOLS)
+generate-clients: $(CLIENT_TOOLS) $(BUF_INSTALL)
 	rm -rf $(PY_GEN)
 	$(BUF) generate --template buf.gen.python.yaml
 	$(BUF) generate --template buf.gen.ts.yaml
