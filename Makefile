@@ -23,8 +23,13 @@ CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.pack
 
 all: test
 
-## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient
+## test: everything CI checks, installing what it needs on a fresh machine. Two groups run side by side (each
+## in order, see tools/run-groups.sh): the Go checks, which keep the CPU busy, and the proto and client checks,
+## which mostly wait on installs and on a gateway. Add a new suite to the group it fits.
+TEST_GROUP_GO      := lint test-go fuzz
+TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-refclient
+test:
+	@MAKE='$(MAKE)' tools/run-groups.sh '$(TEST_GROUP_GO)' '$(TEST_GROUP_CLIENTS)'
 
 ## test-go: the Go test suite with the race detector.
 test-go:
