@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs groups of make targets side by side: the targets of one group run in order, the groups at once.
+# Runs groups of make targets side by side: the targets of one group run in order (all of them, even after a
+# failure, so one run reports every failing check), the groups at once.
 # `make test` uses it so that the CPU-bound Go checks and the install-bound client checks share the machine.
 #
 # Usage: tools/run-groups.sh 'TARGET...' ['TARGET...' ...]
@@ -19,7 +20,7 @@ trap 'exit 130' INT TERM
 run_group() {
 	local start=$SECONDS
 	# shellcheck disable=SC2086 # TARGETS is a list of make targets
-	$make --no-print-directory -j1 $2
+	$make --no-print-directory -j1 --keep-going $2
 	echo $? >"$logs/$1.rc"
 	echo $((SECONDS - start)) >"$logs/$1.time"
 }
@@ -33,6 +34,9 @@ report() {
 }
 
 groups=("$@")
+for g in "${groups[@]}"; do
+	[ -n "${g// /}" ] || { echo "run-groups.sh: an empty group (make would run its default goal)" >&2; exit 2; }
+done
 if [ "${GROUPS_PARALLEL:-yes}" = no ]; then
 	for i in "${!groups[@]}"; do
 		run_group "$i" "${groups[$i]}"
