@@ -2,7 +2,10 @@
 package docs
 
 import (
+	"bufio"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -63,4 +66,85 @@ func TestCodeBlocksAreExampleFiles(t *testing.T) {
 	if blocks < 10 {
 		t.Fatalf("found %d code blocks, want at least 10", blocks)
 	}
+}
+
+// TestSandboxWalkthrough runs the shell blocks of docs/sandbox.md from "Walk-through with curl" up to
+// "In Go tests", in order and in one bash, against a sandbox started as the page says (with --control, on a
+// free port instead of 8765), and checks the outputs the page shows as "# {...}" comment lines.
+func TestSandboxWalkthrough(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the docs/sandbox.md walk-through needs %s: %v", tool, err)
+		}
+	}
+	doc, err := os.ReadFile("sandbox.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(doc)
+	from, to := strings.Index(page, "## Walk-through with curl"), strings.Index(page, "## In Go tests")
+	if from < 0 || to < from {
+		t.Fatal(`docs/sandbox.md lacks the "Walk-through with curl" or "In Go tests" section`)
+	}
+	var script strings.Builder
+	var want []string
+	script.WriteString("set -euo pipefail\n")
+	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(page[from:to], -1) {
+		script.WriteString(m[1])
+		for _, line := range strings.Split(m[1], "\n") {
+			if strings.HasPrefix(line, "# {") {
+				want = append(want, strings.TrimPrefix(line, "# "))
+			}
+		}
+	}
+	if len(want) < 2 {
+		t.Fatalf("found %d expected outputs in the walk-through, want the 2 error bodies", len(want))
+	}
+
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir, "bosa.dev/gateway/cmd/bosa-sandbox")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	url := startSandbox(t, filepath.Join(dir, "bosa-sandbox"), "--addr", "127.0.0.1:0", "--control")
+
+	text := strings.ReplaceAll(script.String(), "B=http://127.0.0.1:8765", "B="+url)
+	text = strings.ReplaceAll(text, "/tmp/", dir+"/")
+	cmd := exec.Command("bash", "-c", text)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the walk-through failed: %v\n%s", err, out)
+	}
+	for _, w := range append(want, "downloaded bytes are identical") {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("the walk-through's output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// startSandbox runs the sandbox binary until the test ends and returns the URL it prints.
+func startSandbox(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if u := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(lines.Text()); u != "" {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return u
+		}
+	}
+	t.Fatalf("the sandbox printed no URL (%v)", lines.Err())
+	return ""
 }
