@@ -63,15 +63,22 @@ sandbox:
 	$(GO) run ./cmd/bosa-sandbox --control
 
 # Files under gen/ that `make generate` writes; gen/openapi/openapi.go is hand-written (go:embed).
-GENERATED := gen/bosa gen/openapi/bosa.swagger.json
+GENERATED := gen/bosa gen/gw gen/openapi/bosa.swagger.json
+
+# The published gRPC service config, copied into the clients that ship it (Go embeds it, Python
+# packages it); check-generated compares the copies.
+SERVICE_CONFIG        := proto/bosa/v1/service_config.json
+SERVICE_CONFIG_COPIES := clients/gatewayclient/service_config.json $(PY_DIR)/src/bosa_gateway/service_config.json
 
 ## generate: regenerates gen/ and the client code from proto/ (buf and the protoc plugins are pinned Go tools; offline).
 generate: generate-clients
 	rm -rf $(GENERATED)
 	$(BUF) generate
+	for f in $(SERVICE_CONFIG_COPIES); do cp $(SERVICE_CONFIG) $$f; done
 
 ## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
 check-generated: $(CLIENT_TOOLS)
+	@for f in $(SERVICE_CONFIG_COPIES); do diff $(SERVICE_CONFIG) $$f || { echo "$$f is stale: run 'make generate'"; exit 1; }; done
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate -o "$$tmp" && \
 	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	bosagw "bosa.dev/gateway/gen/gw/bosa/v1"
 	"bosa.dev/gateway/internal/mcp"
 )
 
@@ -105,10 +106,10 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	ctx := context.Background()
 	conn := s.direct
 	for _, register := range []func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error{
-		viaClient(bosav1.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
-		viaClient(bosav1.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
-		viaClient(bosav1.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
-		viaClient(bosav1.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
+		viaClient(bosagw.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
+		viaClient(bosagw.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
+		viaClient(bosagw.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
+		viaClient(bosagw.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err
