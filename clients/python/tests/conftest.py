@@ -158,8 +158,7 @@ class User:
 @pytest.fixture()
 def user(client: Client, identifier: str) -> Iterator[User]:
     created = client.create_user(identifier)
-    token = client.authenticate(identifier, created.secret)
-    yield User(identifier, client.with_credentials(token=token))
+    yield User(identifier, client.authenticated(identifier, created.secret))
 
 
 @pytest.fixture()
