@@ -83,6 +83,7 @@ check-generated: $(CLIENT_TOOLS)
 	$(BUF) generate -o "$$tmp" && \
 	diff -r -x openapi.go "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
 	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
+	touch "$$tmp/$(PY_GEN)/py.typed" "$$tmp/$(PY_GEN)/v1/py.typed" && \
 	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \
 	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }; \
@@ -119,11 +120,14 @@ $(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/pack
 generate-clients: $(CLIENT_TOOLS)
 	rm -rf $(PY_GEN)
 	$(BUF) generate --template buf.gen.python.yaml
+	touch $(PY_GEN)/py.typed $(PY_GEN)/v1/py.typed
 	$(BUF) generate --template buf.gen.ts.yaml
 
-## test-python: installs clients/python with its test extra in clients/python/.venv and runs pytest against a real gateway.
+## test-python: installs clients/python with its test extra in clients/python/.venv, runs mypy --strict on the
+## package and the examples (these import the installed package, as users do) and pytest against a real gateway.
 test-python: $(PY_VENV)/bin/python
 	$(PY_PIP) install -c $(PY_DIR)/constraints.txt './$(PY_DIR)[test]'
+	cd $(PY_DIR) && .venv/bin/mypy --strict src/bosa_gateway && .venv/bin/mypy --strict examples
 	cd $(PY_DIR) && .venv/bin/python -m pytest
 
 ## test-ts: installs clients/typescript (npm ci), compiles it and runs node's test runner against a real gateway.
