@@ -81,9 +81,9 @@ class Client:
                 current one (see :meth:`authenticated`).
             integration: the user_identifier of the integration actions should use.
             credentials: TLS channel credentials; plaintext when None.
-            options: grpc channel options, after the published service config
+            options: grpc channel options; the published service config
                 (``grpc.service_config``: retries of UNAVAILABLE on idempotent methods,
-                per-method deadlines) and ``grpc.enable_retries``, so they can override both.
+                per-method deadlines) and ``grpc.enable_retries`` are added unless set here.
             timeout: default deadline of each call, in seconds (30); None leaves only the
                 service config's per-method deadlines.
             channel: an existing channel to use instead of dialling ``target`` (not closed by

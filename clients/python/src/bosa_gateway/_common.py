@@ -24,8 +24,10 @@ Metadata = Sequence[tuple[str, str]]
 
 
 def channel_options(options: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    """The caller's channel options after the service config and retries (so the caller's win)."""
-    return [("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG), *options]
+    """The caller's channel options, plus the service config and retries unless the caller sets them."""
+    given = {key for key, _ in options}
+    ours = [("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG)]
+    return [*options, *((k, v) for k, v in ours if k not in given)]
 
 
 def credential_metadata(api_key: str | None, integration: str | None) -> tuple[tuple[str, str], ...]:
