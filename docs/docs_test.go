@@ -21,7 +21,6 @@ var exampleFiles = []string{
 	"../shape/example_test.go",
 	"../clients/goexample/example_test.go",
 	"../clients/gatewayclient/example_test.go",
-
 	"../clients/python/examples/*.py",
 	"../clients/typescript/examples/*.ts",
 }
