@@ -43,15 +43,15 @@ const gatewayWindow = 256 << 10
 
 // newGatewayConn connects to the in-memory listener. The pipe never leaves the process, so it
 // speaks plain HTTP/2 even when the listeners use TLS.
-func newGatewayConn(maxMsg int) (*gatewayConn, error) {
+func newGatewayConn(maxMsg int, extra ...grpc.DialOption) (*gatewayConn, error) {
 	lis := bufconn.Listen(gatewayBuffer)
-	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal",
+	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal", append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
 		grpc.WithInitialWindowSize(gatewayWindow), grpc.WithInitialConnWindowSize(gatewayWindow),
 		experimental.WithBufferPool(bufferPool),
-	)
+	}, extra...)...)
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -99,6 +99,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		}),
 		runtime.WithErrorHandler(restErrorHandler(maxRESTBody(s.cfg.MaxMessageBytes))),
 		runtime.WithRoutingErrorHandler(restRoutingError),
+		runtime.WithMiddlewares(restRouteName),
 	)
 	ctx := context.Background()
 	conn := s.direct
@@ -143,8 +144,10 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		}
 		_, _ = w.Write([]byte("SERVING\n"))
 	})
-	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	return root, nil
+	if !s.cfg.MetricsOnAdminOnly {
+		root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	}
+	return s.cfg.httpTracing(root), nil
 }
 
 // viaClient registers a service's REST routes over a connection (the generated RegisterXHandler

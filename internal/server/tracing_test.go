@@ -1,0 +1,135 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/internal/telemetry"
+	"bosa.dev/gateway/sandbox"
+)
+
+// TestTracePropagation sends gRPC and REST calls with a known traceparent and checks that the
+// gateway's server span continues that trace, that each BOSA request has a child span, that BOSA
+// received the child span's traceparent, and that no span carries a key, token or user secret.
+func TestTracePropagation(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	e := startEnv(t, func(c *server.Config) { c.TracerProvider, c.Propagator = tp, telemetry.Propagator() })
+	users := bosav1.NewUserServiceClient(e.conn)
+
+	const (
+		grpcTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+		restTrace = "0af7651916cd43dd8448eb211c80319c"
+	)
+	traceparent := func(traceID string) string { return "00-" + traceID + "-" + parentSpan + "-01" }
+
+	ctx := metadata.AppendToOutgoingContext(context.Background(),
+		"traceparent", traceparent(grpcTrace), "x-api-key", sandbox.DemoAPIKey)
+	created, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: "tracer"})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	checkTrace(t, exp, e.sb, grpcTrace, "bosa.v1.UserService/CreateUser")
+
+	auth, err := users.AuthenticateUser(context.Background(), &bosav1.AuthenticateUserRequest{
+		Identifier: "tracer", Secret: created.GetUser().GetSecret()})
+	if err != nil {
+		t.Fatalf("AuthenticateUser: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.httpBase+"/v1/users/me", nil)
+	req.Header.Set("Traceparent", traceparent(restTrace))
+	req.Header.Set("Authorization", "Bearer "+auth.GetToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/users/me: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/users/me: %d %s", resp.StatusCode, body)
+	}
+	checkTrace(t, exp, e.sb, restTrace, "GET /v1/users/me")
+
+	secrets := map[string]string{"API key": sandbox.DemoAPIKey, "user secret": created.GetUser().GetSecret(), "token": auth.GetToken()}
+	for _, s := range exp.GetSpans() {
+		var texts []string
+		for _, a := range s.Attributes {
+			texts = append(texts, string(a.Key)+"="+a.Value.Emit())
+		}
+		for _, ev := range s.Events {
+			for _, a := range ev.Attributes {
+				texts = append(texts, a.Value.Emit())
+			}
+		}
+		texts = append(texts, s.Name, s.Status.Description)
+		for what, secret := range secrets {
+			for _, text := range texts {
+				if strings.Contains(text, secret) {
+					t.Errorf("span %q carries the %s: %s", s.Name, what, text)
+				}
+			}
+		}
+	}
+}
+
+// parentSpan is the caller's span id in the traceparent the tests send.
+const parentSpan = "00f067aa0ba902b7"
+
+// checkTrace waits for the server span named name in traceID (spans end just after the answer is
+// sent), then checks its parent, its BOSA child span and the traceparent BOSA last received.
+func checkTrace(t *testing.T, exp *tracetest.InMemoryExporter, sb *sandbox.Sandbox, traceID, name string) {
+	t.Helper()
+	var srv, upstream *tracetest.SpanStub
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		srv, upstream = nil, nil
+		spans := exp.GetSpans()
+		for i := range spans {
+			s := &spans[i]
+			if s.SpanContext.TraceID().String() != traceID {
+				continue
+			}
+			switch {
+			case s.SpanKind == trace.SpanKindServer && s.Name == name:
+				srv = s
+			case s.SpanKind == trace.SpanKindClient && strings.HasPrefix(s.Name, "BOSA "):
+				upstream = s
+			}
+		}
+		if srv != nil && upstream != nil {
+			break
+		}
+	}
+	if srv == nil || upstream == nil {
+		t.Fatalf("trace %s: server span %q found: %v, BOSA span found: %v; spans: %v", traceID, name, srv != nil, upstream != nil, spanNames(exp))
+	}
+	if got := srv.Parent.SpanID().String(); got != parentSpan || !srv.Parent.IsRemote() {
+		t.Errorf("server span %q: parent %s (remote %v), want the caller's span %s", name, got, srv.Parent.IsRemote(), parentSpan)
+	}
+	if upstream.Parent.SpanID() != srv.SpanContext.SpanID() {
+		t.Errorf("BOSA span %q: parent %s, want the server span %s", upstream.Name, upstream.Parent.SpanID(), srv.SpanContext.SpanID())
+	}
+	want := "00-" + traceID + "-" + upstream.SpanContext.SpanID().String() + "-01"
+	if got := sb.LastTraceparent(); got != want {
+		t.Errorf("BOSA received traceparent %q, want %q (the BOSA span's)", got, want)
+	}
+}
+
+func spanNames(exp *tracetest.InMemoryExporter) []string {
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name+"@"+s.SpanContext.TraceID().String())
+	}
+	return names
+}
