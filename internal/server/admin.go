@@ -10,7 +10,7 @@ import (
 	"bosa.dev/gateway/internal/buildinfo"
 )
 
-// adminHandler serves the admin listener: pprof and /metrics. It is a listener of its own, off by
+// adminHandler serves the admin listener: pprof, /metrics and /healthz. It is a listener of its own, off by
 // default, so profiles (which reveal code paths and can cost CPU) need not be reachable by callers.
 func (s *Server) adminHandler() http.Handler {
 	// No /debug/pprof/cmdline: the command line may hold --api-key.
@@ -20,6 +20,8 @@ func (s *Server) adminHandler() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	// A plain-HTTP health check for kubelet probes when the public listeners use (mutual) TLS.
+	mux.HandleFunc("GET /healthz", s.healthz)
 	return mux
 }
 

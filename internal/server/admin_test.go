@@ -31,6 +31,9 @@ func TestAdminListener(t *testing.T) {
 		if code, body := get(t, admin+"/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
 			t.Errorf("admin /debug/pprof/: %d %.200s", code, body)
 		}
+		if code, body := get(t, admin+"/healthz"); code != http.StatusOK || body != "SERVING\n" {
+			t.Errorf("admin /healthz: %d %q", code, body)
+		}
 		if code, _ := get(t, admin+"/debug/pprof/cmdline"); code != http.StatusNotFound {
 			t.Errorf("admin /debug/pprof/cmdline (the command line may hold --api-key): %d, want 404", code)
 		}

@@ -134,20 +134,23 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(doc)
 	})
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("NOT_SERVING\n"))
-			return
-		}
-		_, _ = w.Write([]byte("SERVING\n"))
-	})
+	root.HandleFunc("GET /healthz", s.healthz)
 	if !s.cfg.MetricsOnAdminOnly {
 		root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	}
 	return s.cfg.httpTracing(root), nil
+}
+
+// healthz answers 200 SERVING or 503 NOT_SERVING, as the gRPC health service does (draining included).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("NOT_SERVING\n"))
+		return
+	}
+	_, _ = w.Write([]byte("SERVING\n"))
 }
 
 // viaClient registers a service's REST routes over a connection (the generated RegisterXHandler
