@@ -40,6 +40,16 @@ type objects struct {
 	kinds           []string
 }
 
+// valuesFile reads a values file as `helm install -f` does.
+func valuesFile(t *testing.T, path string) map[string]any {
+	t.Helper()
+	v, err := common.ReadValuesFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
 func render(vals map[string]any) (map[string]string, error) {
 	ch, err := loader.Load(chartDir)
 	if err != nil {
@@ -204,6 +214,10 @@ func TestChart(t *testing.T) {
 			if len(ports) != 2 {
 				t.Errorf("service ports %v, want grpc and http only (no admin)", slices.Collect(maps.Keys(ports)))
 			}
+			headless := o.services["gw-bosa-gateway-headless"]
+			if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone || len(headless.Spec.Ports) != 1 || headless.Spec.Ports[0].Port != 50051 {
+				t.Errorf("headless Service %+v, want clusterIP None with the gRPC port", headless)
+			}
 			if pdb := o.pdbs["gw-bosa-gateway"]; pdb == nil || pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
 				t.Errorf("PodDisruptionBudget %+v, want maxUnavailable 1", pdb)
 			}
@@ -243,6 +257,9 @@ func TestChart(t *testing.T) {
 			h := o.hpas["gw-bosa-gateway"]
 			if h == nil || *h.Spec.MinReplicas != 3 || h.Spec.MaxReplicas != 12 || h.Spec.ScaleTargetRef.Name != d.Name {
 				t.Errorf("HPA %+v", h)
+			}
+			if c.Image != "registry.example/bosa-gateway:v1.2.3" || e["BOSA_MAX_UPSTREAM_CONCURRENCY"].Value != "32" {
+				t.Errorf("image %q, BOSA_MAX_UPSTREAM_CONCURRENCY %+v", c.Image, e["BOSA_MAX_UPSTREAM_CONCURRENCY"])
 			}
 			sm := o.serviceMonitors["gw-bosa-gateway"]
 			if sm == nil || len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "admin" || sm.Labels["release"] != "prom" {
