@@ -151,7 +151,7 @@ image: podman
 ## test-deploy: the deploy module (deploy/go.mod, kept apart so the app does not depend on Helm and
 ## Kubernetes): builds and checks the container image, renders and validates the Helm chart.
 test-deploy: podman
-	cd deploy && $(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # podman builds the image (Debian's package; remote base images are never pulled).
 podman:

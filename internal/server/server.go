@@ -41,6 +41,9 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/experimental"
@@ -48,10 +51,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
-
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
@@ -141,7 +140,7 @@ type Config struct {
 	// stream, so a REST body that stalls this long ends too (ReadTimeout bounds the whole body).
 	UploadIdleTimeout time.Duration
 
-	// AdminAddr, when set, is a second HTTP listener for operators: /debug/pprof/ and /metrics.
+	// AdminAddr, when set, is a second HTTP listener for operators: /debug/pprof/, /metrics, /healthz.
 	// MetricsOnAdminOnly then serves /metrics there only, not on HTTPAddr.
 	AdminAddr          string
 	MetricsOnAdminOnly bool
