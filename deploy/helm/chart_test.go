@@ -225,15 +225,7 @@ func TestChart(t *testing.T) {
 				t.Errorf("HPA or ServiceMonitor rendered by default: %v", o.kinds)
 			}
 		}},
-		{"production: autoscaling, API key, admin metrics, ServiceMonitor, tracing, preStop", map[string]any{
-			"autoscaling":         map[string]any{"enabled": true, "minReplicas": 3, "maxReplicas": 12},
-			"secrets":             map[string]any{"apiKey": map[string]any{"existingSecret": "bosa-api-key"}},
-			"admin":               map[string]any{"enabled": true, "metricsOnly": true},
-			"serviceMonitor":      map[string]any{"enabled": true, "labels": map[string]any{"release": "prom"}},
-			"tracing":             map[string]any{"exporter": "otlp", "otlpEndpoint": "http://otel-collector:4318"},
-			"gateway":             map[string]any{"drainDelaySeconds": 10, "shutdownTimeoutSeconds": 30},
-			"preStopSleepSeconds": 3,
-		}, func(t *testing.T, o *objects) {
+		{"examples/production.yaml", valuesFile(t, "examples/production.yaml"), func(t *testing.T, o *objects) {
 			d := o.deployments["gw-bosa-gateway"]
 			c, e := checkDeployment(t, d)
 			if d.Spec.Replicas != nil {
@@ -278,12 +270,7 @@ func TestChart(t *testing.T) {
 				t.Errorf("ServiceMonitor selector %v would also select the main Service", sm.Spec.Selector.MatchLabels)
 			}
 		}},
-		{"single replica with mutual TLS", map[string]any{
-			"replicaCount":        1,
-			"secrets":             map[string]any{"pageTokenSecret": map[string]any{"existingSecret": ""}},
-			"tls":                 map[string]any{"existingSecret": "gw-tls", "clientCA": map[string]any{"existingSecret": "gw-client-ca"}},
-			"podDisruptionBudget": map[string]any{"enabled": false},
-		}, func(t *testing.T, o *objects) {
+		{"examples/mtls.yaml", valuesFile(t, "examples/mtls.yaml"), func(t *testing.T, o *objects) {
 			d := o.deployments["gw-bosa-gateway"]
 			c, e := checkDeployment(t, d)
 			if _, ok := e["BOSA_PAGE_TOKEN_SECRET"]; ok {
