@@ -64,12 +64,24 @@ check-generated: $(CLIENT_TOOLS)
 	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
 	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \
-	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }
+	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }; \
+	diff $(PY_VENV)/lib/python3*/site-packages/google/api/field_behavior.proto proto/google/api/field_behavior.proto || \
+		{ echo "proto/google/api/field_behavior.proto differs from the pinned googleapis-common-protos wheel's"; exit 1; }
 
-## lint-proto: buf lint (STANDARD) and buf format.
+## lint-proto: buf lint (STANDARD), buf format, and buf breaking (WIRE_JSON) against the frozen v1 baseline.
 lint-proto:
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
+	$(BUF) breaking --against $(PROTO_BASELINE)
+
+# The v1 protos as frozen (a buf image in JSON); see docs/api-design.md, "Freeze".
+PROTO_BASELINE := proto/v1-baseline.json
+
+## proto-baseline: rewrites the buf breaking baseline from proto/ (only for a reviewed, deliberate break).
+.PHONY: proto-baseline
+proto-baseline:
+	$(BUF) build --exclude-source-info -o '-#format=json' | $(PYTHON) -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1, sort_keys=True); print()' > $(PROTO_BASELINE).tmp
+	mv $(PROTO_BASELINE).tmp $(PROTO_BASELINE)
 
 # Client tool installs (see the variables at the top).
 $(PY_VENV)/bin/python:

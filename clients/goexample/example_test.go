@@ -38,7 +38,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	auth, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{
-		Identifier: identifier, Secret: created.GetUser().GetSecret(),
+		Identifier: identifier, Secret: created.GetSecret(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -52,7 +52,7 @@ func Example() {
 	_, err = actions.ExecuteAction(ctx, &bosav1.ExecuteActionRequest{Connector: "github", Action: "list_pull_requests", Input: repo})
 	st := status.Convert(err)
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == bosav1.ErrorReason_INTEGRATION_MISSING.String() {
 			fmt.Println(st.Code(), info.GetReason())
 		}
 	}

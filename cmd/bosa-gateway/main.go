@@ -103,6 +103,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&c.ReadHeaderTimeout, "http-read-header-timeout", env.duration("BOSA_HTTP_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "HTTP: time allowed to send request headers; cuts off slow clients (env BOSA_HTTP_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.ReadTimeout, "http-read-timeout", env.duration("BOSA_HTTP_READ_TIMEOUT", server.DefaultReadTimeout), "HTTP: time allowed to send a whole request, body included (env BOSA_HTTP_READ_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "http-idle-timeout", env.duration("BOSA_HTTP_IDLE_TIMEOUT", server.DefaultIdleTimeout), "HTTP: how long an idle keep-alive connection stays open (env BOSA_HTTP_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.IdempotencyWindow, "idempotency-window", env.duration("BOSA_IDEMPOTENCY_WINDOW", server.DefaultIdempotencyWindow), "how long the answer of a call with a request_id is kept for its retries (env BOSA_IDEMPOTENCY_WINDOW)")
+	fs.IntVar(&c.IdempotencyMaxBytes, "idempotency-max-bytes", env.int("BOSA_IDEMPOTENCY_MAX_BYTES", server.DefaultIdempotencyMaxBytes), "memory the kept request_id answers may hold together; oldest leave first (env BOSA_IDEMPOTENCY_MAX_BYTES)")
 	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", env.duration("BOSA_UPLOAD_IDLE_TIMEOUT", server.DefaultUploadIdleTimeout), "gRPC UploadFiles: longest wait for the next message, or for the stream's end after finish; a stalled upload is aborted with DEADLINE_EXCEEDED (env BOSA_UPLOAD_IDLE_TIMEOUT)")
 	var streams int
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")

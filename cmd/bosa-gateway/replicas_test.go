@@ -182,7 +182,7 @@ func TestReplicasAsOne(t *testing.T) {
 				t.Fatalf("step %d on replica %s: %d pages, %v", i, r.addr, len(pages), err)
 			}
 			items += len(pages[0].GetData().GetListValue().GetValues())
-			token = pages[0].GetPageToken()
+			token = pages[0].GetNextPageToken()
 		}
 		if items != 300 || token == "" {
 			t.Errorf("three pages over three replicas: %d items, next token %q; want 300 and a token", items, token)
@@ -487,7 +487,7 @@ func driveUser(t *testing.T, conn *grpc.ClientConn) metadata.MD {
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: "replicas", Secret: u.GetUser().GetSecret()})
+	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: "replicas", Secret: u.GetSecret()})
 	if err != nil {
 		t.Fatalf("AuthenticateUser: %v", err)
 	}

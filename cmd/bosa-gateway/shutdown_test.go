@@ -196,7 +196,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			var p *bosav1.PaginateResponse
 			if p, err = stream.Recv(); err == nil {
 				o.pages++
-				o.lastToken = p.GetPageToken()
+				o.lastToken = p.GetNextPageToken()
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -222,7 +222,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		for lines.Scan() {
 			var line struct {
 				Result *struct {
-					PageToken string `json:"page_token"`
+					PageToken string `json:"next_page_token"`
 				} `json:"result"`
 				Error json.RawMessage `json:"error"`
 			}

@@ -109,6 +109,9 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 	if err != nil {
 		return toStatus(err)
 	}
+	if err := checkEnum("direction", req.GetDirection()); err != nil {
+		return toStatus(err)
+	}
 	forward := req.GetDirection() != bosav1.Direction_DIRECTION_BACKWARD
 	maxPages := s.maxPages
 	if n := int(req.GetMaxPages()); n > 0 && n < maxPages {
@@ -168,7 +171,7 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 		if err := stream.Send(msg); err != nil {
 			return err
 		}
-		resume = msg.GetPageToken()
+		resume = msg.GetNextPageToken()
 		if acks != nil {
 			acks <- struct{}{} // never blocks: the producer takes each ack before delivering again
 		}
@@ -271,7 +274,7 @@ func (s *actionService) pageMessage(req *bosav1.PaginateRequest, r *bosaclient.A
 		HasNext: r.HasNext(), HasPrev: r.HasPrev(), UpstreamStatus: int32(r.Status),
 	}
 	if p, ok, _ := step(r, forward); ok {
-		if msg.PageToken, err = s.tokens.encode(req.GetConnector(), req.GetAction(), p); err != nil {
+		if msg.NextPageToken, err = s.tokens.encode(req.GetConnector(), req.GetAction(), p); err != nil {
 			return nil, err
 		}
 	}
@@ -281,11 +284,11 @@ func (s *actionService) pageMessage(req *bosav1.PaginateRequest, r *bosaclient.A
 // prepare validates the gateway-level fields of a request and builds the upstream parameters (from
 // input, or from page_token) and call options.
 func (s *actionService) prepare(ctx context.Context, req actionInput) (map[string]any, []bosaclient.CallOption, error) {
-	if req.GetConnector() == "" {
-		return nil, nil, invalidRequest("connector", "is required")
+	if err := checkConnector(req.GetConnector()); err != nil {
+		return nil, nil, err
 	}
-	if req.GetAction() == "" {
-		return nil, nil, invalidRequest("action", "is required")
+	if err := checkName("action", "action", req.GetAction()); err != nil {
+		return nil, nil, err
 	}
 	opts, err := s.callOptions(ctx, true)
 	if err != nil {
@@ -486,6 +489,9 @@ func shapeFilters(in []*bosav1.ResponseFilter) ([]any, error) {
 	out := make([]any, 0, len(in))
 	for i, f := range in {
 		field := "response_filters[" + strconv.Itoa(i) + "]"
+		if err := checkEnum(field+".type", f.GetType()); err != nil {
+			return nil, err
+		}
 		typ, ok := filterTypes[f.GetType()]
 		if !ok {
 			return nil, invalidRequest(field+".type", "must be set to a known filter type")

@@ -17,14 +17,18 @@ type connectorService struct {
 	*services
 }
 
-// ListConnectors lists every connector with its actions.
-func (s *connectorService) ListConnectors(ctx context.Context, _ *bosav1.ListConnectorsRequest) (*bosav1.ListConnectorsResponse, error) {
+// ListConnectors lists one page of the connectors with their actions.
+func (s *connectorService) ListConnectors(ctx context.Context, req *bosav1.ListConnectorsRequest) (*bosav1.ListConnectorsResponse, error) {
 	conns, err := s.client.Connectors(ctx)
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out := &bosav1.ListConnectorsResponse{}
-	for _, c := range conns {
+	lo, hi, next, err := s.tokens.listPage("bosa.v1.ListConnectors", "", req.GetPageSize(), req.GetPageToken(), len(conns))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	out := &bosav1.ListConnectorsResponse{NextPageToken: next}
+	for _, c := range conns[lo:hi] {
 		pc, err := connectorProto(c)
 		if err != nil {
 			return nil, toStatus(err)
@@ -35,9 +39,9 @@ func (s *connectorService) ListConnectors(ctx context.Context, _ *bosav1.ListCon
 }
 
 // GetConnector returns one connector.
-func (s *connectorService) GetConnector(ctx context.Context, req *bosav1.GetConnectorRequest) (*bosav1.GetConnectorResponse, error) {
-	if req.GetConnector() == "" {
-		return nil, toStatus(invalidRequest("connector", "is required"))
+func (s *connectorService) GetConnector(ctx context.Context, req *bosav1.GetConnectorRequest) (*bosav1.Connector, error) {
+	if err := checkConnector(req.GetConnector()); err != nil {
+		return nil, toStatus(err)
 	}
 	c, err := s.client.Connector(ctx, req.GetConnector())
 	if err != nil {
@@ -47,7 +51,7 @@ func (s *connectorService) GetConnector(ctx context.Context, req *bosav1.GetConn
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &bosav1.GetConnectorResponse{Connector: pc}, nil
+	return pc, nil
 }
 
 func connectorProto(c *bosaclient.Connector) (*bosav1.Connector, error) {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
@@ -235,7 +236,7 @@ var errorCases = []errorCase{
 			}
 			setActive(false)
 			err := j.getRepo(ctx, j.md(), repo)
-			me := &bosav1.GetCurrentUserResponse{}
+			me := &bosav1.User{}
 			meErr := j.tr.call(ctx, j.md(), "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, me)
 			if status.Code(meErr) != codes.PermissionDenied {
 				j.t.Errorf("GetCurrentUser of an inactive user: %v, want PERMISSION_DENIED", meErr)
@@ -244,8 +245,8 @@ var errorCases = []errorCase{
 			if err := j.getRepo(ctx, j.md(), repo); err != nil {
 				j.t.Errorf("ExecuteAction after reactivation: %v", err)
 			}
-			if err := j.tr.call(ctx, j.md(), "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, me); err != nil || !me.GetUser().GetIsActive() {
-				j.t.Errorf("GetCurrentUser after reactivation: %v, is_active %v", err, me.GetUser().GetIsActive())
+			if err := j.tr.call(ctx, j.md(), "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, me); err != nil || !me.GetActive() {
+				j.t.Errorf("GetCurrentUser after reactivation: %v, is_active %v", err, me.GetActive())
 			}
 			return err
 		},
@@ -261,14 +262,14 @@ var errorCases = []errorCase{
 	{
 		name: "unknown connector is NOT_FOUND",
 		call: func(j *journey, ctx context.Context) error {
-			return j.tr.call(ctx, j.md(), "/bosa.v1.ConnectorService/GetConnector", &bosav1.GetConnectorRequest{Connector: "nope"}, &bosav1.GetConnectorResponse{})
+			return j.tr.call(ctx, j.md(), "/bosa.v1.ConnectorService/GetConnector", &bosav1.GetConnectorRequest{Connector: "nope"}, &bosav1.Connector{})
 		},
 		code: codes.NotFound, reason: "NOT_FOUND",
 	},
 	{
 		name: "duplicate user is ALREADY_EXISTS",
 		call: func(j *journey, ctx context.Context) error {
-			return j.tr.call(ctx, nil, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: j.id}, &bosav1.CreateUserResponse{})
+			return j.tr.call(ctx, nil, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: j.id}, &bosav1.User{})
 		},
 		code: codes.AlreadyExists, reason: "ALREADY_EXISTS", meta: map[string]string{"upstream_status": "400", "upstream_code": "USER_ALREADY_EXISTS"},
 	},
@@ -347,6 +348,36 @@ var errorCases = []errorCase{
 			}
 		},
 	},
+	badConnector("a connector name that is not a name is INVALID_ARGUMENT on every RPC", "git hub", codes.InvalidArgument, "INVALID_REQUEST"),
+	badConnector("an 8,000-byte connector name is NOT_FOUND with a bounded message on every RPC", strings.Repeat("g", 8000), codes.NotFound, "NOT_FOUND"),
+	{
+		name: "an unknown direction is INVALID_ARGUMENT",
+		call: func(j *journey, ctx context.Context) error {
+			_, err := j.tr.paginate(ctx, j.md(), &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", Input: input(j.t, repo), Direction: 7})
+			return err
+		},
+		code: codes.InvalidArgument, reason: "INVALID_REQUEST",
+		check: func(t *testing.T, st *status.Status) {
+			if br := detail[*errdetails.BadRequest](st); len(br.GetFieldViolations()) != 1 || br.GetFieldViolations()[0].GetField() != "direction" {
+				t.Errorf("BadRequest %v, want a violation of direction", br)
+			}
+		},
+	},
+	{
+		name: "an unknown filter type is INVALID_ARGUMENT",
+		call: func(j *journey, ctx context.Context) error {
+			return j.tr.call(ctx, j.md(), "/bosa.v1.ActionService/ExecuteAction", &bosav1.ExecuteActionRequest{
+				Connector: "github", Action: "list_pull_requests", Input: input(j.t, repo),
+				ResponseFilters: []*bosav1.ResponseFilter{{Type: 99, FieldName: "state", Value: structpb.NewStringValue("open")}},
+			}, &bosav1.ExecuteActionResponse{})
+		},
+		code: codes.InvalidArgument, reason: "INVALID_REQUEST",
+		check: func(t *testing.T, st *status.Status) {
+			if br := detail[*errdetails.BadRequest](st); len(br.GetFieldViolations()) != 1 || br.GetFieldViolations()[0].GetField() != "response_filters[0].type" {
+				t.Errorf("BadRequest %v, want a violation of response_filters[0].type", br)
+			}
+		},
+	},
 	{
 		name: "tampered page token is INVALID_ARGUMENT",
 		call: func(j *journey, ctx context.Context) error {
@@ -385,7 +416,7 @@ var errorCases = []errorCase{
 			j.env.sb.Inject("github", "list_commits", sandbox.Fault{Times: 1})
 			j.env.sb.Inject("github", "list_commits", sandbox.Fault{Status: 502, Times: 1})
 			pages, err := j.tr.paginate(ctx, j.md(), &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", Input: input(j.t, repo)})
-			if len(pages) != 1 || pages[0].GetPageToken() == "" {
+			if len(pages) != 1 || pages[0].GetNextPageToken() == "" {
 				j.t.Errorf("got %d pages before the error, want 1 with a page token to resume from", len(pages))
 			}
 			return err
@@ -402,6 +433,52 @@ var errorCases = []errorCase{
 		},
 		code: codes.Unavailable, reason: "UPSTREAM_UNAVAILABLE", meta: map[string]string{"upstream_status": "503"},
 	},
+}
+
+// connectorCalls are the calls of every RPC that takes a connector name, with name.
+func connectorCalls(j *journey, name string) []struct {
+	method   string
+	req, out proto.Message
+} {
+	return []struct {
+		method   string
+		req, out proto.Message
+	}{
+		{"/bosa.v1.ConnectorService/GetConnector", &bosav1.GetConnectorRequest{Connector: name}, &bosav1.Connector{}},
+		{"/bosa.v1.ActionService/ExecuteAction", &bosav1.ExecuteActionRequest{Connector: name, Action: "get_repository", Input: input(j.t, repo)}, &bosav1.ExecuteActionResponse{}},
+		{"/bosa.v1.IntegrationService/CheckIntegration", &bosav1.CheckIntegrationRequest{Connector: name}, &bosav1.CheckIntegrationResponse{}},
+		{"/bosa.v1.IntegrationService/InitiateIntegration", &bosav1.InitiateIntegrationRequest{Connector: name, CallbackUrl: "https://example.com/cb"}, &bosav1.InitiateIntegrationResponse{}},
+		{"/bosa.v1.IntegrationService/ConfigureIntegration", &bosav1.ConfigureIntegrationRequest{Connector: name, Configuration: input(j.t, map[string]any{"token": "t"})}, &bosav1.ConfigureIntegrationResponse{}},
+		{"/bosa.v1.IntegrationService/ListIntegrations", &bosav1.ListIntegrationsRequest{Connector: name}, &bosav1.ListIntegrationsResponse{}},
+		{"/bosa.v1.IntegrationService/GetIntegration", &bosav1.GetIntegrationRequest{Connector: name, UserIdentifier: "x"}, &bosav1.Integration{}},
+		{"/bosa.v1.IntegrationService/SelectIntegration", &bosav1.SelectIntegrationRequest{Connector: name, UserIdentifier: "x"}, &bosav1.SelectIntegrationResponse{}},
+		{"/bosa.v1.IntegrationService/DeleteIntegration", &bosav1.DeleteIntegrationRequest{Connector: name, UserIdentifier: "x"}, &emptypb.Empty{}},
+	}
+}
+
+// badConnector returns an errorCase that sends name as the connector of every RPC taking one: each
+// must fail with code and reason without reaching BOSA, with a bounded message (it is the last
+// call's error the table checks; the others are checked here).
+func badConnector(desc, name string, code codes.Code, reason string) errorCase {
+	return errorCase{
+		name: desc,
+		call: func(j *journey, ctx context.Context) error {
+			before := j.env.sb.Calls("github", "get_repository").Total
+			var last error
+			for _, c := range connectorCalls(j, name) {
+				last = j.tr.call(ctx, j.md(), c.method, c.req, c.out)
+				st := status.Convert(last)
+				if st.Code() != code || reasonOf(st) != reason || len(st.Message()) > 512 {
+					j.t.Errorf("%s: %v (%d-byte message), want %v %s", c.method, last, len(st.Message()), code, reason)
+				}
+			}
+			if after := j.env.sb.Calls("github", "get_repository").Total; after != before {
+				j.t.Errorf("upstream called for connector %.20q", name)
+			}
+			return last
+		},
+		code: code, reason: reason,
+	}
 }
 
 // detail returns the first detail of type T.
@@ -431,8 +508,8 @@ var journeySteps = []struct {
 		}
 	}},
 	{"get connector with action schemas", func(j *journey) {
-		resp := call(j, "/bosa.v1.ConnectorService/GetConnector", &bosav1.GetConnectorRequest{Connector: "github"}, &bosav1.GetConnectorResponse{})
-		for _, a := range resp.GetConnector().GetActions() {
+		resp := call(j, "/bosa.v1.ConnectorService/GetConnector", &bosav1.GetConnectorRequest{Connector: "github"}, &bosav1.Connector{})
+		for _, a := range resp.GetActions() {
 			if a.GetName() == "list_pull_requests" {
 				props := a.GetParametersSchema().GetFields()["properties"].GetStructValue().GetFields()
 				if props["owner"] == nil || a.GetSummary() == "" || a.GetUpstreamPath() != "/connectors/github/list_pull_requests" {
@@ -443,24 +520,68 @@ var journeySteps = []struct {
 		}
 		j.t.Fatal("list_pull_requests not listed")
 	}},
+	{"list connectors page by page", func(j *journey) {
+		all := call(j, "/bosa.v1.ConnectorService/ListConnectors", &bosav1.ListConnectorsRequest{}, &bosav1.ListConnectorsResponse{})
+		if all.GetNextPageToken() != "" || len(all.GetConnectors()) < 2 {
+			j.t.Fatalf("one page of every connector: %d, next %q", len(all.GetConnectors()), all.GetNextPageToken())
+		}
+		var names []string
+		req := &bosav1.ListConnectorsRequest{PageSize: 1}
+		for range len(all.GetConnectors()) + 1 {
+			page := call(j, "/bosa.v1.ConnectorService/ListConnectors", req, &bosav1.ListConnectorsResponse{})
+			if len(page.GetConnectors()) != 1 {
+				j.t.Fatalf("page of size 1 has %d connectors", len(page.GetConnectors()))
+			}
+			names = append(names, page.GetConnectors()[0].GetName())
+			if req.PageToken = page.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		var want []string
+		for _, c := range all.GetConnectors() {
+			want = append(want, c.GetName())
+		}
+		if !slices.Equal(names, want) {
+			j.t.Fatalf("paged %v, want %v", names, want)
+		}
+	}},
 	{"create user", func(j *journey) {
-		resp := call(j, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: j.id}, &bosav1.CreateUserResponse{})
-		j.secret = resp.GetUser().GetSecret()
-		if !strings.HasPrefix(j.secret, "sk-user-") || resp.GetUser().GetIdentifier() != j.id {
-			j.t.Fatalf("user %v", resp.GetUser())
+		resp := call(j, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: j.id}, &bosav1.User{})
+		j.secret = resp.GetSecret()
+		if !strings.HasPrefix(j.secret, "sk-user-") || resp.GetIdentifier() != j.id || !resp.GetActive() {
+			j.t.Fatalf("user %v", resp)
+		}
+	}},
+	{"create user retried with its request_id creates one user and answers the same", func(j *journey) {
+		id := j.id + "-idem"
+		req := &bosav1.CreateUserRequest{Identifier: id, RequestId: "6f1c2a9e-0b7d-4e4b-9a51-" + j.id}
+		first := call(j, "/bosa.v1.UserService/CreateUser", req, &bosav1.User{})
+		again := call(j, "/bosa.v1.UserService/CreateUser", req, &bosav1.User{})
+		if !proto.Equal(first, again) || first.GetSecret() == "" {
+			j.t.Fatalf("retry answered %v, first %v", again, first)
+		}
+		// Without the id, the same identifier is a second creation: ALREADY_EXISTS proves the first
+		// call created the user and the retry did not try again.
+		err := j.tr.call(j.ctx(), nil, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: id}, &bosav1.User{})
+		if st := status.Convert(err); st.Code() != codes.AlreadyExists {
+			j.t.Fatalf("create without request_id: %v", err)
+		}
+		err = j.tr.call(j.ctx(), nil, "/bosa.v1.UserService/CreateUser", &bosav1.CreateUserRequest{Identifier: id + "x", RequestId: req.RequestId}, &bosav1.User{})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || reasonOf(st) != "REQUEST_ID_REUSED" {
+			j.t.Fatalf("request_id reused for another user: %v", err)
 		}
 	}},
 	{"authenticate user", func(j *journey) {
 		resp := call(j, "/bosa.v1.UserService/AuthenticateUser", &bosav1.AuthenticateUserRequest{Identifier: j.id, Secret: j.secret}, &bosav1.AuthenticateUserResponse{})
-		if resp.GetToken() == "" || resp.GetTokenType() != "Bearer" || !resp.GetExpiresAt().AsTime().After(time.Now()) {
+		if resp.GetToken() == "" || resp.GetTokenType() != "Bearer" || !resp.GetExpireTime().AsTime().After(time.Now()) || resp.GetRevoked() {
 			j.t.Fatalf("token response %v", resp)
 		}
 		j.token = resp.GetToken()
 	}},
 	{"current user", func(j *journey) {
-		resp := call(j, "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, &bosav1.GetCurrentUserResponse{})
-		if resp.GetUser().GetIdentifier() != j.id || resp.GetUser().GetSecret() != "" || len(resp.GetUser().GetIntegrations()) != 0 {
-			j.t.Fatalf("current user %v", resp.GetUser())
+		resp := call(j, "/bosa.v1.UserService/GetCurrentUser", &bosav1.GetCurrentUserRequest{}, &bosav1.User{})
+		if resp.GetIdentifier() != j.id || resp.GetSecret() != "" || len(resp.GetIntegrations()) != 0 {
+			j.t.Fatalf("current user %v", resp)
 		}
 	}},
 	{"no integration yet", func(j *journey) {
@@ -487,8 +608,8 @@ var journeySteps = []struct {
 	}},
 	{"stored credentials are redacted", func(j *journey) {
 		resp := call(j, "/bosa.v1.IntegrationService/GetIntegration",
-			&bosav1.GetIntegrationRequest{Connector: "github", UserIdentifier: j.id + "-gh"}, &bosav1.GetIntegrationResponse{})
-		in := resp.GetIntegration()
+			&bosav1.GetIntegrationRequest{Connector: "github", UserIdentifier: j.id + "-gh"}, &bosav1.Integration{})
+		in := resp
 		if in.GetAuthString() != "" || !in.GetAuthStringRedacted() || !in.GetSelected() || len(in.GetAuthScopes()) == 0 {
 			j.t.Fatalf("integration %v", in)
 		}
@@ -529,16 +650,51 @@ var journeySteps = []struct {
 		if v := viewer(); v != "ci-bot" {
 			j.t.Fatalf("after select: viewer %q", v)
 		}
-		call(j, "/bosa.v1.IntegrationService/RemoveIntegration", &bosav1.RemoveIntegrationRequest{Connector: "github", UserIdentifier: "ci-bot"}, &bosav1.RemoveIntegrationResponse{})
+		call(j, "/bosa.v1.IntegrationService/DeleteIntegration", &bosav1.DeleteIntegrationRequest{Connector: "github", UserIdentifier: "ci-bot"}, &emptypb.Empty{})
 		if v := viewer(); v != j.id+"-gh" {
 			j.t.Fatalf("after remove: viewer %q", v)
+		}
+	}},
+	{"a missing integration is NOT_FOUND on get, select and delete", func(j *journey) {
+		ref := func() (string, string) { return "github", "ghost" }
+		for _, c := range []struct {
+			method   string
+			req, out proto.Message
+		}{
+			{"GetIntegration", &bosav1.GetIntegrationRequest{Connector: "github", UserIdentifier: "ghost"}, &bosav1.Integration{}},
+			{"SelectIntegration", &bosav1.SelectIntegrationRequest{Connector: "github", UserIdentifier: "ghost"}, &bosav1.SelectIntegrationResponse{}},
+			{"DeleteIntegration", &bosav1.DeleteIntegrationRequest{Connector: "github", UserIdentifier: "ghost"}, &emptypb.Empty{}},
+		} {
+			err := j.tr.call(j.ctx(), j.md(), "/bosa.v1.IntegrationService/"+c.method, c.req, c.out)
+			st := status.Convert(err)
+			if conn, uid := ref(); st.Code() != codes.NotFound || reasonOf(st) != "NOT_FOUND" || !strings.Contains(st.Message(), uid) || !strings.Contains(st.Message(), conn) {
+				j.t.Errorf("%s of a missing integration: %v", c.method, err)
+			}
+		}
+	}},
+	{"integrations page by page", func(j *journey) {
+		all := call(j, "/bosa.v1.IntegrationService/ListIntegrations", &bosav1.ListIntegrationsRequest{}, &bosav1.ListIntegrationsResponse{})
+		if len(all.GetIntegrations()) != 2 || all.GetNextPageToken() != "" {
+			j.t.Fatalf("integrations %v", all)
+		}
+		first := call(j, "/bosa.v1.IntegrationService/ListIntegrations", &bosav1.ListIntegrationsRequest{PageSize: 1}, &bosav1.ListIntegrationsResponse{})
+		second := call(j, "/bosa.v1.IntegrationService/ListIntegrations", &bosav1.ListIntegrationsRequest{PageSize: 1, PageToken: first.GetNextPageToken()}, &bosav1.ListIntegrationsResponse{})
+		if len(first.GetIntegrations()) != 1 || len(second.GetIntegrations()) != 1 || second.GetNextPageToken() != "" ||
+			!proto.Equal(first.GetIntegrations()[0], all.GetIntegrations()[0]) || !proto.Equal(second.GetIntegrations()[0], all.GetIntegrations()[1]) {
+			j.t.Fatalf("pages %v and %v, want %v", first, second, all)
+		}
+		// A token is bound to the connector filter it was issued with.
+		err := j.tr.call(j.ctx(), j.md(), "/bosa.v1.IntegrationService/ListIntegrations",
+			&bosav1.ListIntegrationsRequest{Connector: "github", PageToken: first.GetNextPageToken()}, &bosav1.ListIntegrationsResponse{})
+		if st := status.Convert(err); st.Code() != codes.InvalidArgument || reasonOf(st) != "INVALID_PAGE_TOKEN" {
+			j.t.Fatalf("token with another filter: %v", err)
 		}
 	}},
 	{"paginate page-based, forward and backward", func(j *journey) {
 		in := map[string]any{"owner": "acme", "repo": "web", "state": "all", "per_page": 50}
 		fwd := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_pull_requests", Input: input(j.t, in), Prefetch: 2})
 		all := numbers(allItems(j.t, fwd), "number")
-		if len(fwd) != 5 || len(all) != 237 || fwd[4].GetHasNext() || !fwd[3].GetHasNext() || fwd[4].GetPageToken() != "" {
+		if len(fwd) != 5 || len(all) != 237 || fwd[4].GetHasNext() || !fwd[3].GetHasNext() || fwd[4].GetNextPageToken() != "" {
 			j.t.Fatalf("forward: %d pages, %d items", len(fwd), len(all))
 		}
 		in["page"] = 5
@@ -562,16 +718,16 @@ var journeySteps = []struct {
 			j.t.Fatalf("forward: %d pages, %d items", len(fwd), len(all))
 		}
 		head := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", Input: input(j.t, in), MaxPages: 2})
-		if len(head) != 2 || head[1].GetPageToken() == "" {
+		if len(head) != 2 || head[1].GetNextPageToken() == "" {
 			j.t.Fatalf("max_pages 2: %d pages", len(head))
 		}
-		rest := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: head[1].GetPageToken()})
+		rest := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: head[1].GetNextPageToken()})
 		if got := append(ids(allItems(j.t, head), "sha"), ids(allItems(j.t, rest), "sha")...); !slices.Equal(got, all) {
 			j.t.Fatalf("resumed stream: %d items, want the same %d", len(got), len(all))
 		}
 		// Backward from the token that resumes after page 4: pages 5, 4, 3, 2, 1.
 		mid := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", Input: input(j.t, in), MaxPages: 4})
-		back := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: mid[3].GetPageToken(), Direction: bosav1.Direction_DIRECTION_BACKWARD})
+		back := j.paginate(&bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: mid[3].GetNextPageToken(), Direction: bosav1.Direction_DIRECTION_BACKWARD})
 		var rev []string
 		for i := len(back) - 1; i >= 0; i-- {
 			rev = append(rev, ids(items(j.t, back[i].GetData()), "sha")...)
@@ -728,6 +884,22 @@ func TestJourney(t *testing.T) {
 				if strings.Contains(logs, secret) {
 					t.Errorf("logs contain the %s", name)
 				}
+			}
+		})
+	}
+}
+
+// TestConnectorPathNames: names that a URL path would resolve ("..", ".") or split ("/") are
+// INVALID_ARGUMENT on every RPC that takes a connector, and never reach BOSA. (Over REST such a
+// name cannot be one path segment: the router refuses it before any RPC.)
+func TestConnectorPathNames(t *testing.T) {
+	e := startEnv(t)
+	for _, name := range []string{"..", ".", "github/../users", "../github", "github/"} {
+		t.Run(name, func(t *testing.T) {
+			j := &journey{t: t, tr: grpcTransport{conn: e.conn}, env: e}
+			c := badConnector("", name, codes.InvalidArgument, "INVALID_REQUEST")
+			if st := status.Convert(c.call(j, j.ctx())); st.Code() != codes.InvalidArgument {
+				t.Fatal(st)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -15,69 +16,45 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"bosa.dev/gateway/bosaclient"
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/schema"
 )
 
 // ErrorDomain is the google.rpc.ErrorInfo domain of every error the gateway returns.
 const ErrorDomain = "bosa.dev"
 
-// Reasons are the stable google.rpc.ErrorInfo reasons the gateway returns. Callers branch on these,
-// never on message text. Metadata keys "upstream_status" and "upstream_code" carry the upstream's
-// HTTP status and error code when the error came from BOSA.
+// Reasons are the stable google.rpc.ErrorInfo reasons the gateway returns: the values of the API's
+// bosa.v1.ErrorReason enum (documented there), whose String() is the reason on the wire, so every
+// generated client has them as constants. Callers branch on these, never on message text.
 const (
-	// ReasonInvalidParameters: the action input failed validation against the action's schema
-	// (no upstream call was made); details carry a google.rpc.BadRequest with field violations.
-	ReasonInvalidParameters = "INVALID_PARAMETERS"
-	// ReasonInvalidRequest: a gateway request field is missing or malformed (BadRequest attached).
-	ReasonInvalidRequest = "INVALID_REQUEST"
-	// ReasonInvalidPageToken: a page token was altered, expired with a key rotation, or names another action.
-	ReasonInvalidPageToken = "INVALID_PAGE_TOKEN"
-	// ReasonUpstreamInvalidArgument: BOSA rejected the request (400/422).
-	ReasonUpstreamInvalidArgument = "UPSTREAM_INVALID_ARGUMENT"
-	// ReasonAPIKeyMissing: neither the gateway nor the caller (x-api-key) provided a BOSA API key.
-	ReasonAPIKeyMissing = "API_KEY_MISSING"
-	// ReasonMalformedAuthorization: the authorization metadata is not "Bearer <token>".
-	ReasonMalformedAuthorization = "MALFORMED_AUTHORIZATION"
-	// ReasonUnauthenticated: BOSA answered 401 (unknown key, bad or expired token, wrong secret).
-	ReasonUnauthenticated = "UNAUTHENTICATED"
-	// ReasonPermissionDenied: BOSA answered 403.
-	ReasonPermissionDenied = "PERMISSION_DENIED"
-	// ReasonNotFound: unknown connector, action, user or integration.
-	ReasonNotFound = "NOT_FOUND"
-	// ReasonIntegrationMissing: the action needs an integration the user does not have.
-	ReasonIntegrationMissing = "INTEGRATION_MISSING"
-	// ReasonAlreadyExists: the user or integration already exists.
-	ReasonAlreadyExists = "ALREADY_EXISTS"
-	// ReasonRateLimited: BOSA answered 429; a google.rpc.RetryInfo says when to retry.
-	ReasonRateLimited = "RATE_LIMITED"
-	// ReasonUpstreamUnavailable: BOSA answered 5xx or could not be reached.
-	ReasonUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	// ReasonDeadlineExceeded: the caller's deadline passed before BOSA answered.
-	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
-	// ReasonCanceled: the caller cancelled the call.
-	ReasonCanceled = "CANCELED"
-	// ReasonResponseTooLarge: the upstream answer exceeds the gateway's size limit.
-	ReasonResponseTooLarge = "RESPONSE_TOO_LARGE"
-	// ReasonPagingStalled: the upstream reports another page but gives no way to reach it.
-	ReasonPagingStalled = "UPSTREAM_PAGING_STALLED"
-	// ReasonUpstreamMalformed: BOSA answered 2xx with a body that is not the JSON it promised (the
-	// action may have run; the call is not retried).
-	ReasonUpstreamMalformed = "UPSTREAM_MALFORMED_RESPONSE"
-	// ReasonCallerRateLimited: the gateway's own per-caller rate limit (not BOSA's) was exceeded; a
-	// google.rpc.RetryInfo says when to retry.
-	ReasonCallerRateLimited = "CALLER_RATE_LIMITED"
-	// ReasonShuttingDown: the gateway is shutting down and ended a Paginate stream at a page
-	// boundary; resume elsewhere with the page_token of the last page received (also in the
-	// ErrorInfo metadata "resume_page_token").
-	ReasonShuttingDown = "GATEWAY_SHUTTING_DOWN"
-	// ReasonUploadIdle: an UploadFiles stream sent no message (or did not end after finish) for
-	// the gateway's upload idle timeout; the upload was aborted and nothing stored.
-	ReasonUploadIdle = "UPLOAD_IDLE"
-	// ReasonUpstreamError: any other upstream failure.
-	ReasonUpstreamError = "UPSTREAM_ERROR"
-	// ReasonInternal: a bug in the gateway (a recovered panic, an unexpected value).
-	ReasonInternal = "INTERNAL"
+	ReasonInvalidParameters       = bosav1.ErrorReason_INVALID_PARAMETERS
+	ReasonInvalidRequest          = bosav1.ErrorReason_INVALID_REQUEST
+	ReasonInvalidPageToken        = bosav1.ErrorReason_INVALID_PAGE_TOKEN
+	ReasonUpstreamInvalidArgument = bosav1.ErrorReason_UPSTREAM_INVALID_ARGUMENT
+	ReasonAPIKeyMissing           = bosav1.ErrorReason_API_KEY_MISSING
+	ReasonMalformedAuthorization  = bosav1.ErrorReason_MALFORMED_AUTHORIZATION
+	ReasonUnauthenticated         = bosav1.ErrorReason_UNAUTHENTICATED
+	ReasonPermissionDenied        = bosav1.ErrorReason_PERMISSION_DENIED
+	ReasonNotFound                = bosav1.ErrorReason_NOT_FOUND
+	ReasonIntegrationMissing      = bosav1.ErrorReason_INTEGRATION_MISSING
+	ReasonAlreadyExists           = bosav1.ErrorReason_ALREADY_EXISTS
+	ReasonRateLimited             = bosav1.ErrorReason_RATE_LIMITED
+	ReasonUpstreamUnavailable     = bosav1.ErrorReason_UPSTREAM_UNAVAILABLE
+	ReasonDeadlineExceeded        = bosav1.ErrorReason_DEADLINE_EXCEEDED
+	ReasonCanceled                = bosav1.ErrorReason_CANCELED
+	ReasonResponseTooLarge        = bosav1.ErrorReason_RESPONSE_TOO_LARGE
+	ReasonPagingStalled           = bosav1.ErrorReason_UPSTREAM_PAGING_STALLED
+	ReasonUpstreamMalformed       = bosav1.ErrorReason_UPSTREAM_MALFORMED_RESPONSE
+	ReasonCallerRateLimited       = bosav1.ErrorReason_CALLER_RATE_LIMITED
+	ReasonShuttingDown            = bosav1.ErrorReason_GATEWAY_SHUTTING_DOWN
+	ReasonUploadIdle              = bosav1.ErrorReason_UPLOAD_IDLE
+	ReasonUpstreamError           = bosav1.ErrorReason_UPSTREAM_ERROR
+	ReasonInternal                = bosav1.ErrorReason_INTERNAL
+	ReasonRequestIDReused         = bosav1.ErrorReason_REQUEST_ID_REUSED
 )
+
+// maxViolations bounds the field violations one error carries.
+const maxViolations = 20
 
 // defaultRetryDelay is advertised in RetryInfo for a 429 without Retry-After.
 const defaultRetryDelay = time.Second
@@ -86,7 +63,7 @@ const defaultRetryDelay = time.Second
 // returning it from a handler yields the full status with details.
 type Error struct {
 	Code    codes.Code
-	Reason  string
+	Reason  bosav1.ErrorReason
 	Message string
 	// Metadata goes into ErrorInfo.metadata.
 	Metadata map[string]string
@@ -100,11 +77,30 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // GRPCStatus builds the status with ErrorInfo and the optional BadRequest and RetryInfo details.
+// The message and violations are bounded (see maxQuoted), so that no error outgrows the trailers
+// whatever input it repeats, and everything is made valid UTF-8, so that the details marshal.
+// Metadata values are the gateway's own (a resume token must stay whole); those that repeat input
+// are clipped where they are set.
 func (e *Error) GRPCStatus() *status.Status {
-	st := status.New(e.Code, e.Message)
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata}}
+	st := status.New(e.Code, bounded(e.Message))
+	var md map[string]string
+	if len(e.Metadata) > 0 {
+		md = make(map[string]string, len(e.Metadata))
+		for k, v := range e.Metadata {
+			md[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(v, "\uFFFD")
+		}
+	}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason.String(), Domain: ErrorDomain, Metadata: md}}
 	if len(e.Violations) > 0 {
-		details = append(details, &errdetails.BadRequest{FieldViolations: e.Violations})
+		bad := &errdetails.BadRequest{}
+		for i, v := range e.Violations {
+			if i == maxViolations {
+				break
+			}
+			bad.FieldViolations = append(bad.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: clip(v.GetField(), maxQuoted), Description: clip(v.GetDescription(), 2*maxQuoted+64)})
+		}
+		details = append(details, bad)
 	}
 	if e.RetryDelay > 0 {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryDelay)})
@@ -176,7 +172,7 @@ func classify(err error) *Error {
 		return &Error{Code: codes.Internal, Reason: ReasonPagingStalled, Message: "BOSA reports another page but gives no way to reach it"}
 	case errors.Is(err, bosaclient.ErrNotFound):
 		// Discovery does not list the connector or action; bosaclient's message names it.
-		return &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: trimClientPrefix(err.Error())}
+		return &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: bounded(trimClientPrefix(err.Error()))}
 	case errors.Is(err, bosaclient.ErrInvalidArgument):
 		return &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidParameters, Message: trimClientPrefix(err.Error())}
 	case malformedJSON(err):
@@ -186,48 +182,105 @@ func classify(err error) *Error {
 	return &Error{Code: codes.Internal, Reason: ReasonInternal, Message: "internal error"}
 }
 
-// classifyAPIError maps a non-2xx BOSA answer per the table of the gateway issue.
+// classifyAPIError maps a non-2xx BOSA answer: BOSA's error codes first (an integration or user
+// that exists or is missing), then upstreamCodes by HTTP status.
 func classifyAPIError(api *bosaclient.APIError) *Error {
 	e := &Error{Message: api.Message, Metadata: map[string]string{"upstream_status": strconv.Itoa(api.StatusCode)}}
 	if api.Code != "" {
-		e.Metadata["upstream_code"] = api.Code
+		e.Metadata["upstream_code"] = clip(api.Code, maxQuoted)
 	}
 	switch {
 	case api.Is(bosaclient.ErrIntegrationMissing):
 		e.Code, e.Reason = codes.FailedPrecondition, ReasonIntegrationMissing
-	case api.Is(bosaclient.ErrNotFound):
-		e.Code, e.Reason = codes.NotFound, ReasonNotFound
-	case api.Is(bosaclient.ErrUnauthenticated):
-		e.Code, e.Reason = codes.Unauthenticated, ReasonUnauthenticated
-	case api.Is(bosaclient.ErrPermissionDenied):
-		e.Code, e.Reason = codes.PermissionDenied, ReasonPermissionDenied
 	case api.Is(bosaclient.ErrAlreadyExists):
 		e.Code, e.Reason = codes.AlreadyExists, ReasonAlreadyExists
-	case api.Is(bosaclient.ErrInvalidArgument):
-		e.Code, e.Reason = codes.InvalidArgument, ReasonUpstreamInvalidArgument
-	case api.Is(bosaclient.ErrRateLimited):
-		e.Code, e.Reason = codes.ResourceExhausted, ReasonRateLimited
-		e.RetryDelay = api.RetryAfter
-		if e.RetryDelay <= 0 {
-			e.RetryDelay = defaultRetryDelay
-		}
-	case api.Is(bosaclient.ErrUnavailable):
-		e.Code, e.Reason = codes.Unavailable, ReasonUpstreamUnavailable
 	case api.StatusCode == http.StatusOK:
 		// A select/remove answer with "success": false.
 		e.Code, e.Reason = codes.FailedPrecondition, ReasonUpstreamError
 	default:
-		e.Code, e.Reason = codes.Unknown, ReasonUpstreamError
+		e.Code, e.Reason = upstreamCode(api.StatusCode)
+	}
+	if e.Reason == ReasonRateLimited {
+		e.RetryDelay = api.RetryAfter
+		if e.RetryDelay <= 0 {
+			e.RetryDelay = defaultRetryDelay
+		}
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(api.StatusCode)
 	}
+	if e.Message == "" {
+		e.Message = "BOSA answered HTTP " + strconv.Itoa(api.StatusCode)
+	}
 	if e.Reason == ReasonIntegrationMissing && api.Connector != "" {
 		// BOSA's message names its own routes, if any; say how to fix it through the gateway.
-		e.Metadata["connector"] = api.Connector
+		e.Metadata["connector"] = clip(api.Connector, maxQuoted)
 		e.Message += "; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
-			api.Connector + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
+			clip(api.Connector, maxQuoted) + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
 	}
+	return e
+}
+
+// upstreamCodes maps BOSA's HTTP error statuses to gRPC codes and reasons; statuses not listed
+// fall back by class in upstreamCode, so no 4xx or 5xx answer is UNKNOWN. docs/api-design.md
+// has the table.
+var upstreamCodes = map[int]struct {
+	code   codes.Code
+	reason bosav1.ErrorReason
+}{
+	http.StatusBadRequest:                   {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusUnauthorized:                 {codes.Unauthenticated, ReasonUnauthenticated},
+	http.StatusPaymentRequired:              {codes.PermissionDenied, ReasonPermissionDenied},
+	http.StatusForbidden:                    {codes.PermissionDenied, ReasonPermissionDenied},
+	http.StatusNotFound:                     {codes.NotFound, ReasonNotFound},
+	http.StatusMethodNotAllowed:             {codes.Unimplemented, ReasonUpstreamError},
+	http.StatusRequestTimeout:               {codes.Unavailable, ReasonUpstreamUnavailable},
+	http.StatusConflict:                     {codes.AlreadyExists, ReasonAlreadyExists},
+	http.StatusGone:                         {codes.NotFound, ReasonNotFound},
+	http.StatusRequestEntityTooLarge:        {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusRequestURITooLong:            {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusUnsupportedMediaType:         {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusRequestedRangeNotSatisfiable: {codes.OutOfRange, ReasonUpstreamInvalidArgument},
+	http.StatusUnprocessableEntity:          {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusLocked:                       {codes.Aborted, ReasonUpstreamError},
+	http.StatusTooEarly:                     {codes.Unavailable, ReasonUpstreamUnavailable},
+	http.StatusTooManyRequests:              {codes.ResourceExhausted, ReasonRateLimited},
+	http.StatusRequestHeaderFieldsTooLarge:  {codes.InvalidArgument, ReasonUpstreamInvalidArgument},
+	http.StatusUnavailableForLegalReasons:   {codes.PermissionDenied, ReasonPermissionDenied},
+	http.StatusMisdirectedRequest:           {codes.Unavailable, ReasonUpstreamUnavailable},
+	http.StatusNotImplemented:               {codes.Unimplemented, ReasonUpstreamError},
+	http.StatusHTTPVersionNotSupported:      {codes.Unimplemented, ReasonUpstreamError},
+	http.StatusInsufficientStorage:          {codes.ResourceExhausted, ReasonUpstreamError},
+	http.StatusGatewayTimeout:               {codes.Unavailable, ReasonUpstreamUnavailable},
+}
+
+// upstreamCode returns the code and reason of an upstream HTTP status: upstreamCodes, else other
+// 4xx are FAILED_PRECONDITION (BOSA refused the request as it stands) and other 5xx UNAVAILABLE
+// (BOSA failed; retry with backoff). Anything else is UNKNOWN.
+func upstreamCode(status int) (codes.Code, bosav1.ErrorReason) {
+	if c, ok := upstreamCodes[status]; ok {
+		return c.code, c.reason
+	}
+	switch {
+	case status >= 400 && status < 500:
+		return codes.FailedPrecondition, ReasonUpstreamError
+	case status >= 500 && status < 600:
+		return codes.Unavailable, ReasonUpstreamUnavailable
+	}
+	return codes.Unknown, ReasonUpstreamError
+}
+
+// notFoundIfMissing makes an upstream "integration not found" NOT_FOUND: for an action it is
+// INTEGRATION_MISSING (link one first), but GetIntegration, SelectIntegration and
+// DeleteIntegration name the integration, so its absence is NOT_FOUND (AIP-131, AIP-135).
+func notFoundIfMissing(err error, connector, uid string) error {
+	if !errors.Is(err, bosaclient.ErrIntegrationMissing) {
+		return err
+	}
+	e := classify(err)
+	e.Code, e.Reason = codes.NotFound, ReasonNotFound
+	e.Message = "integration " + quote(uid) + " of connector " + quote(connector) + " not found"
+	delete(e.Metadata, "connector")
 	return e
 }
 

@@ -143,7 +143,24 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 	if err := s.checkUploadFiles(ctx, h, params); err != nil {
 		return toStatus(err)
 	}
+	if err := checkRequestID("header.request_id", h.GetRequestId()); err != nil {
+		return toStatus(err)
+	}
+	// A retry with the header's request_id gets the first call's answer without its chunks being
+	// read (see idempotency.go).
+	out, err := idempotent(ctx, s.requests, "UploadFiles", h.GetRequestId(), h, func() (*bosav1.UploadFilesResponse, error) {
+		return s.upload(ctx, stream, first, params, opts)
+	})
+	if err != nil {
+		return toStatus(err)
+	}
+	return stream.SendAndClose(out)
+}
 
+// upload streams the files of an UploadFiles call upstream and returns the action's result.
+func (s *actionService) upload(ctx context.Context, stream bosav1.ActionService_UploadFilesServer, first *bosav1.UploadFilesRequest,
+	params map[string]any, opts []bosaclient.CallOption) (*bosav1.UploadFilesResponse, error) {
+	h := first.GetHeader()
 	metas := h.GetFiles()
 	readers := make([]*io.PipeReader, len(metas))
 	writers := make([]*io.PipeWriter, len(metas))
@@ -168,28 +185,28 @@ func (s *actionService) UploadFiles(stream bosav1.ActionService_UploadFilesServe
 		// a bad index, no finish).
 		var ge *Error
 		if errors.As(err, &ge) {
-			return toStatus(ge)
+			return nil, ge
 		}
 		if errors.Is(err, bosaclient.ErrInvalidArgument) {
-			return toStatus(err)
+			return nil, err
 		}
 		select {
 		case rerr := <-received:
 			if errors.As(rerr, &ge) {
-				return toStatus(ge)
+				return nil, ge
 			}
 		default:
 		}
-		return toStatus(err)
+		return nil, err
 	}
 	if err := <-received; err != nil && !errors.Is(err, errUploadEnded) {
-		return toStatus(err)
+		return nil, err
 	}
 	out, err := resultMessage(ctx, r)
 	if err != nil {
-		return toStatus(err)
+		return nil, err
 	}
-	return stream.SendAndClose(&bosav1.UploadFilesResponse{Result: out})
+	return &bosav1.UploadFilesResponse{Result: out}, nil
 }
 
 // errUploadEnded stops the receiver of an upload whose upstream call has ended.
@@ -217,17 +234,17 @@ func (s *actionService) checkUploadFiles(ctx context.Context, h *bosav1.UploadFi
 			p = p.Properties[name]
 		}
 		if p == nil {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a parameter of %s/%s", name, h.GetConnector(), h.GetAction()))
+			return invalidRequest(field+".parameter", quote(name)+" is not a parameter of "+h.GetConnector()+"/"+h.GetAction())
 		}
 		if !p.IsBinary() {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is not a file parameter of %s/%s; send it in input", name, h.GetConnector(), h.GetAction()))
+			return invalidRequest(field+".parameter", quote(name)+" is not a file parameter of "+h.GetConnector()+"/"+h.GetAction()+"; send it in input")
 		}
 		if seen[name] && p.NonNull().Type != "array" {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q takes one file, and an earlier file names it too", name))
+			return invalidRequest(field+".parameter", quote(name)+" takes one file, and an earlier file names it too")
 		}
 		seen[name] = true
 		if _, ok := params[name]; ok {
-			return invalidRequest(field+".parameter", fmt.Sprintf("%q is also set in input", name))
+			return invalidRequest(field+".parameter", quote(name)+" is also set in input")
 		}
 		if f.GetSize() < -1 {
 			return invalidRequest(field+".size", "must be -1 (unknown) or more")

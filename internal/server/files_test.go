@@ -26,10 +26,11 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // driveUser creates a user with GitHub and Google Drive integrations; md carries its token.
@@ -215,19 +216,19 @@ func TestDownloadFile(t *testing.T) {
 		reason string
 	}{
 		{"negative chunk_size", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in, ChunkSize: -1},
-			nil, codes.InvalidArgument, server.ReasonInvalidRequest},
+			nil, codes.InvalidArgument, server.ReasonInvalidRequest.String()},
 		{"invalid input", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: mustStruct(map[string]any{"id": "x"})},
-			nil, codes.InvalidArgument, server.ReasonInvalidParameters},
+			nil, codes.InvalidArgument, server.ReasonInvalidParameters.String()},
 		{"unknown file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: mustStruct(map[string]any{"file_id": "nope"})},
-			nil, codes.NotFound, server.ReasonNotFound},
+			nil, codes.NotFound, server.ReasonNotFound.String()},
 		{"JSON instead of a file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "list_files"},
-			nil, codes.FailedPrecondition, server.ReasonUpstreamError},
+			nil, codes.FailedPrecondition, server.ReasonUpstreamError.String()},
 		{"upstream 401", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
-			&sandbox.Fault{Status: http.StatusUnauthorized, Times: 1}, codes.Unauthenticated, server.ReasonUnauthenticated},
+			&sandbox.Fault{Status: http.StatusUnauthorized, Times: 1}, codes.Unauthenticated, server.ReasonUnauthenticated.String()},
 		{"upstream 429", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
-			&sandbox.Fault{Status: http.StatusTooManyRequests, Times: 1}, codes.ResourceExhausted, server.ReasonRateLimited},
+			&sandbox.Fault{Status: http.StatusTooManyRequests, Times: 1}, codes.ResourceExhausted, server.ReasonRateLimited.String()},
 		{"upstream cut mid-file", &bosav1.DownloadFileRequest{Connector: "google_drive", Action: "download_file", Input: in},
-			&sandbox.Fault{Kind: sandbox.FaultTruncatedBody, Times: 1}, codes.Unavailable, server.ReasonUpstreamUnavailable},
+			&sandbox.Fault{Kind: sandbox.FaultTruncatedBody, Times: 1}, codes.Unavailable, server.ReasonUpstreamUnavailable.String()},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,9 +320,46 @@ func TestUploadFiles(t *testing.T) {
 		e.sb.Inject("google_drive", "upload_file", sandbox.Fault{Status: http.StatusUnauthorized, Times: 1})
 		_, err := upload(ctx, e, md, append([]*bosav1.UploadFilesRequest{header(&bosav1.UploadFilesHeader{
 			Files: []*bosav1.FileMetadata{{Parameter: "file", Size: -1}}})}, append(chunks(0, data, 64<<10), finish())...)...)
-		wantStatus(t, err, codes.Unauthenticated, server.ReasonUnauthenticated)
+		wantStatus(t, err, codes.Unauthenticated, server.ReasonUnauthenticated.String())
 		if n := e.sb.Calls("google_drive", "upload_file").Total; n != 1 {
 			t.Fatalf("%d upstream calls, want 1", n)
+		}
+	})
+	t.Run("retried with its request_id, stores one file and answers the same", func(t *testing.T) {
+		e.sb.ResetCalls()
+		send := func(id string) (*bosav1.UploadFilesResponse, error) {
+			return upload(ctx, e, md, header(&bosav1.UploadFilesHeader{RequestId: id,
+				Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "idem.txt", Size: 5}}}), chunk(0, []byte("hello")), finish())
+		}
+		first, err := send("b3c1f7d2-upload-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := send("b3c1f7d2-upload-1")
+		if err != nil || !proto.Equal(first, again) {
+			t.Fatalf("retry: %v %v, first %v", again, err, first)
+		}
+		if n := len(filesNamed(t, e, md, "idem.txt")); n != 1 {
+			t.Fatalf("%d files stored, want 1", n)
+		}
+		if n := e.sb.Calls("google_drive", "upload_file").Total; n != 1 {
+			t.Fatalf("%d upstream calls, want 1", n)
+		}
+	})
+	t.Run("a failed call retried with its request_id runs again", func(t *testing.T) {
+		e.sb.Inject("google_drive", "upload_file", sandbox.Fault{Status: http.StatusServiceUnavailable, Times: 1})
+		send := func() (*bosav1.UploadFilesResponse, error) {
+			return upload(ctx, e, md, header(&bosav1.UploadFilesHeader{RequestId: "b3c1f7d2-upload-2",
+				Files: []*bosav1.FileMetadata{{Parameter: "file", Filename: "idem2.txt", Size: 5}}}), chunk(0, []byte("hello")), finish())
+		}
+		if _, err := send(); status.Code(err) != codes.Unavailable {
+			t.Fatalf("first call: %v, want the injected UNAVAILABLE", err)
+		}
+		if _, err := send(); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(filesNamed(t, e, md, "idem2.txt")); n != 1 {
+			t.Fatalf("%d files stored, want 1", n)
 		}
 	})
 }
@@ -360,7 +398,7 @@ func TestUploadFilesInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := upload(ctx, e, md, tt.msgs...)
-			st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest)
+			st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest.String())
 			if f := violationField(st); f != tt.field {
 				t.Fatalf("violation field %q (%v), want %q", f, err, tt.field)
 			}
@@ -368,7 +406,7 @@ func TestUploadFilesInvalid(t *testing.T) {
 	}
 	t.Run("invalid input", func(t *testing.T) {
 		_, err := upload(ctx, e, md, header(&bosav1.UploadFilesHeader{Input: mustStruct(map[string]any{"overwrite": "maybe"}), Files: file(-1)}))
-		wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidParameters)
+		wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidParameters.String())
 	})
 	// Upstream calls start once the header is valid, but none may complete: a file that reached BOSA
 	// in full would be stored.
@@ -555,15 +593,15 @@ func TestFileRoutesREST(t *testing.T) {
 		}
 	})
 	t.Run("download errors before the first byte", func(t *testing.T) {
-		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "nope"}}`), codes.NotFound, server.ReasonNotFound)
-		restError(t, restDownload(t, e, md, "list_files", `{}`), codes.FailedPrecondition, server.ReasonUpstreamError)
-		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-1k"}, "chunk": 1}`), codes.InvalidArgument, server.ReasonInvalidRequest)
+		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "nope"}}`), codes.NotFound, server.ReasonNotFound.String())
+		restError(t, restDownload(t, e, md, "list_files", `{}`), codes.FailedPrecondition, server.ReasonUpstreamError.String())
+		restError(t, restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-1k"}, "chunk": 1}`), codes.InvalidArgument, server.ReasonInvalidRequest.String())
 		e.sb.Inject("google_drive", "download_file", sandbox.Fault{Status: http.StatusTooManyRequests, RetryAfter: 2 * time.Second, Times: 1})
 		resp := restDownload(t, e, md, "download_file", `{"input": {"file_id": "f-1k"}}`)
 		if resp.Header.Get("Retry-After") != "2" {
 			t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
 		}
-		restError(t, resp, codes.ResourceExhausted, server.ReasonRateLimited)
+		restError(t, resp, codes.ResourceExhausted, server.ReasonRateLimited.String())
 	})
 	t.Run("a failure mid-file aborts the body", func(t *testing.T) {
 		e.sb.Inject("google_drive", "download_file", sandbox.Fault{Kind: sandbox.FaultTruncatedBody, Times: 1})
@@ -577,7 +615,7 @@ func TestFileRoutesREST(t *testing.T) {
 		body, ct := multipartBody(part{name: "file", filename: "cut.bin", body: strings.Repeat("z", 200_000)})
 		whole, _ := io.ReadAll(body)
 		resp := restUpload(t, e, md, bytes.NewReader(whole[:len(whole)/2]), ct)
-		restError(t, resp, codes.InvalidArgument, server.ReasonInvalidRequest)
+		restError(t, resp, codes.InvalidArgument, server.ReasonInvalidRequest.String())
 		if files := filesNamed(t, e, md, "cut.bin"); len(files) != 0 {
 			t.Fatalf("a truncated upload was stored: %v", files)
 		}
@@ -617,14 +655,14 @@ func TestFileRoutesREST(t *testing.T) {
 		ctype  string
 		reason string
 	}{
-		{"not multipart", nil, "application/json", server.ReasonInvalidRequest},
-		{"no file part", []part{{name: "request", body: `{}`}}, "", server.ReasonInvalidRequest},
-		{"two files undeclared", []part{{name: "file", filename: "a", body: "a"}, {name: "file", filename: "b", body: "b"}}, "", server.ReasonInvalidRequest},
-		{"request part after a file", []part{{name: "file", filename: "a", body: "a"}, {name: "request", body: `{}`}}, "", server.ReasonInvalidRequest},
-		{"malformed request part", []part{{name: "request", body: `{"inptu": {}}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
-		{"part not matching the declaration", []part{{name: "request", body: `{"files": [{"parameter": "file"}]}`}, {name: "other", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
-		{"size mismatch", []part{{name: "request", body: `{"files": [{"parameter": "file", "size": 9}]}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
-		{"not a file parameter", []part{{name: "folder_id", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest},
+		{"not multipart", nil, "application/json", server.ReasonInvalidRequest.String()},
+		{"no file part", []part{{name: "request", body: `{}`}}, "", server.ReasonInvalidRequest.String()},
+		{"two files undeclared", []part{{name: "file", filename: "a", body: "a"}, {name: "file", filename: "b", body: "b"}}, "", server.ReasonInvalidRequest.String()},
+		{"request part after a file", []part{{name: "file", filename: "a", body: "a"}, {name: "request", body: `{}`}}, "", server.ReasonInvalidRequest.String()},
+		{"malformed request part", []part{{name: "request", body: `{"inptu": {}}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest.String()},
+		{"part not matching the declaration", []part{{name: "request", body: `{"files": [{"parameter": "file"}]}`}, {name: "other", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest.String()},
+		{"size mismatch", []part{{name: "request", body: `{"files": [{"parameter": "file", "size": 9}]}`}, {name: "file", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest.String()},
+		{"not a file parameter", []part{{name: "folder_id", filename: "a", body: "a"}}, "", server.ReasonInvalidRequest.String()},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -666,7 +704,7 @@ func TestUploadFilesOrder(t *testing.T) {
 	md := driveUser(t, e, "order")
 	two := []*bosav1.FileMetadata{{Parameter: "file", Filename: "a", Size: -1}, {Parameter: "file", Filename: "b", Size: -1}}
 	_, err := upload(testCtx(t), e, md, header(&bosav1.UploadFilesHeader{Files: two}), chunk(1, []byte("b")), chunk(0, []byte("a")))
-	st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest)
+	st := wantStatus(t, err, codes.InvalidArgument, server.ReasonInvalidRequest.String())
 	if f := violationField(st); f != "chunk.file_index" {
 		t.Fatalf("violation field %q (%v)", f, err)
 	}
@@ -761,7 +799,7 @@ func TestUploadFilesIdle(t *testing.T) {
 			}
 			// Wait for the answer without half-closing: only the idle timeout can end the call.
 			err = stream.RecvMsg(&bosav1.UploadFilesResponse{})
-			wantStatus(t, err, codes.DeadlineExceeded, server.ReasonUploadIdle)
+			wantStatus(t, err, codes.DeadlineExceeded, server.ReasonUploadIdle.String())
 			if files := filesNamed(t, e, md, tt.name); len(files) != 0 {
 				t.Fatalf("an idle upload stored %v", files)
 			}

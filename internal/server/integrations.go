@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"google.golang.org/protobuf/types/known/emptypb"
+
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 )
@@ -44,30 +46,42 @@ func (s *integrationService) InitiateIntegration(ctx context.Context, req *bosav
 }
 
 // ConfigureIntegration stores a custom integration.
+// A retry with the same request_id gets the first call's answer (see idempotency.go).
 func (s *integrationService) ConfigureIntegration(ctx context.Context, req *bosav1.ConfigureIntegrationRequest) (*bosav1.ConfigureIntegrationResponse, error) {
 	if len(req.GetConfiguration().GetFields()) == 0 {
 		return nil, toStatus(invalidRequest("configuration", "is required"))
+	}
+	if err := checkRequestID("request_id", req.GetRequestId()); err != nil {
+		return nil, toStatus(err)
 	}
 	opts, err := s.prepare(ctx, req.GetConnector())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.client.ConfigureIntegration(ctx, req.GetConnector(), req.GetConfiguration().AsMap(), opts...)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	if !s.exposeCredentials {
-		redactSecrets(res)
-	}
-	st, err := jsonStruct(res)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &bosav1.ConfigureIntegrationResponse{Result: st}, nil
+	out, err := idempotent(ctx, s.requests, "ConfigureIntegration", req.GetRequestId(), req, func() (*bosav1.ConfigureIntegrationResponse, error) {
+		res, err := s.client.ConfigureIntegration(ctx, req.GetConnector(), req.GetConfiguration().AsMap(), opts...)
+		if err != nil {
+			return nil, err
+		}
+		if !s.exposeCredentials {
+			redactSecrets(res)
+		}
+		st, err := jsonStruct(res)
+		if err != nil {
+			return nil, err
+		}
+		return &bosav1.ConfigureIntegrationResponse{Result: st}, nil
+	})
+	return out, toStatus(err)
 }
 
 // ListIntegrations lists the user's integrations.
 func (s *integrationService) ListIntegrations(ctx context.Context, req *bosav1.ListIntegrationsRequest) (*bosav1.ListIntegrationsResponse, error) {
+	if req.GetConnector() != "" {
+		if err := checkConnector(req.GetConnector()); err != nil {
+			return nil, toStatus(err)
+		}
+	}
 	opts, err := s.callOptions(ctx, true)
 	if err != nil {
 		return nil, toStatus(err)
@@ -76,24 +90,28 @@ func (s *integrationService) ListIntegrations(ctx context.Context, req *bosav1.L
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out := &bosav1.ListIntegrationsResponse{}
-	for i := range list {
+	lo, hi, next, err := s.tokens.listPage("bosa.v1.ListIntegrations", req.GetConnector(), req.GetPageSize(), req.GetPageToken(), len(list))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	out := &bosav1.ListIntegrationsResponse{NextPageToken: next}
+	for i := lo; i < hi; i++ {
 		out.Integrations = append(out.Integrations, integrationProto(&list[i], false))
 	}
 	return out, nil
 }
 
 // GetIntegration returns one integration, its credential redacted unless exposure is allowed.
-func (s *integrationService) GetIntegration(ctx context.Context, req *bosav1.GetIntegrationRequest) (*bosav1.GetIntegrationResponse, error) {
+func (s *integrationService) GetIntegration(ctx context.Context, req *bosav1.GetIntegrationRequest) (*bosav1.Integration, error) {
 	opts, err := s.prepareOne(ctx, req.GetConnector(), req.GetUserIdentifier())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	in, err := s.client.GetIntegration(ctx, req.GetConnector(), req.GetUserIdentifier(), opts...)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(notFoundIfMissing(err, req.GetConnector(), req.GetUserIdentifier()))
 	}
-	return &bosav1.GetIntegrationResponse{Integration: integrationProto(in, s.exposeCredentials)}, nil
+	return integrationProto(in, s.exposeCredentials), nil
 }
 
 // SelectIntegration makes an integration the default.
@@ -103,35 +121,38 @@ func (s *integrationService) SelectIntegration(ctx context.Context, req *bosav1.
 		return nil, toStatus(err)
 	}
 	if err := s.client.SelectIntegration(ctx, req.GetConnector(), req.GetUserIdentifier(), opts...); err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(notFoundIfMissing(err, req.GetConnector(), req.GetUserIdentifier()))
 	}
-	return &bosav1.SelectIntegrationResponse{Success: true}, nil
+	return &bosav1.SelectIntegrationResponse{}, nil
 }
 
-// RemoveIntegration deletes an integration.
-func (s *integrationService) RemoveIntegration(ctx context.Context, req *bosav1.RemoveIntegrationRequest) (*bosav1.RemoveIntegrationResponse, error) {
+// DeleteIntegration deletes an integration.
+func (s *integrationService) DeleteIntegration(ctx context.Context, req *bosav1.DeleteIntegrationRequest) (*emptypb.Empty, error) {
 	opts, err := s.prepareOne(ctx, req.GetConnector(), req.GetUserIdentifier())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	if err := s.client.RemoveIntegration(ctx, req.GetConnector(), req.GetUserIdentifier(), opts...); err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(notFoundIfMissing(err, req.GetConnector(), req.GetUserIdentifier()))
 	}
-	return &bosav1.RemoveIntegrationResponse{Success: true}, nil
+	return &emptypb.Empty{}, nil
 }
 
 func (s *integrationService) prepare(ctx context.Context, connector string) ([]bosaclient.CallOption, error) {
-	if connector == "" {
-		return nil, invalidRequest("connector", "is required")
+	if err := checkConnector(connector); err != nil {
+		return nil, err
 	}
 	return s.callOptions(ctx, true)
 }
 
 func (s *integrationService) prepareOne(ctx context.Context, connector, uid string) ([]bosaclient.CallOption, error) {
-	if uid == "" {
-		return nil, invalidRequest("user_identifier", "is required")
+	if err := checkConnector(connector); err != nil {
+		return nil, err
 	}
-	return s.prepare(ctx, connector)
+	if err := checkUserIdentifier(uid); err != nil {
+		return nil, err
+	}
+	return s.callOptions(ctx, true)
 }
 
 // integrationProto converts an integration; the credential is kept only when expose is true.

@@ -21,7 +21,7 @@ func TestRecoveryTurnsPanicIntoInternal(t *testing.T) {
 		panic("boom")
 	})
 	st := status.Convert(err)
-	if st.Code() != codes.Internal || st.Message() != "internal error" || reasonOf(st) != ReasonInternal {
+	if st.Code() != codes.Internal || st.Message() != "internal error" || reasonOf(st) != ReasonInternal.String() {
 		t.Errorf("status %v", st)
 	}
 	if !strings.Contains(logs.String(), "boom") {

@@ -75,3 +75,42 @@ func (t pageTokens) sign(payload []byte) []byte {
 	m.Write(payload)
 	return m.Sum(nil)
 }
+
+// List methods (ListConnectors, ListIntegrations) page over a list the gateway holds whole: the
+// default and largest page sizes of AIP-158.
+const (
+	defaultListPageSize = 100
+	maxListPageSize     = 1000
+)
+
+// listPage returns the bounds [lo, hi) of the page of n items that a List request asks for, and the
+// token of the next page ("" on the last). Its tokens are page tokens like the actions' (signed),
+// bound to the method and its filter (e.g. ListIntegrations' connector) and holding the offset.
+func (t pageTokens) listPage(method, filter string, size int32, token string, n int) (lo, hi int, next string, err error) {
+	switch {
+	case size < 0:
+		return 0, 0, "", invalidRequest("page_size", "must not be negative")
+	case size == 0:
+		size = defaultListPageSize
+	case size > maxListPageSize:
+		size = maxListPageSize
+	}
+	if token != "" {
+		p, err := t.decode(token, filter, method)
+		if err != nil {
+			return 0, 0, "", err
+		}
+		off, ok := p["offset"].(float64)
+		if !ok || off < 0 || off != float64(int(off)) {
+			return 0, 0, "", &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
+		}
+		lo = min(int(off), n)
+	}
+	hi = min(lo+int(size), n)
+	if hi < n {
+		if next, err = t.encode(filter, method, map[string]any{"offset": hi}); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	return lo, hi, next, nil
+}

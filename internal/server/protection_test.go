@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // Tests of the limits that protect BOSA and the gateway, over real sockets.

@@ -152,6 +152,12 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
 
+	// IdempotencyWindow is how long the answer of a call with a request_id (CreateUser,
+	// ConfigureIntegration, UploadFiles) is kept for its retries (DefaultIdempotencyWindow when 0);
+	// IdempotencyMaxBytes bounds the memory of the kept answers (DefaultIdempotencyMaxBytes when 0).
+	IdempotencyWindow   time.Duration
+	IdempotencyMaxBytes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
@@ -308,6 +314,7 @@ func (c Config) Complete() (*Server, error) {
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
+		requests: newRequestIDs(c.IdempotencyWindow, c.IdempotencyMaxBytes),
 	}
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}

@@ -32,8 +32,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // userWithGitHub creates a user over gRPC, connects GitHub through the OAuth2 flow (stopping at the
@@ -53,13 +53,13 @@ func githubUser(t *testing.T, conn *grpc.ClientConn, id string) (metadata.MD, st
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: id, Secret: u.GetUser().GetSecret()})
+	tok, err := users.AuthenticateUser(ctx, &bosav1.AuthenticateUserRequest{Identifier: id, Secret: u.GetSecret()})
 	if err != nil {
 		t.Fatalf("AuthenticateUser: %v", err)
 	}
 	md := metadata.Pairs("authorization", "Bearer "+tok.GetToken())
 	connectIntegration(t, conn, md, "github")
-	return md, u.GetUser().GetSecret()
+	return md, u.GetSecret()
 }
 
 // connectIntegration runs the OAuth2 flow of connector for the user of md (stopping at the
@@ -283,8 +283,8 @@ func TestExposeCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.GetIntegration().GetAuthString() == "" || resp.GetIntegration().GetAuthStringRedacted() {
-		t.Errorf("integration %v: credential not exposed", resp.GetIntegration())
+	if resp.GetAuthString() == "" || resp.GetAuthStringRedacted() {
+		t.Errorf("integration %v: credential not exposed", resp)
 	}
 }
 

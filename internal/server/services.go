@@ -13,6 +13,8 @@ type services struct {
 	// hasAPIKey says whether the gateway has its own BOSA key; without one callers must send x-api-key.
 	hasAPIKey bool
 	tokens    pageTokens
+	// requests keeps the answers of calls with a request_id, for their retries.
+	requests *requestIDs
 	// exposeCredentials lets GetIntegration return stored third-party credentials.
 	exposeCredentials bool
 	// maxPages bounds one Paginate stream; maxPrefetch bounds PaginateRequest.prefetch.

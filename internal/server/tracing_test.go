@@ -44,7 +44,7 @@ func TestTracePropagation(t *testing.T) {
 	checkTrace(t, exp, e.sb, grpcTrace, "bosa.v1.UserService/CreateUser")
 
 	auth, err := users.AuthenticateUser(context.Background(), &bosav1.AuthenticateUserRequest{
-		Identifier: "tracer", Secret: created.GetUser().GetSecret()})
+		Identifier: "tracer", Secret: created.GetSecret()})
 	if err != nil {
 		t.Fatalf("AuthenticateUser: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestTracePropagation(t *testing.T) {
 	}
 	checkTrace(t, exp, e.sb, restTrace, "GET /v1/users/me")
 
-	secrets := map[string]string{"API key": sandbox.DemoAPIKey, "user secret": created.GetUser().GetSecret(), "token": auth.GetToken()}
+	secrets := map[string]string{"API key": sandbox.DemoAPIKey, "user secret": created.GetSecret(), "token": auth.GetToken()}
 	for _, s := range exp.GetSpans() {
 		var texts []string
 		for _, a := range s.Attributes {

@@ -30,8 +30,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // env is a running sandbox with a gateway in front of it, on real loopback sockets.
@@ -202,7 +202,7 @@ var restRoutes = map[string]restRoute{
 	"/bosa.v1.IntegrationService/ListIntegrations":     {"GET", "/v1/integrations", false},
 	"/bosa.v1.IntegrationService/GetIntegration":       {"GET", "/v1/connectors/{connector}/integrations/{user_identifier}", false},
 	"/bosa.v1.IntegrationService/SelectIntegration":    {"POST", "/v1/connectors/{connector}/integrations/{user_identifier}:select", false},
-	"/bosa.v1.IntegrationService/RemoveIntegration":    {"DELETE", "/v1/connectors/{connector}/integrations/{user_identifier}", false},
+	"/bosa.v1.IntegrationService/DeleteIntegration":    {"DELETE", "/v1/connectors/{connector}/integrations/{user_identifier}", false},
 }
 
 type restTransport struct {
@@ -224,10 +224,15 @@ func (r restTransport) do(ctx context.Context, md metadata.MD, method string, re
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		name := string(fd.Name())
-		if fd.Kind() != protoreflect.StringKind || fd.IsList() {
+		if (fd.Kind() != protoreflect.StringKind && fd.Kind() != protoreflect.Int32Kind) || fd.IsList() {
 			continue
 		}
 		v := req.ProtoReflect().Get(fd).String()
+		if fd.Kind() == protoreflect.Int32Kind {
+			if v = fmt.Sprint(req.ProtoReflect().Get(fd).Int()); v == "0" {
+				v = ""
+			}
+		}
 		if strings.Contains(path, "{"+name+"}") {
 			path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(v))
 		} else if !route.body && v != "" {

@@ -20,8 +20,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // Tests of the gateway's behaviour when BOSA misbehaves, driven by the sandbox's fault injection,
@@ -402,7 +402,7 @@ func TestTokenExpiresMidPagination(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := metadata.Pairs("authorization", "Bearer "+tok.GetToken())
-	rest, err := grpcTransport{conn: e.conn}.paginate(ctx, fresh, &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: first.GetPageToken()})
+	rest, err := grpcTransport{conn: e.conn}.paginate(ctx, fresh, &bosav1.PaginateRequest{Connector: "github", Action: "list_commits", PageToken: first.GetNextPageToken()})
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}

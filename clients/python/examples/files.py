@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from bosa.v1 import integration_pb2
-from bosa_gateway import BosaError, Client, Upload, to_python
+from bosa_gateway import BosaError, Client, ErrorReason, Upload, to_python
 
 
 def main(target: str) -> None:
@@ -45,7 +45,8 @@ def main(target: str) -> None:
         try:
             bob.download_bytes("google_drive", "download_file", {"file_id": "f-nope"})
         except BosaError as err:
-            print(err.code.name, err.reason)
+            if err.error_reason == ErrorReason.NOT_FOUND:
+                print(err.code.name, err.reason)
 
 
 def connect_google_drive(client: Client) -> None:

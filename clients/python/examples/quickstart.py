@@ -10,17 +10,19 @@ import secrets
 import sys
 import threading
 import urllib.request
+import uuid
 from typing import Any
 
 from bosa.v1 import integration_pb2
-from bosa_gateway import BosaError, Client, File, to_python
+from bosa_gateway import BosaError, Client, ErrorReason, File, to_python
 
 
 def main(target: str) -> None:
     # Without user credentials: add api_key="sk-client-..." when the gateway has no key of its own.
     with Client(target, timeout=30) as client:
         identifier = "alice-" + secrets.token_hex(4)  # unique within the BOSA client
-        user = client.create_user(identifier)  # user.secret is shown only here
+        # user.secret is shown only here; a retry with the same request_id creates nothing twice.
+        user = client.create_user(identifier, request_id=str(uuid.uuid4()))
         token = client.authenticate(identifier, user.secret)
         alice = client.with_credentials(token=token)  # same channel, sends the bearer token
 
@@ -49,11 +51,13 @@ def main(target: str) -> None:
         got = alice.execute("google_drive", "download_file", {"file_id": uploaded["id"]}).file
         print(got.filename, got.content_type, got.data == report.data)
 
-        # Failures raise BosaError with the gRPC code and the stable ErrorInfo reason.
+        # Failures raise BosaError with the gRPC code and the stable ErrorInfo reason, which
+        # error_reason gives as a generated ErrorReason constant.
         try:
             alice.execute("github", "get_repository", {"owner": "acme"})
         except BosaError as err:
-            print(err.code.name, err.reason, err.field_violations)
+            if err.error_reason == ErrorReason.INVALID_PARAMETERS:
+                print(err.code.name, err.reason, err.field_violations)
 
 
 def open_in_browser(url: str) -> None:

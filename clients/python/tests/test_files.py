@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from bosa_gateway import BosaError, Upload, to_python
+from bosa_gateway import BosaError, ErrorReason, Upload, to_python
 
 from conftest import Unseekable, User
 
@@ -159,12 +159,12 @@ def _upload_without_integration(user: User, tmp: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "code", "reason", "metadata"),
     [
-        pytest.param(_unknown_file, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {"upstream_status": "404"}, id="unknown-file"),
-        pytest.param(_json_action, grpc.StatusCode.FAILED_PRECONDITION, "UPSTREAM_ERROR", {}, id="json-action"),
-        pytest.param(_upload_unknown_connector, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {}, id="upload-unknown-connector"),
-        pytest.param(_upload_not_a_file_parameter, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST", {},
+        pytest.param(_unknown_file, grpc.StatusCode.NOT_FOUND, ErrorReason.NOT_FOUND, {"upstream_status": "404"}, id="unknown-file"),
+        pytest.param(_json_action, grpc.StatusCode.FAILED_PRECONDITION, ErrorReason.UPSTREAM_ERROR, {}, id="json-action"),
+        pytest.param(_upload_unknown_connector, grpc.StatusCode.NOT_FOUND, ErrorReason.NOT_FOUND, {}, id="upload-unknown-connector"),
+        pytest.param(_upload_not_a_file_parameter, grpc.StatusCode.INVALID_ARGUMENT, ErrorReason.INVALID_REQUEST, {},
                      id="upload-not-a-file-parameter"),
-        pytest.param(_upload_without_integration, grpc.StatusCode.FAILED_PRECONDITION, "INTEGRATION_MISSING",
+        pytest.param(_upload_without_integration, grpc.StatusCode.FAILED_PRECONDITION, ErrorReason.INTEGRATION_MISSING,
                      {"upstream_status": "404"}, id="upload-unknown-integration"),
     ],
 )
@@ -173,7 +173,7 @@ def test_file_errors_carry_code_and_reason(connected: User, tmp_path: Path, call
         call(connected, tmp_path)
     err = info.value
     assert err.code == code, err
-    assert err.reason == reason
+    assert err.error_reason == reason
     assert err.domain == "bosa.dev"
     assert metadata.items() <= err.metadata.items()
     assert isinstance(err.__cause__, grpc.RpcError)
@@ -227,3 +227,15 @@ def test_a_failing_source_cancels_the_upload(connected: User) -> None:
     # The size was unknown (-1), so only the cancellation keeps a truncated file from being stored.
     listed = to_python(connected.client.execute("google_drive", "list_files", {"name_contains": name}).data)
     assert listed == []
+
+
+def test_an_upload_retried_with_its_request_id_stores_one_file(connected: User) -> None:
+    name = f"idem-{uuid.uuid4().hex[:8]}.txt"
+    request_id = str(uuid.uuid4())
+    first = connected.client.upload("google_drive", "upload_file", {"name": name}, [("file", name, "text/plain", b"once")],
+                                    request_id=request_id)
+    again = connected.client.upload("google_drive", "upload_file", {"name": name}, [("file", name, "text/plain", b"once")],
+                                    request_id=request_id)
+    assert again == first
+    listed = to_python(connected.client.execute("google_drive", "list_files", {"name_contains": name}).data)
+    assert [f["name"] for f in listed] == [name]

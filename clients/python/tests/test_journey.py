@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 
 from bosa.v1 import connector_pb2, integration_pb2, user_pb2
-from bosa_gateway import BosaError, Client, File, to_python
+from bosa_gateway import BosaError, Client, ErrorReason, File, to_python
 
 from conftest import Callback, User, connect
 
@@ -18,7 +19,7 @@ def test_list_connectors(client: Client) -> None:
     got = client.connectors.ListConnectors(connector_pb2.ListConnectorsRequest())
     names = [c.name for c in got.connectors]
     assert names == ["github", "google_drive"]
-    github = client.connectors.GetConnector(connector_pb2.GetConnectorRequest(connector="github")).connector
+    github = client.connectors.GetConnector(connector_pb2.GetConnectorRequest(connector="github"))
     actions = {a.name: a for a in github.actions}
     assert "list_pull_requests" in actions
     assert "owner" in to_python(actions["list_pull_requests"].parameters_schema)["properties"]
@@ -30,7 +31,7 @@ def test_create_user_and_token(client: Client, identifier: str) -> None:
     assert created.secret.startswith("sk-user-")
     token = client.authenticate(identifier, created.secret)
     assert token
-    me = client.with_credentials(token=token).users.GetCurrentUser(user_pb2.GetCurrentUserRequest()).user
+    me = client.with_credentials(token=token).users.GetCurrentUser(user_pb2.GetCurrentUserRequest())
     assert (me.id, me.identifier, me.secret) == (created.id, identifier, "")
 
 
@@ -82,7 +83,7 @@ def test_paginate_streams_every_page(connected: User) -> None:
     )
     assert [p.index for p in pages] == [0, 1, 2, 3, 4]
     assert [p.has_next for p in pages] == [True, True, True, True, False]
-    assert all(p.page_token for p in pages[:-1]) and not pages[-1].page_token
+    assert all(p.next_page_token for p in pages[:-1]) and not pages[-1].next_page_token
     numbers = [pr["number"] for p in pages for pr in to_python(p.data)]
     assert numbers == list(range(237, 0, -1))
 
@@ -162,22 +163,22 @@ def _error_mid_stream(client: Client, identifier: str, user: User) -> None:
 @pytest.mark.parametrize(
     ("call", "code", "reason", "metadata", "violations"),
     [
-        pytest.param(_duplicate_user, grpc.StatusCode.ALREADY_EXISTS, "ALREADY_EXISTS",
+        pytest.param(_duplicate_user, grpc.StatusCode.ALREADY_EXISTS, ErrorReason.ALREADY_EXISTS,
                      {"upstream_status": "400"}, None, id="duplicate-user"),
-        pytest.param(_wrong_secret, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+        pytest.param(_wrong_secret, grpc.StatusCode.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED,
                      {"upstream_status": "401"}, None, id="wrong-secret"),
-        pytest.param(_bad_token, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+        pytest.param(_bad_token, grpc.StatusCode.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED,
                      {"upstream_status": "401"}, None, id="bad-token"),
-        pytest.param(_unknown_api_key, grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED",
+        pytest.param(_unknown_api_key, grpc.StatusCode.UNAUTHENTICATED, ErrorReason.UNAUTHENTICATED,
                      {"upstream_status": "401", "upstream_code": "INVALID_CLIENT"}, None, id="unknown-api-key"),
-        pytest.param(_invalid_parameters, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PARAMETERS",
+        pytest.param(_invalid_parameters, grpc.StatusCode.INVALID_ARGUMENT, ErrorReason.INVALID_PARAMETERS,
                      {}, {"input.repo", "input.per_page"}, id="invalid-parameters"),
-        pytest.param(_unknown_connector, grpc.StatusCode.NOT_FOUND, "NOT_FOUND", {}, None, id="unknown-connector"),
-        pytest.param(_integration_missing, grpc.StatusCode.FAILED_PRECONDITION, "INTEGRATION_MISSING",
+        pytest.param(_unknown_connector, grpc.StatusCode.NOT_FOUND, ErrorReason.NOT_FOUND, {}, None, id="unknown-connector"),
+        pytest.param(_integration_missing, grpc.StatusCode.FAILED_PRECONDITION, ErrorReason.INTEGRATION_MISSING,
                      {"upstream_status": "404"}, None, id="integration-missing"),
-        pytest.param(_tampered_page_token, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN",
+        pytest.param(_tampered_page_token, grpc.StatusCode.INVALID_ARGUMENT, ErrorReason.INVALID_PAGE_TOKEN,
                      {}, None, id="tampered-page-token"),
-        pytest.param(_error_mid_stream, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PARAMETERS",
+        pytest.param(_error_mid_stream, grpc.StatusCode.INVALID_ARGUMENT, ErrorReason.INVALID_PARAMETERS,
                      {}, {"input.owner"}, id="paginate-stream-error"),
     ],
 )
@@ -186,7 +187,8 @@ def test_errors_carry_code_and_reason(client, identifier, user, call, code, reas
         call(client, identifier, user)
     err = info.value
     assert err.code == code
-    assert err.reason == reason
+    assert err.error_reason == reason
+    assert err.reason == ErrorReason.Name(reason)
     assert err.domain == "bosa.dev"
     assert metadata.items() <= err.metadata.items()
     if violations is not None:
@@ -194,3 +196,70 @@ def test_errors_carry_code_and_reason(client, identifier, user, call, code, reas
     assert isinstance(err.__cause__, grpc.RpcError)
     for secret in ("sk-user-", "sk-client-", "Bearer", "not-a-token"):
         assert secret not in str(err)
+
+
+def test_create_user_retried_with_its_request_id(client: Client, identifier: str) -> None:
+    request_id = str(uuid.uuid4())
+    first = client.create_user(identifier, request_id=request_id)
+    again = client.create_user(identifier, request_id=request_id)
+    assert again == first and first.secret.startswith("sk-user-")
+    with pytest.raises(BosaError) as info:  # the user exists once: a call without the id is a second creation
+        client.create_user(identifier)
+    assert info.value.error_reason == ErrorReason.ALREADY_EXISTS
+
+
+def test_lists_page(connected: User) -> None:
+    first = connected.client.connectors.ListConnectors(connector_pb2.ListConnectorsRequest(page_size=1))
+    assert [c.name for c in first.connectors] == ["github"] and first.next_page_token
+    second = connected.client.connectors.ListConnectors(
+        connector_pb2.ListConnectorsRequest(page_size=1, page_token=first.next_page_token)
+    )
+    assert [c.name for c in second.connectors] == ["google_drive"] and not second.next_page_token
+    listed = connected.client.integrations.ListIntegrations(integration_pb2.ListIntegrationsRequest(page_size=1))
+    assert [i.connector for i in listed.integrations] == ["github"] and listed.next_page_token
+    rest = connected.client.integrations.ListIntegrations(
+        integration_pb2.ListIntegrationsRequest(page_size=1, page_token=listed.next_page_token)
+    )
+    assert [i.connector for i in rest.integrations] == ["google_drive"] and not rest.next_page_token
+
+
+@pytest.mark.parametrize("method", ["GetIntegration", "SelectIntegration", "DeleteIntegration"])
+def test_a_missing_integration_is_not_found(user: User, method: str) -> None:
+    request = getattr(integration_pb2, method + "Request")(connector="github", user_identifier="nobody")
+    with pytest.raises(BosaError) as info:
+        getattr(user.client.integrations, method)(request)
+    assert (info.value.code, info.value.error_reason) == (grpc.StatusCode.NOT_FOUND, ErrorReason.NOT_FOUND)
+
+
+def test_select_and_delete_answer_no_success_flag(connected: User) -> None:
+    cfg = struct_pb2.Struct()
+    cfg.update({"identifier": "spare", "token": "ghp_example"})
+    connected.client.integrations.ConfigureIntegration(
+        integration_pb2.ConfigureIntegrationRequest(connector="github", configuration=cfg, request_id=str(uuid.uuid4()))
+    )
+    ref = {"connector": "github", "user_identifier": "spare"}
+    selected = connected.client.integrations.SelectIntegration(integration_pb2.SelectIntegrationRequest(**ref))
+    assert selected.ListFields() == []
+    assert connected.client.integrations.GetIntegration(integration_pb2.GetIntegrationRequest(**ref)).selected
+    deleted = connected.client.integrations.DeleteIntegration(integration_pb2.DeleteIntegrationRequest(**ref))
+    assert isinstance(deleted, empty_pb2.Empty)
+
+
+@pytest.mark.parametrize("method", ["GetConnector", "CheckIntegration", "ListIntegrations"])
+def test_an_8000_byte_connector_name_is_not_found_with_error_info(user: User, method: str) -> None:
+    """grpcio is a C-core client: an error that outgrew its 8 KiB trailers would arrive as INTERNAL."""
+    name = "g" * 8000
+    service = user.client.connectors if method == "GetConnector" else user.client.integrations
+    module = connector_pb2 if method == "GetConnector" else integration_pb2
+    with pytest.raises(BosaError) as info:
+        getattr(service, method)(getattr(module, method + "Request")(connector=name))
+    err = info.value
+    assert (err.code, err.error_reason, err.domain) == (grpc.StatusCode.NOT_FOUND, ErrorReason.NOT_FOUND, "bosa.dev")
+    assert len(err.message) < 512 and err.message.startswith('connector "ggg')
+
+
+def test_an_upload_to_a_connector_named_dot_dot_is_invalid(connected: User) -> None:
+    with pytest.raises(BosaError) as info:
+        connected.client.upload("..", "upload_file", {}, [("file", "a.txt", "text/plain", b"a")])
+    assert (info.value.code, info.value.error_reason) == (grpc.StatusCode.INVALID_ARGUMENT, ErrorReason.INVALID_REQUEST)
+    assert info.value.field_violations.keys() == {"connector"}

@@ -12,7 +12,7 @@ from google.protobuf import any_pb2, duration_pb2, struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from bosa.v1 import action_pb2
-from bosa_gateway import BosaError, Upload, _files, to_python
+from bosa_gateway import BosaError, ErrorReason, Upload, _files, to_python
 
 from conftest import Unseekable
 
@@ -73,6 +73,7 @@ def test_error_details_are_decoded() -> None:
     err = BosaError.from_rpc_error(raw)
     assert err.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert (err.reason, err.domain, err.metadata) == ("RATE_LIMITED", "bosa.dev", {"upstream_status": "429"})
+    assert err.error_reason == ErrorReason.RATE_LIMITED
     assert err.field_violations == {"input.x": "bad"}
     assert err.retry_delay == pytest.approx(2.5)
     assert isinstance(err.details[-1], any_pb2.Any)
@@ -87,7 +88,17 @@ def test_error_details_are_decoded() -> None:
 def test_error_without_usable_details(trailing: tuple[tuple[str, bytes], ...]) -> None:
     err = BosaError.from_rpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "connection refused", trailing))
     assert (err.code, err.reason, err.metadata, err.details) == (grpc.StatusCode.UNAVAILABLE, "", {}, [])
+    assert err.error_reason == ErrorReason.ERROR_REASON_UNSPECIFIED
     assert err.retry_delay is None and err.field_violations == {}
+
+
+@pytest.mark.parametrize(("reason", "domain"), [("SOMETHING_NEWER", "bosa.dev"), ("RATE_LIMITED", "example.com")])
+def test_an_unknown_reason_is_unspecified(reason: str, domain: str) -> None:
+    status = status_pb2.Status(code=8, message="m", details=[_packed(error_details_pb2.ErrorInfo(reason=reason, domain=domain))])
+    err = BosaError.from_rpc_error(
+        FakeRpcError(grpc.StatusCode.RESOURCE_EXHAUSTED, "m", (("grpc-status-details-bin", status.SerializeToString()),))
+    )
+    assert (err.reason, err.error_reason) == (reason, ErrorReason.ERROR_REASON_UNSPECIFIED)
 
 
 def test_to_python() -> None:

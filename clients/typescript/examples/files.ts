@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BosaError, Code, createBosaClient, toJsonValue, type BosaClient, type JsonObject } from "@bosa/gateway-client";
+import { BosaError, Code, createBosaClient, ErrorReason, toJsonValue, type BosaClient, type JsonObject } from "@bosa/gateway-client";
 
 async function main(baseUrl: string): Promise<void> {
   const client = createBosaClient({ baseUrl, timeoutMs: 60_000 });
@@ -47,7 +47,7 @@ async function main(baseUrl: string): Promise<void> {
     try {
       await bob.downloadBytes("google_drive", "download_file", { file_id: "f-nope" });
     } catch (err) {
-      if (!(err instanceof BosaError)) throw err;
+      if (!(err instanceof BosaError) || err.errorReason !== ErrorReason.NOT_FOUND) throw err;
       console.log(Code[err.code], err.reason);
     }
   } finally {

@@ -3,17 +3,18 @@
 // Run against a gateway started with `go run ./cmd/bosa-gateway --sandbox`:
 //
 //   node build-test/examples/quickstart.js http://localhost:50051
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { BosaError, Code, createBosaClient, toJsonValue, type JsonObject } from "@bosa/gateway-client";
+import { BosaError, Code, createBosaClient, ErrorReason, toJsonValue, type JsonObject } from "@bosa/gateway-client";
 
 async function main(baseUrl: string): Promise<void> {
   // Without user credentials: add apiKey: "sk-client-..." when the gateway has no key of its own.
   const client = createBosaClient({ baseUrl, timeoutMs: 30_000 });
   try {
     const identifier = "alice-" + randomBytes(4).toString("hex"); // unique within the BOSA client
-    const user = await client.createUser(identifier); // user.secret is shown only here
+    // user.secret is shown only here; a retry with the same requestId creates nothing twice.
+    const user = await client.createUser(identifier, { requestId: randomUUID() });
     const token = await client.authenticate(identifier, user.secret);
     const alice = client.withCredentials({ token }); // same connection, sends the bearer token
 
@@ -50,11 +51,12 @@ async function main(baseUrl: string): Promise<void> {
       console.log(got.filename, got.contentType, Buffer.from(got.data).equals(report.data));
     }
 
-    // Failures reject with BosaError: the gRPC code and the stable ErrorInfo reason.
+    // Failures reject with BosaError: the gRPC code and the stable ErrorInfo reason, which
+    // errorReason gives as a generated ErrorReason constant.
     try {
       await alice.execute("github", "get_repository", { owner: "acme" });
     } catch (err) {
-      if (!(err instanceof BosaError)) throw err;
+      if (!(err instanceof BosaError) || err.errorReason !== ErrorReason.INVALID_PARAMETERS) throw err;
       console.log(Code[err.code], err.reason, err.fieldViolations);
     }
   } finally {

@@ -106,6 +106,11 @@ export interface UploadOptions {
   responseFields?: string[];
   /** Upstream response filters. */
   responseFilters?: MessageInitShape<typeof ResponseFilterSchema>[];
+  /**
+   * Makes a retry safe (e.g. `crypto.randomUUID()`): a retry with the same id within the gateway's
+   * idempotency window gets the first call's answer instead of uploading again.
+   */
+  requestId?: string;
   /** Deadline of the whole transfer in milliseconds. */
   timeoutMs?: number;
   /** Cancels the call. */
@@ -124,8 +129,12 @@ export interface BosaClient {
   readonly integrations: Client<typeof IntegrationService>;
   /** A client on the same HTTP/2 connection with other credentials; unset ones are kept. */
   withCredentials(creds: Pick<BosaClientOptions, "apiKey" | "token" | "integration">): BosaClient;
-  /** Registers a user; the returned user's secret is shown only here. */
-  createUser(identifier: string): Promise<User>;
+  /**
+   * Registers a user; the returned user's secret is shown only here. With a `requestId` (e.g.
+   * `crypto.randomUUID()`), a retry within the gateway's idempotency window gets the first call's
+   * answer and creates nothing twice.
+   */
+  createUser(identifier: string, options?: { requestId?: string }): Promise<User>;
   /** Exchanges a user's identifier and secret for a bearer token. */
   authenticate(identifier: string, secret: string): Promise<string>;
   /** Runs one action; the result is `result.case === "data"` (JSON) or `"file"`. */
@@ -201,10 +210,8 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
     withCredentials(creds) {
       return newClient({ ...options, ...defined(creds) }, sessionManager);
     },
-    async createUser(identifier) {
-      const res = await users.createUser({ identifier });
-      if (!res.user) throw new Error("CreateUser returned no user");
-      return res.user;
+    createUser(identifier, opts = {}) {
+      return users.createUser({ identifier, requestId: opts.requestId ?? "" });
     },
     async authenticate(identifier, secret) {
       return (await users.authenticateUser({ identifier, secret })).token;
@@ -262,6 +269,7 @@ function newClient(options: BosaClientOptions, sessionManager: Http2SessionManag
         })),
         responseFields: opts.responseFields ?? [],
         responseFilters: opts.responseFilters ?? [],
+        requestId: opts.requestId ?? "",
       };
       const upload = cancellableUpload(uploadRequests(header, files), opts.signal);
       try {

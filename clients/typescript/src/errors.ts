@@ -4,11 +4,15 @@ import {
   ErrorInfoSchema,
   RetryInfoSchema,
 } from "./gen/google/rpc/error_details_pb.js";
+import { ErrorReason } from "./gen/bosa/v1/error_reason_pb.js";
+
+/** The ErrorInfo.domain of the gateway's own errors. */
+export const GATEWAY_DOMAIN = "bosa.dev";
 
 /**
- * A failed gateway call. Branch on `code` and `reason` (the stable google.rpc.ErrorInfo
- * reason, e.g. "INTEGRATION_MISSING"), never on the message. `cause` is the ConnectError,
- * which holds the response headers and trailers.
+ * A failed gateway call. Branch on `code` and `errorReason` (the stable google.rpc.ErrorInfo
+ * reason as a generated `ErrorReason` constant, e.g. `ErrorReason.INTEGRATION_MISSING`), never on
+ * the message. `cause` is the ConnectError, which holds the response headers and trailers.
  */
 export class BosaError extends Error {
   override readonly name = "BosaError";
@@ -16,8 +20,13 @@ export class BosaError extends Error {
   readonly code: Code;
   /** The status message without the code prefix; never contains keys or tokens. */
   readonly rawMessage: string;
-  /** ErrorInfo.reason; "" when the status carries no ErrorInfo. */
+  /** ErrorInfo.reason as sent, e.g. "INTEGRATION_MISSING"; "" when the status carries no ErrorInfo. */
   readonly reason: string;
+  /**
+   * `reason` as an ErrorReason value; ERROR_REASON_UNSPECIFIED when there is none, the domain is
+   * not the gateway's, or the reason is newer than this client.
+   */
+  readonly errorReason: ErrorReason;
   /** ErrorInfo.domain ("bosa.dev" for the gateway's own errors). */
   readonly domain: string;
   /** ErrorInfo.metadata, e.g. { upstream_status: "404" }. */
@@ -37,6 +46,8 @@ export class BosaError extends Error {
     this.rawMessage = cause.rawMessage;
     this.reason = reason;
     this.domain = info?.domain ?? "";
+    const known = this.domain === GATEWAY_DOMAIN && Object.hasOwn(ErrorReason, reason) && typeof ErrorReason[reason as keyof typeof ErrorReason] === "number";
+    this.errorReason = known ? ErrorReason[reason as keyof typeof ErrorReason] : ErrorReason.ERROR_REASON_UNSPECIFIED;
     this.metadata = { ...(info?.metadata ?? {}) };
     const violations: Record<string, string> = {};
     for (const bad of cause.findDetails(BadRequestSchema)) {

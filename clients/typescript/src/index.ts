@@ -18,9 +18,10 @@ export {
   type UploadOptions,
 } from "./client.js";
 export { type FileDownload, type UploadFile } from "./files.js";
-export { BosaError } from "./errors.js";
+export { BosaError, GATEWAY_DOMAIN } from "./errors.js";
 export { Code } from "@connectrpc/connect";
 export * from "./gen/bosa/v1/action_pb.js";
 export * from "./gen/bosa/v1/connector_pb.js";
+export * from "./gen/bosa/v1/error_reason_pb.js";
 export * from "./gen/bosa/v1/integration_pb.js";
 export * from "./gen/bosa/v1/user_pb.js";

@@ -11,6 +11,7 @@ import {
   BosaError,
   Code,
   createBosaClient,
+  ErrorReason,
   toJsonValue,
   type BosaClient,
   type ExecuteActionResponse,
@@ -200,6 +201,16 @@ describe("upload", () => {
     assert.deepEqual(dataOf(listed), []);
   });
 
+  it("an upload retried with its requestId stores one file", async () => {
+    const name = `idem-${randomUUID().slice(0, 8)}.txt`;
+    const requestId = randomUUID();
+    const send = () => alice.upload("google_drive", "upload_file", { name }, [{ parameter: "file", filename: name, content: Buffer.from("once") }], { requestId });
+    const first = await send();
+    assert.deepEqual(await send(), first);
+    const listed = dataOf(await alice.execute("google_drive", "list_files", { name_contains: name })) as unknown as JsonObject[];
+    assert.deepEqual(listed.map((f) => f["name"]), [name]);
+  });
+
   it("aborting the signal cancels the upload and nothing is stored", async () => {
     const name = `aborted-${randomUUID().slice(0, 8)}.bin`;
     const abort = new AbortController();
@@ -219,23 +230,23 @@ describe("upload", () => {
 });
 
 describe("file errors", () => {
-  type Case = { name: string; call: () => Promise<unknown>; code: Code; reason: string; metadata?: Record<string, string> };
+  type Case = { name: string; call: () => Promise<unknown>; code: Code; reason: ErrorReason; metadata?: Record<string, string> };
   const file = (parameter = "file") => [{ parameter, filename: "a.txt", contentType: "text/plain", content: new TextEncoder().encode("a") }];
   const cases: Case[] = [
     {
       name: "unknown file id", call: () => alice.download("google_drive", "download_file", { file_id: "f-nope" }, new HashingWriter()),
-      code: Code.NotFound, reason: "NOT_FOUND", metadata: { upstream_status: "404" },
+      code: Code.NotFound, reason: ErrorReason.NOT_FOUND, metadata: { upstream_status: "404" },
     },
-    { name: "an action that answers JSON", call: () => alice.downloadBytes("google_drive", "list_files", {}), code: Code.FailedPrecondition, reason: "UPSTREAM_ERROR" },
-    { name: "upload to an unknown connector", call: () => alice.upload("gitlab", "upload_file", {}, file()), code: Code.NotFound, reason: "NOT_FOUND" },
+    { name: "an action that answers JSON", call: () => alice.downloadBytes("google_drive", "list_files", {}), code: Code.FailedPrecondition, reason: ErrorReason.UPSTREAM_ERROR },
+    { name: "upload to an unknown connector", call: () => alice.upload("gitlab", "upload_file", {}, file()), code: Code.NotFound, reason: ErrorReason.NOT_FOUND },
     {
       name: "upload to a parameter that is not a file", call: () => alice.upload("google_drive", "upload_file", {}, file("name")),
-      code: Code.InvalidArgument, reason: "INVALID_REQUEST",
+      code: Code.InvalidArgument, reason: ErrorReason.INVALID_REQUEST,
     },
     {
       name: "upload with an unknown integration",
       call: () => alice.withCredentials({ integration: "nobody@example.com" }).upload("google_drive", "upload_file", {}, file()),
-      code: Code.FailedPrecondition, reason: "INTEGRATION_MISSING", metadata: { upstream_status: "404" },
+      code: Code.FailedPrecondition, reason: ErrorReason.INTEGRATION_MISSING, metadata: { upstream_status: "404" },
     },
   ];
   for (const c of cases) {
@@ -246,7 +257,7 @@ describe("file errors", () => {
       );
       assert.ok(err instanceof BosaError, String(err));
       assert.equal(err.code, c.code, `code ${Code[err.code]}: ${err.message}`);
-      assert.equal(err.reason, c.reason);
+      assert.equal(err.errorReason, c.reason, err.reason);
       assert.equal(err.domain, "bosa.dev");
       for (const [k, v] of Object.entries(c.metadata ?? {})) assert.equal(err.metadata[k], v);
       assert.ok(err.cause instanceof ConnectError);

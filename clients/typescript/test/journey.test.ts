@@ -7,6 +7,7 @@ import {
   BosaError,
   Code,
   createBosaClient,
+  ErrorReason,
   toJsonValue,
   type BosaClient,
   type ExecuteActionResponse,
@@ -72,8 +73,8 @@ describe("journey", () => {
   it("lists connectors and their actions", async () => {
     const { connectors } = await client.connectors.listConnectors({});
     assert.deepEqual(connectors.map((c) => c.name), ["github", "google_drive"]);
-    const { connector } = await client.connectors.getConnector({ connector: "github" });
-    const list = connector?.actions.find((a) => a.name === "list_pull_requests");
+    const connector = await client.connectors.getConnector({ connector: "github" });
+    const list = connector.actions.find((a) => a.name === "list_pull_requests");
     assert.ok((list?.parametersSchema?.properties as JsonObject)["owner"]);
   });
 
@@ -83,8 +84,8 @@ describe("journey", () => {
     assert.equal(created.identifier, identifier);
     assert.match(created.secret, /^sk-user-/);
     const token = await client.authenticate(identifier, created.secret);
-    const { user } = await client.withCredentials({ token }).users.getCurrentUser({});
-    assert.deepEqual([user?.id, user?.identifier, user?.secret], [created.id, identifier, ""]);
+    const user = await client.withCredentials({ token }).users.getCurrentUser({});
+    assert.deepEqual([user.id, user.identifier, user.secret, user.active], [created.id, identifier, "", true]);
   });
 
   it("runs the OAuth2 integration round trip", async () => {
@@ -135,8 +136,8 @@ describe("journey", () => {
     }
     assert.deepEqual(pages.map((p) => p.index), [0, 1, 2, 3, 4]);
     assert.deepEqual(pages.map((p) => p.hasNext), [true, true, true, true, false]);
-    assert.ok(pages.slice(0, -1).every((p) => p.pageToken !== ""));
-    assert.equal(pages.at(-1)?.pageToken, "");
+    assert.ok(pages.slice(0, -1).every((p) => p.nextPageToken !== ""));
+    assert.equal(pages.at(-1)?.nextPageToken, "");
     const numbers = pages.flatMap((p) => items(toJsonValue(p.data)).map((pr) => pr["number"]));
     assert.deepEqual(numbers, Array.from({ length: 237 }, (_, i) => 237 - i));
   });
@@ -180,31 +181,31 @@ describe("errors", () => {
     name: string;
     call: (u: { identifier: string; client: BosaClient }) => Promise<unknown>;
     code: Code;
-    reason: string;
+    reason: ErrorReason;
     metadata?: Record<string, string>;
     violations?: string[];
   };
   const cases: Case[] = [
-    { name: "duplicate user", call: (u) => client.createUser(u.identifier), code: Code.AlreadyExists, reason: "ALREADY_EXISTS", metadata: { upstream_status: "400" } },
-    { name: "wrong secret", call: (u) => client.authenticate(u.identifier, "sk-user-wrong"), code: Code.Unauthenticated, reason: "UNAUTHENTICATED", metadata: { upstream_status: "401" } },
-    { name: "bad token", call: () => client.withCredentials({ token: "not-a-token" }).users.getCurrentUser({}), code: Code.Unauthenticated, reason: "UNAUTHENTICATED" },
+    { name: "duplicate user", call: (u) => client.createUser(u.identifier), code: Code.AlreadyExists, reason: ErrorReason.ALREADY_EXISTS, metadata: { upstream_status: "400" } },
+    { name: "wrong secret", call: (u) => client.authenticate(u.identifier, "sk-user-wrong"), code: Code.Unauthenticated, reason: ErrorReason.UNAUTHENTICATED, metadata: { upstream_status: "401" } },
+    { name: "bad token", call: () => client.withCredentials({ token: "not-a-token" }).users.getCurrentUser({}), code: Code.Unauthenticated, reason: ErrorReason.UNAUTHENTICATED },
     {
       name: "unknown API key", call: (u) => client.withCredentials({ apiKey: "sk-client-unknown" }).createUser(u.identifier + "-2"),
-      code: Code.Unauthenticated, reason: "UNAUTHENTICATED", metadata: { upstream_status: "401", upstream_code: "INVALID_CLIENT" },
+      code: Code.Unauthenticated, reason: ErrorReason.UNAUTHENTICATED, metadata: { upstream_status: "401", upstream_code: "INVALID_CLIENT" },
     },
     {
       name: "invalid parameters",
       call: (u) => u.client.execute("github", "list_pull_requests", { owner: "acme", per_page: "many" }),
-      code: Code.InvalidArgument, reason: "INVALID_PARAMETERS", violations: ["input.per_page", "input.repo"],
+      code: Code.InvalidArgument, reason: ErrorReason.INVALID_PARAMETERS, violations: ["input.per_page", "input.repo"],
     },
-    { name: "unknown connector", call: (u) => u.client.execute("gitlab", "list_merge_requests", {}), code: Code.NotFound, reason: "NOT_FOUND" },
+    { name: "unknown connector", call: (u) => u.client.execute("gitlab", "list_merge_requests", {}), code: Code.NotFound, reason: ErrorReason.NOT_FOUND },
     {
       name: "integration missing", call: (u) => u.client.execute("github", "get_repository", { owner: "acme", repo: "web" }),
-      code: Code.FailedPrecondition, reason: "INTEGRATION_MISSING", metadata: { upstream_status: "404" },
+      code: Code.FailedPrecondition, reason: ErrorReason.INTEGRATION_MISSING, metadata: { upstream_status: "404" },
     },
     {
       name: "tampered page token", call: (u) => u.client.execute("github", "list_pull_requests", undefined, { pageToken: "AAAA" + "x".repeat(40) }),
-      code: Code.InvalidArgument, reason: "INVALID_PAGE_TOKEN",
+      code: Code.InvalidArgument, reason: ErrorReason.INVALID_PAGE_TOKEN,
     },
     {
       name: "error inside a paginate stream",
@@ -213,9 +214,26 @@ describe("errors", () => {
           // no page arrives
         }
       },
-      code: Code.InvalidArgument, reason: "INVALID_PARAMETERS", violations: ["input.owner"],
+      code: Code.InvalidArgument, reason: ErrorReason.INVALID_PARAMETERS, violations: ["input.owner"],
     },
   ];
+  cases.push(
+    ...(["getIntegration", "selectIntegration", "deleteIntegration"] as const).map((m) => ({
+      name: `${m} of a missing integration`,
+      call: (u: { client: BosaClient }) => u.client.integrations[m]({ connector: "github", userIdentifier: "nobody" }),
+      code: Code.NotFound, reason: ErrorReason.NOT_FOUND,
+    })),
+    {
+      name: "an 8,000-byte connector name",
+      call: (u) => u.client.integrations.checkIntegration({ connector: "g".repeat(8000) }),
+      code: Code.NotFound, reason: ErrorReason.NOT_FOUND,
+    },
+    {
+      name: "an upload to connector ..",
+      call: (u) => u.client.upload("..", "upload_file", {}, [{ parameter: "file", filename: "a.txt", content: Buffer.from("a") }]),
+      code: Code.InvalidArgument, reason: ErrorReason.INVALID_REQUEST, violations: ["connector"],
+    },
+  );
   for (const c of cases) {
     it(c.name, async () => {
       const u = await newUser();
@@ -225,7 +243,8 @@ describe("errors", () => {
       );
       assert.ok(err instanceof BosaError, String(err));
       assert.equal(err.code, c.code, `code ${Code[err.code]}`);
-      assert.equal(err.reason, c.reason);
+      assert.equal(err.errorReason, c.reason, err.reason);
+      assert.equal(err.reason, ErrorReason[c.reason]);
       assert.equal(err.domain, "bosa.dev");
       for (const [k, v] of Object.entries(c.metadata ?? {})) assert.equal(err.metadata[k], v);
       if (c.violations) assert.deepEqual(Object.keys(err.fieldViolations).sort(), c.violations);
@@ -233,4 +252,35 @@ describe("errors", () => {
       for (const secret of ["sk-user-", "sk-client-", "Bearer", "not-a-token"]) assert.ok(!err.message.includes(secret), err.message);
     });
   }
+});
+
+describe("contract", () => {
+  it("createUser retried with its requestId creates one user and answers the same", async () => {
+    const identifier = newIdentifier();
+    const requestId = randomUUID();
+    const first = await client.createUser(identifier, { requestId });
+    const again = await client.createUser(identifier, { requestId });
+    assert.deepEqual(again, first);
+    const err = await client.createUser(identifier).then(() => assert.fail("created twice"), (e: unknown) => e);
+    assert.ok(err instanceof BosaError && err.errorReason === ErrorReason.ALREADY_EXISTS, String(err));
+  });
+
+  it("lists page with pageSize and nextPageToken", async () => {
+    const first = await client.connectors.listConnectors({ pageSize: 1 });
+    const second = await client.connectors.listConnectors({ pageSize: 1, pageToken: first.nextPageToken });
+    assert.deepEqual([first.connectors.map((c) => c.name), second.connectors.map((c) => c.name)], [["github"], ["google_drive"]]);
+    assert.deepEqual([first.nextPageToken !== "", second.nextPageToken], [true, ""]);
+  });
+
+  it("select and delete answer no success flag; failures are in the status", async () => {
+    const u = await connectedUser();
+    const ref = { connector: "github", userIdentifier: "spare" };
+    await u.client.integrations.configureIntegration({ connector: "github", configuration: { identifier: "spare", token: "t" }, requestId: randomUUID() });
+    const selected = await u.client.integrations.selectIntegration(ref);
+    assert.deepEqual(Object.keys(selected).filter((k) => k !== "$typeName"), []);
+    assert.equal((await u.client.integrations.getIntegration(ref)).selected, true);
+    await u.client.integrations.deleteIntegration(ref);
+    const err = await u.client.integrations.getIntegration(ref).then(() => assert.fail("still there"), (e: unknown) => e);
+    assert.ok(err instanceof BosaError && err.code === Code.NotFound && err.errorReason === ErrorReason.NOT_FOUND, String(err));
+  });
 });

@@ -5,7 +5,7 @@ import { it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BosaError, toJsonValue } from "@bosa/gateway-client";
+import { BosaError, ErrorReason, toJsonValue } from "@bosa/gateway-client";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@bosa/gateway-client/gen/google/rpc/error_details_pb";
 import { DownloadFileResponseSchema, FileMetadataSchema, type DownloadFileResponse } from "@bosa/gateway-client";
 // Internals, compiled along with the tests (so BosaError here is src/errors.ts's).
@@ -28,6 +28,7 @@ it("BosaError reads ErrorInfo, BadRequest and RetryInfo", () => {
   const err = BosaError.from(cause);
   assert.equal(err.code, Code.ResourceExhausted);
   assert.equal(err.reason, "RATE_LIMITED");
+  assert.equal(err.errorReason, ErrorReason.RATE_LIMITED);
   assert.equal(err.domain, "bosa.dev");
   assert.deepEqual(err.metadata, { upstream_status: "429" });
   assert.deepEqual(err.fieldViolations, { "input.x": "bad" });
@@ -42,8 +43,16 @@ it("BosaError without details has an empty reason", () => {
   const err = BosaError.from(new Error("socket hang up"));
   assert.equal(err.code, Code.Unknown);
   assert.equal(err.reason, "");
+  assert.equal(err.errorReason, ErrorReason.ERROR_REASON_UNSPECIFIED);
   assert.deepEqual(err.metadata, {});
   assert.equal(err.retryDelayMs, undefined);
+});
+
+it("BosaError: a reason newer than the client, or of another domain, is unspecified", () => {
+  for (const [reason, domain] of [["SOMETHING_NEWER", "bosa.dev"], ["RATE_LIMITED", "example.com"], ["toString", "bosa.dev"], ["1", "bosa.dev"]]) {
+    const err = BosaError.from(new ConnectError("m", Code.Unknown, undefined, [{ desc: ErrorInfoSchema, value: { reason, domain } }]));
+    assert.deepEqual([err.reason, err.errorReason], [reason, ErrorReason.ERROR_REASON_UNSPECIFIED]);
+  }
 });
 
 it("toJsonValue converts google.protobuf.Value", () => {

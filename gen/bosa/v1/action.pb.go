@@ -7,6 +7,7 @@
 package bosav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -406,7 +407,7 @@ type PaginateRequest struct {
 	Direction Direction `protobuf:"varint,8,opt,name=direction,proto3,enum=bosa.v1.Direction" json:"direction,omitempty"`
 	// Stop after this many pages; 0 means no limit other than the gateway's.
 	MaxPages int32 `protobuf:"varint,9,opt,name=max_pages,json=maxPages,proto3" json:"max_pages,omitempty"`
-	// Where to start: a PaginateResponse.page_token (resumes after that page),
+	// Where to start: a PaginateResponse.next_page_token (resumes after that page),
 	// or a next/prev token from ExecuteActionResponse. Replaces input.
 	PageToken string `protobuf:"bytes,10,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Pages fetched ahead while the caller consumes earlier ones; 0 fetches each
@@ -538,7 +539,7 @@ type PaginateResponse struct {
 	HasPrev bool `protobuf:"varint,5,opt,name=has_prev,json=hasPrev,proto3" json:"has_prev,omitempty"`
 	// Opaque token to resume after this page in the same direction; send it as
 	// PaginateRequest.page_token. Empty when there is no further page.
-	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	NextPageToken string `protobuf:"bytes,6,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// HTTP status of the upstream response.
 	UpstreamStatus int32 `protobuf:"varint,7,opt,name=upstream_status,json=upstreamStatus,proto3" json:"upstream_status,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -610,9 +611,9 @@ func (x *PaginateResponse) GetHasPrev() bool {
 	return false
 }
 
-func (x *PaginateResponse) GetPageToken() string {
+func (x *PaginateResponse) GetNextPageToken() string {
 	if x != nil {
-		return x.PageToken
+		return x.NextPageToken
 	}
 	return ""
 }
@@ -627,7 +628,8 @@ func (x *PaginateResponse) GetUpstreamStatus() int32 {
 // File is a file sent to or returned by an action.
 type File struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Name of the action parameter the file is for. Empty in responses.
+	// Name of the action parameter the file is for. Required in requests;
+	// empty in responses.
 	Parameter string `protobuf:"bytes,1,opt,name=parameter,proto3" json:"parameter,omitempty"`
 	// File name, e.g. "q3-report.pdf".
 	Filename string `protobuf:"bytes,2,opt,name=filename,proto3" json:"filename,omitempty"`
@@ -1064,8 +1066,14 @@ type UploadFilesHeader struct {
 	ResponseFields []string `protobuf:"bytes,5,rep,name=response_fields,json=responseFields,proto3" json:"response_fields,omitempty"`
 	// Filters applied upstream to data, as in ExecuteActionRequest.
 	ResponseFilters []*ResponseFilter `protobuf:"bytes,6,rep,name=response_filters,json=responseFilters,proto3" json:"response_filters,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Makes the call idempotent (AIP-155): a retry with the same request_id,
+	// from the same caller, within the gateway's idempotency window gets the
+	// first call's answer and uploads nothing again (the retry's chunks are
+	// not read). A UUID is recommended; at most 128 bytes. Reusing it for
+	// another request is INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UploadFilesHeader) Reset() {
@@ -1138,6 +1146,13 @@ func (x *UploadFilesHeader) GetResponseFilters() []*ResponseFilter {
 		return x.ResponseFilters
 	}
 	return nil
+}
+
+func (x *UploadFilesHeader) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // FileChunk is a piece of one uploaded file.
@@ -1256,9 +1271,9 @@ func (x *UploadFilesResponse) GetResult() *ExecuteActionResponse {
 // filters that lack a field their type requires.
 type ResponseFilter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Kind of comparison. Required.
+	// Kind of comparison.
 	Type ResponseFilterType `protobuf:"varint,1,opt,name=type,proto3,enum=bosa.v1.ResponseFilterType" json:"type,omitempty"`
-	// Field of each item to compare; may be a dot path. Required.
+	// Field of each item to compare; may be a dot path.
 	FieldName string `protobuf:"bytes,2,opt,name=field_name,json=fieldName,proto3" json:"field_name,omitempty"`
 	// Optional dot path to an array inside each item to filter in place, instead
 	// of filtering the items of data themselves.
@@ -1388,17 +1403,17 @@ var File_bosa_v1_action_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_action_proto_rawDesc = "" +
 	"\n" +
-	"\x14bosa/v1/action.proto\x12\abosa.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xcf\x02\n" +
-	"\x14ExecuteActionRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
-	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
-	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12#\n" +
-	"\x05files\x18\x04 \x03(\v2\r.bosa.v1.FileR\x05files\x12'\n" +
-	"\x0fresponse_fields\x18\x05 \x03(\tR\x0eresponseFields\x12B\n" +
-	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterR\x0fresponseFilters\x12!\n" +
-	"\fmax_attempts\x18\a \x01(\x05R\vmaxAttempts\x12\x1d\n" +
+	"\x14bosa/v1/action.proto\x12\abosa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xff\x02\n" +
+	"\x14ExecuteActionRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12\x1c\n" +
+	"\x06action\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06action\x123\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x01R\x05input\x12)\n" +
+	"\x05files\x18\x04 \x03(\v2\r.bosa.v1.FileB\x04\xe2A\x01\x01R\x05files\x12-\n" +
+	"\x0fresponse_fields\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x0eresponseFields\x12H\n" +
+	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterB\x04\xe2A\x01\x01R\x0fresponseFilters\x12'\n" +
+	"\fmax_attempts\x18\a \x01(\x05B\x04\xe2A\x01\x01R\vmaxAttempts\x12#\n" +
 	"\n" +
-	"page_token\x18\b \x01(\tR\tpageToken\"\x9a\x02\n" +
+	"page_token\x18\b \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"\x9a\x02\n" +
 	"\x15ExecuteActionResponse\x12,\n" +
 	"\x04data\x18\x01 \x01(\v2\x16.google.protobuf.ValueH\x00R\x04data\x12#\n" +
 	"\x04file\x18\x02 \x01(\v2\r.bosa.v1.FileH\x00R\x04file\x12+\n" +
@@ -1406,48 +1421,47 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\x0fupstream_status\x18\x04 \x01(\x05R\x0eupstreamStatus\x12&\n" +
 	"\x0fnext_page_token\x18\x05 \x01(\tR\rnextPageToken\x12&\n" +
 	"\x0fprev_page_token\x18\x06 \x01(\tR\rprevPageTokenB\b\n" +
-	"\x06result\"\xb5\x03\n" +
-	"\x0fPaginateRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
-	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
-	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12#\n" +
-	"\x05files\x18\x04 \x03(\v2\r.bosa.v1.FileR\x05files\x12'\n" +
-	"\x0fresponse_fields\x18\x05 \x03(\tR\x0eresponseFields\x12B\n" +
-	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterR\x0fresponseFilters\x12!\n" +
-	"\fmax_attempts\x18\a \x01(\x05R\vmaxAttempts\x120\n" +
-	"\tdirection\x18\b \x01(\x0e2\x12.bosa.v1.DirectionR\tdirection\x12\x1b\n" +
-	"\tmax_pages\x18\t \x01(\x05R\bmaxPages\x12\x1d\n" +
+	"\x06result\"\xf7\x03\n" +
+	"\x0fPaginateRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12\x1c\n" +
+	"\x06action\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06action\x123\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x01R\x05input\x12)\n" +
+	"\x05files\x18\x04 \x03(\v2\r.bosa.v1.FileB\x04\xe2A\x01\x01R\x05files\x12-\n" +
+	"\x0fresponse_fields\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x0eresponseFields\x12H\n" +
+	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterB\x04\xe2A\x01\x01R\x0fresponseFilters\x12'\n" +
+	"\fmax_attempts\x18\a \x01(\x05B\x04\xe2A\x01\x01R\vmaxAttempts\x126\n" +
+	"\tdirection\x18\b \x01(\x0e2\x12.bosa.v1.DirectionB\x04\xe2A\x01\x01R\tdirection\x12!\n" +
+	"\tmax_pages\x18\t \x01(\x05B\x04\xe2A\x01\x01R\bmaxPages\x12#\n" +
 	"\n" +
 	"page_token\x18\n" +
-	" \x01(\tR\tpageToken\x12\x1a\n" +
-	"\bprefetch\x18\v \x01(\x05R\bprefetch\"\xff\x01\n" +
+	" \x01(\tB\x04\xe2A\x01\x01R\tpageToken\x12 \n" +
+	"\bprefetch\x18\v \x01(\x05B\x04\xe2A\x01\x01R\bprefetch\"\x88\x02\n" +
 	"\x10PaginateResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12*\n" +
 	"\x04data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x04data\x12+\n" +
 	"\x04meta\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04meta\x12\x19\n" +
 	"\bhas_next\x18\x04 \x01(\bR\ahasNext\x12\x19\n" +
-	"\bhas_prev\x18\x05 \x01(\bR\ahasPrev\x12\x1d\n" +
-	"\n" +
-	"page_token\x18\x06 \x01(\tR\tpageToken\x12'\n" +
-	"\x0fupstream_status\x18\a \x01(\x05R\x0eupstreamStatus\"w\n" +
-	"\x04File\x12\x1c\n" +
-	"\tparameter\x18\x01 \x01(\tR\tparameter\x12\x1a\n" +
+	"\bhas_prev\x18\x05 \x01(\bR\ahasPrev\x12&\n" +
+	"\x0fnext_page_token\x18\x06 \x01(\tR\rnextPageToken\x12'\n" +
+	"\x0fupstream_status\x18\a \x01(\x05R\x0eupstreamStatus\"}\n" +
+	"\x04File\x12\"\n" +
+	"\tparameter\x18\x01 \x01(\tB\x04\xe2A\x01\x04R\tparameter\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xbc\x01\n" +
-	"\x13DownloadFileRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
-	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
-	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12!\n" +
-	"\fmax_attempts\x18\x04 \x01(\x05R\vmaxAttempts\x12\x1d\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xda\x01\n" +
+	"\x13DownloadFileRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12\x1c\n" +
+	"\x06action\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06action\x123\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x01R\x05input\x12'\n" +
+	"\fmax_attempts\x18\x04 \x01(\x05B\x04\xe2A\x01\x01R\vmaxAttempts\x12#\n" +
 	"\n" +
-	"chunk_size\x18\x05 \x01(\x05R\tchunkSize\"k\n" +
+	"chunk_size\x18\x05 \x01(\x05B\x04\xe2A\x01\x01R\tchunkSize\"k\n" +
 	"\x14DownloadFileResponse\x123\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x15.bosa.v1.FileMetadataH\x00R\bmetadata\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04part\"\x7f\n" +
-	"\fFileMetadata\x12\x1c\n" +
-	"\tparameter\x18\x01 \x01(\tR\tparameter\x12\x1a\n" +
+	"\x04part\"\x85\x01\n" +
+	"\fFileMetadata\x12\"\n" +
+	"\tparameter\x18\x01 \x01(\tB\x04\xe2A\x01\x04R\tparameter\x12\x1a\n" +
 	"\bfilename\x18\x02 \x01(\tR\bfilename\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\"\x96\x01\n" +
@@ -1455,24 +1469,26 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\v2\x1a.bosa.v1.UploadFilesHeaderH\x00R\x06header\x12*\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x12.bosa.v1.FileChunkH\x00R\x05chunk\x12\x16\n" +
 	"\x06finish\x18\x03 \x01(\bR\x06finishB\x06\n" +
-	"\x04part\"\x92\x02\n" +
-	"\x11UploadFilesHeader\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12\x16\n" +
-	"\x06action\x18\x02 \x01(\tR\x06action\x12-\n" +
-	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05input\x12+\n" +
-	"\x05files\x18\x04 \x03(\v2\x15.bosa.v1.FileMetadataR\x05files\x12'\n" +
-	"\x0fresponse_fields\x18\x05 \x03(\tR\x0eresponseFields\x12B\n" +
-	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterR\x0fresponseFilters\">\n" +
+	"\x04part\"\xdb\x02\n" +
+	"\x11UploadFilesHeader\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12\x1c\n" +
+	"\x06action\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06action\x123\n" +
+	"\x05input\x18\x03 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x01R\x05input\x121\n" +
+	"\x05files\x18\x04 \x03(\v2\x15.bosa.v1.FileMetadataB\x04\xe2A\x01\x01R\x05files\x12-\n" +
+	"\x0fresponse_fields\x18\x05 \x03(\tB\x04\xe2A\x01\x01R\x0eresponseFields\x12H\n" +
+	"\x10response_filters\x18\x06 \x03(\v2\x17.bosa.v1.ResponseFilterB\x04\xe2A\x01\x01R\x0fresponseFilters\x12#\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tB\x04\xe2A\x01\x01R\trequestId\">\n" +
 	"\tFileChunk\x12\x1d\n" +
 	"\n" +
 	"file_index\x18\x01 \x01(\x05R\tfileIndex\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\"M\n" +
 	"\x13UploadFilesResponse\x126\n" +
-	"\x06result\x18\x01 \x01(\v2\x1e.bosa.v1.ExecuteActionResponseR\x06result\"\x9e\x03\n" +
-	"\x0eResponseFilter\x12/\n" +
-	"\x04type\x18\x01 \x01(\x0e2\x1b.bosa.v1.ResponseFilterTypeR\x04type\x12\x1d\n" +
+	"\x06result\x18\x01 \x01(\v2\x1e.bosa.v1.ExecuteActionResponseR\x06result\"\xaa\x03\n" +
+	"\x0eResponseFilter\x125\n" +
+	"\x04type\x18\x01 \x01(\x0e2\x1b.bosa.v1.ResponseFilterTypeB\x04\xe2A\x01\x02R\x04type\x12#\n" +
 	"\n" +
-	"field_name\x18\x02 \x01(\tR\tfieldName\x12\x12\n" +
+	"field_name\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\tfieldName\x12\x12\n" +
 	"\x04root\x18\x03 \x01(\tR\x04root\x12,\n" +
 	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x05value\x12.\n" +
 	"\x06values\x18\x05 \x03(\v2\x16.google.protobuf.ValueR\x06values\x12$\n" +
@@ -1503,7 +1519,8 @@ const file_bosa_v1_action_proto_rawDesc = "" +
 	"\rExecuteAction\x12\x1d.bosa.v1.ExecuteActionRequest\x1a\x1e.bosa.v1.ExecuteActionResponse\x12A\n" +
 	"\bPaginate\x12\x18.bosa.v1.PaginateRequest\x1a\x19.bosa.v1.PaginateResponse0\x01\x12M\n" +
 	"\fDownloadFile\x12\x1c.bosa.v1.DownloadFileRequest\x1a\x1d.bosa.v1.DownloadFileResponse0\x01\x12J\n" +
-	"\vUploadFiles\x12\x1b.bosa.v1.UploadFilesRequest\x1a\x1c.bosa.v1.UploadFilesResponse(\x01B%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
+	"\vUploadFiles\x12\x1b.bosa.v1.UploadFilesRequest\x1a\x1c.bosa.v1.UploadFilesResponse(\x01BA\n" +
+	"\vdev.bosa.v1B\vActionProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (
 	file_bosa_v1_action_proto_rawDescOnce sync.Once

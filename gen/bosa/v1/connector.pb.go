@@ -7,6 +7,7 @@
 package bosav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -22,9 +23,15 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// ListConnectorsRequest selects all connectors; it has no fields yet.
+// ListConnectorsRequest asks for one page of connectors.
 type ListConnectorsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most connectors to return; 0 returns up to 100, larger values are
+	// lowered to 1000. The response may hold fewer even when more follow.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from an earlier ListConnectors response; empty starts
+	// at the first connector. An altered token is INVALID_ARGUMENT.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -59,11 +66,27 @@ func (*ListConnectorsRequest) Descriptor() ([]byte, []int) {
 	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{0}
 }
 
-// ListConnectorsResponse holds the connectors, sorted by name.
+func (x *ListConnectorsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListConnectorsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListConnectorsResponse is one page of connectors.
 type ListConnectorsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The connectors, sorted by name.
-	Connectors    []*Connector `protobuf:"bytes,1,rep,name=connectors,proto3" json:"connectors,omitempty"`
+	Connectors []*Connector `protobuf:"bytes,1,rep,name=connectors,proto3" json:"connectors,omitempty"`
+	// Send as page_token to get the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -103,6 +126,13 @@ func (x *ListConnectorsResponse) GetConnectors() []*Connector {
 		return x.Connectors
 	}
 	return nil
+}
+
+func (x *ListConnectorsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // GetConnectorRequest names one connector.
@@ -151,52 +181,6 @@ func (x *GetConnectorRequest) GetConnector() string {
 	return ""
 }
 
-// GetConnectorResponse holds the requested connector.
-type GetConnectorResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The connector with its actions.
-	Connector     *Connector `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetConnectorResponse) Reset() {
-	*x = GetConnectorResponse{}
-	mi := &file_bosa_v1_connector_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetConnectorResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetConnectorResponse) ProtoMessage() {}
-
-func (x *GetConnectorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_connector_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetConnectorResponse.ProtoReflect.Descriptor instead.
-func (*GetConnectorResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *GetConnectorResponse) GetConnector() *Connector {
-	if x != nil {
-		return x.Connector
-	}
-	return nil
-}
-
 // Connector is a BOSA plugin such as "github" or "google_drive".
 type Connector struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -210,7 +194,7 @@ type Connector struct {
 
 func (x *Connector) Reset() {
 	*x = Connector{}
-	mi := &file_bosa_v1_connector_proto_msgTypes[4]
+	mi := &file_bosa_v1_connector_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -222,7 +206,7 @@ func (x *Connector) String() string {
 func (*Connector) ProtoMessage() {}
 
 func (x *Connector) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_connector_proto_msgTypes[4]
+	mi := &file_bosa_v1_connector_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -235,7 +219,7 @@ func (x *Connector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Connector.ProtoReflect.Descriptor instead.
 func (*Connector) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{4}
+	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Connector) GetName() string {
@@ -275,7 +259,7 @@ type Action struct {
 
 func (x *Action) Reset() {
 	*x = Action{}
-	mi := &file_bosa_v1_connector_proto_msgTypes[5]
+	mi := &file_bosa_v1_connector_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +271,7 @@ func (x *Action) String() string {
 func (*Action) ProtoMessage() {}
 
 func (x *Action) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_connector_proto_msgTypes[5]
+	mi := &file_bosa_v1_connector_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +284,7 @@ func (x *Action) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Action.ProtoReflect.Descriptor instead.
 func (*Action) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{5}
+	return file_bosa_v1_connector_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Action) GetName() string {
@@ -349,29 +333,32 @@ var File_bosa_v1_connector_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_connector_proto_rawDesc = "" +
 	"\n" +
-	"\x17bosa/v1/connector.proto\x12\abosa.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x17\n" +
-	"\x15ListConnectorsRequest\"L\n" +
+	"\x17bosa/v1/connector.proto\x12\abosa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"_\n" +
+	"\x15ListConnectorsRequest\x12!\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"t\n" +
 	"\x16ListConnectorsResponse\x122\n" +
 	"\n" +
 	"connectors\x18\x01 \x03(\v2\x12.bosa.v1.ConnectorR\n" +
-	"connectors\"3\n" +
-	"\x13GetConnectorRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\"H\n" +
-	"\x14GetConnectorResponse\x120\n" +
-	"\tconnector\x18\x01 \x01(\v2\x12.bosa.v1.ConnectorR\tconnector\"J\n" +
-	"\tConnector\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
-	"\aactions\x18\x02 \x03(\v2\x0f.bosa.v1.ActionR\aactions\"\xe8\x01\n" +
-	"\x06Action\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\asummary\x18\x02 \x01(\tR\asummary\x12\x1c\n" +
-	"\tdocstring\x18\x03 \x01(\tR\tdocstring\x12D\n" +
-	"\x11parameters_schema\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x10parametersSchema\x12'\n" +
-	"\x0fupstream_method\x18\x05 \x01(\tR\x0eupstreamMethod\x12#\n" +
-	"\rupstream_path\x18\x06 \x01(\tR\fupstreamPath2\xb2\x01\n" +
+	"connectors\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"9\n" +
+	"\x13GetConnectorRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\"V\n" +
+	"\tConnector\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12/\n" +
+	"\aactions\x18\x02 \x03(\v2\x0f.bosa.v1.ActionB\x04\xe2A\x01\x03R\aactions\"\x8c\x02\n" +
+	"\x06Action\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12\x1e\n" +
+	"\asummary\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\asummary\x12\"\n" +
+	"\tdocstring\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\tdocstring\x12J\n" +
+	"\x11parameters_schema\x18\x04 \x01(\v2\x17.google.protobuf.StructB\x04\xe2A\x01\x03R\x10parametersSchema\x12-\n" +
+	"\x0fupstream_method\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\x0eupstreamMethod\x12)\n" +
+	"\rupstream_path\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\fupstreamPath2\xa7\x01\n" +
 	"\x10ConnectorService\x12Q\n" +
-	"\x0eListConnectors\x12\x1e.bosa.v1.ListConnectorsRequest\x1a\x1f.bosa.v1.ListConnectorsResponse\x12K\n" +
-	"\fGetConnector\x12\x1c.bosa.v1.GetConnectorRequest\x1a\x1d.bosa.v1.GetConnectorResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
+	"\x0eListConnectors\x12\x1e.bosa.v1.ListConnectorsRequest\x1a\x1f.bosa.v1.ListConnectorsResponse\x12@\n" +
+	"\fGetConnector\x12\x1c.bosa.v1.GetConnectorRequest\x1a\x12.bosa.v1.ConnectorBD\n" +
+	"\vdev.bosa.v1B\x0eConnectorProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (
 	file_bosa_v1_connector_proto_rawDescOnce sync.Once
@@ -385,30 +372,28 @@ func file_bosa_v1_connector_proto_rawDescGZIP() []byte {
 	return file_bosa_v1_connector_proto_rawDescData
 }
 
-var file_bosa_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_bosa_v1_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_bosa_v1_connector_proto_goTypes = []any{
 	(*ListConnectorsRequest)(nil),  // 0: bosa.v1.ListConnectorsRequest
 	(*ListConnectorsResponse)(nil), // 1: bosa.v1.ListConnectorsResponse
 	(*GetConnectorRequest)(nil),    // 2: bosa.v1.GetConnectorRequest
-	(*GetConnectorResponse)(nil),   // 3: bosa.v1.GetConnectorResponse
-	(*Connector)(nil),              // 4: bosa.v1.Connector
-	(*Action)(nil),                 // 5: bosa.v1.Action
-	(*structpb.Struct)(nil),        // 6: google.protobuf.Struct
+	(*Connector)(nil),              // 3: bosa.v1.Connector
+	(*Action)(nil),                 // 4: bosa.v1.Action
+	(*structpb.Struct)(nil),        // 5: google.protobuf.Struct
 }
 var file_bosa_v1_connector_proto_depIdxs = []int32{
-	4, // 0: bosa.v1.ListConnectorsResponse.connectors:type_name -> bosa.v1.Connector
-	4, // 1: bosa.v1.GetConnectorResponse.connector:type_name -> bosa.v1.Connector
-	5, // 2: bosa.v1.Connector.actions:type_name -> bosa.v1.Action
-	6, // 3: bosa.v1.Action.parameters_schema:type_name -> google.protobuf.Struct
-	0, // 4: bosa.v1.ConnectorService.ListConnectors:input_type -> bosa.v1.ListConnectorsRequest
-	2, // 5: bosa.v1.ConnectorService.GetConnector:input_type -> bosa.v1.GetConnectorRequest
-	1, // 6: bosa.v1.ConnectorService.ListConnectors:output_type -> bosa.v1.ListConnectorsResponse
-	3, // 7: bosa.v1.ConnectorService.GetConnector:output_type -> bosa.v1.GetConnectorResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3, // 0: bosa.v1.ListConnectorsResponse.connectors:type_name -> bosa.v1.Connector
+	4, // 1: bosa.v1.Connector.actions:type_name -> bosa.v1.Action
+	5, // 2: bosa.v1.Action.parameters_schema:type_name -> google.protobuf.Struct
+	0, // 3: bosa.v1.ConnectorService.ListConnectors:input_type -> bosa.v1.ListConnectorsRequest
+	2, // 4: bosa.v1.ConnectorService.GetConnector:input_type -> bosa.v1.GetConnectorRequest
+	1, // 5: bosa.v1.ConnectorService.ListConnectors:output_type -> bosa.v1.ListConnectorsResponse
+	3, // 6: bosa.v1.ConnectorService.GetConnector:output_type -> bosa.v1.Connector
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_bosa_v1_connector_proto_init() }
@@ -422,7 +407,7 @@ func file_bosa_v1_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bosa_v1_connector_proto_rawDesc), len(file_bosa_v1_connector_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

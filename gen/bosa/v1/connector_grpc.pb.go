@@ -31,11 +31,12 @@ const (
 // actions each of them exposes. Discovery is public upstream: these calls need
 // no user token.
 type ConnectorServiceClient interface {
-	// ListConnectors returns every connector with its actions.
+	// ListConnectors returns the connectors with their actions, sorted by name,
+	// one page at a time.
 	ListConnectors(ctx context.Context, in *ListConnectorsRequest, opts ...grpc.CallOption) (*ListConnectorsResponse, error)
 	// GetConnector returns one connector with its actions, their documentation and
 	// the JSON Schema of their parameters. An unknown connector is NOT_FOUND.
-	GetConnector(ctx context.Context, in *GetConnectorRequest, opts ...grpc.CallOption) (*GetConnectorResponse, error)
+	GetConnector(ctx context.Context, in *GetConnectorRequest, opts ...grpc.CallOption) (*Connector, error)
 }
 
 type connectorServiceClient struct {
@@ -56,9 +57,9 @@ func (c *connectorServiceClient) ListConnectors(ctx context.Context, in *ListCon
 	return out, nil
 }
 
-func (c *connectorServiceClient) GetConnector(ctx context.Context, in *GetConnectorRequest, opts ...grpc.CallOption) (*GetConnectorResponse, error) {
+func (c *connectorServiceClient) GetConnector(ctx context.Context, in *GetConnectorRequest, opts ...grpc.CallOption) (*Connector, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetConnectorResponse)
+	out := new(Connector)
 	err := c.cc.Invoke(ctx, ConnectorService_GetConnector_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -74,11 +75,12 @@ func (c *connectorServiceClient) GetConnector(ctx context.Context, in *GetConnec
 // actions each of them exposes. Discovery is public upstream: these calls need
 // no user token.
 type ConnectorServiceServer interface {
-	// ListConnectors returns every connector with its actions.
+	// ListConnectors returns the connectors with their actions, sorted by name,
+	// one page at a time.
 	ListConnectors(context.Context, *ListConnectorsRequest) (*ListConnectorsResponse, error)
 	// GetConnector returns one connector with its actions, their documentation and
 	// the JSON Schema of their parameters. An unknown connector is NOT_FOUND.
-	GetConnector(context.Context, *GetConnectorRequest) (*GetConnectorResponse, error)
+	GetConnector(context.Context, *GetConnectorRequest) (*Connector, error)
 	mustEmbedUnimplementedConnectorServiceServer()
 }
 
@@ -92,7 +94,7 @@ type UnimplementedConnectorServiceServer struct{}
 func (UnimplementedConnectorServiceServer) ListConnectors(context.Context, *ListConnectorsRequest) (*ListConnectorsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConnectors not implemented")
 }
-func (UnimplementedConnectorServiceServer) GetConnector(context.Context, *GetConnectorRequest) (*GetConnectorResponse, error) {
+func (UnimplementedConnectorServiceServer) GetConnector(context.Context, *GetConnectorRequest) (*Connector, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConnector not implemented")
 }
 func (UnimplementedConnectorServiceServer) mustEmbedUnimplementedConnectorServiceServer() {}

@@ -7,8 +7,10 @@
 package bosav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
@@ -25,7 +27,7 @@ const (
 // Integration is one stored third-party credential of a user.
 type Integration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Integration ID (a UUID); empty in GetIntegrationResponse.
+	// Integration ID (a UUID); empty in GetIntegration's answer.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// ID of the BOSA client.
 	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
@@ -38,7 +40,8 @@ type Integration struct {
 	// Whether this is the connector's default integration.
 	Selected bool `protobuf:"varint,6,opt,name=selected,proto3" json:"selected,omitempty"`
 	// The stored credential, often stringified JSON. Only GetIntegration sets
-	// it, and only when the gateway allows credentials to be exposed.
+	// it, and only when the gateway allows credentials to be exposed. The name
+	// is BOSA's, so its documentation applies.
 	AuthString string `protobuf:"bytes,7,opt,name=auth_string,json=authString,proto3" json:"auth_string,omitempty"`
 	// True when the upstream returned a credential that the gateway withheld.
 	AuthStringRedacted bool `protobuf:"varint,8,opt,name=auth_string_redacted,json=authStringRedacted,proto3" json:"auth_string_redacted,omitempty"`
@@ -344,6 +347,11 @@ type ConfigureIntegrationRequest struct {
 	// database, username, password, driver and an optional identifier that
 	// names the integration.
 	Configuration *structpb.Struct `protobuf:"bytes,2,opt,name=configuration,proto3" json:"configuration,omitempty"`
+	// Makes the call idempotent (AIP-155): a retry with the same request_id,
+	// from the same caller, within the gateway's idempotency window gets the
+	// first call's answer and stores nothing again. A UUID is recommended; at
+	// most 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -390,6 +398,13 @@ func (x *ConfigureIntegrationRequest) GetConfiguration() *structpb.Struct {
 		return x.Configuration
 	}
 	return nil
+}
+
+func (x *ConfigureIntegrationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // ConfigureIntegrationResponse is the upstream's answer.
@@ -439,11 +454,18 @@ func (x *ConfigureIntegrationResponse) GetResult() *structpb.Struct {
 	return nil
 }
 
-// ListIntegrationsRequest optionally narrows the list.
+// ListIntegrationsRequest asks for one page of the user's integrations.
 type ListIntegrationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Only integrations of this connector; empty lists all.
-	Connector     string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
+	// Most integrations to return; 0 returns up to 100, larger values are
+	// lowered to 1000. The response may hold fewer even when more follow.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from an earlier ListIntegrations response with the
+	// same connector; empty starts at the first. An altered token is
+	// INVALID_ARGUMENT.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -485,11 +507,27 @@ func (x *ListIntegrationsRequest) GetConnector() string {
 	return ""
 }
 
-// ListIntegrationsResponse lists integrations.
+func (x *ListIntegrationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListIntegrationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListIntegrationsResponse is one page of integrations.
 type ListIntegrationsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The integrations, without credentials.
-	Integrations  []*Integration `protobuf:"bytes,1,rep,name=integrations,proto3" json:"integrations,omitempty"`
+	Integrations []*Integration `protobuf:"bytes,1,rep,name=integrations,proto3" json:"integrations,omitempty"`
+	// Send as page_token to get the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -529,6 +567,13 @@ func (x *ListIntegrationsResponse) GetIntegrations() []*Integration {
 		return x.Integrations
 	}
 	return nil
+}
+
+func (x *ListIntegrationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // GetIntegrationRequest names one integration.
@@ -586,52 +631,6 @@ func (x *GetIntegrationRequest) GetUserIdentifier() string {
 	return ""
 }
 
-// GetIntegrationResponse holds one integration.
-type GetIntegrationResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The integration; see Integration.auth_string for redaction.
-	Integration   *Integration `protobuf:"bytes,1,opt,name=integration,proto3" json:"integration,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetIntegrationResponse) Reset() {
-	*x = GetIntegrationResponse{}
-	mi := &file_bosa_v1_integration_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetIntegrationResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetIntegrationResponse) ProtoMessage() {}
-
-func (x *GetIntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_integration_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetIntegrationResponse.ProtoReflect.Descriptor instead.
-func (*GetIntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *GetIntegrationResponse) GetIntegration() *Integration {
-	if x != nil {
-		return x.Integration
-	}
-	return nil
-}
-
 // SelectIntegrationRequest names the integration to make default.
 type SelectIntegrationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -645,7 +644,7 @@ type SelectIntegrationRequest struct {
 
 func (x *SelectIntegrationRequest) Reset() {
 	*x = SelectIntegrationRequest{}
-	mi := &file_bosa_v1_integration_proto_msgTypes[11]
+	mi := &file_bosa_v1_integration_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +656,7 @@ func (x *SelectIntegrationRequest) String() string {
 func (*SelectIntegrationRequest) ProtoMessage() {}
 
 func (x *SelectIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_integration_proto_msgTypes[11]
+	mi := &file_bosa_v1_integration_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +669,7 @@ func (x *SelectIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelectIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*SelectIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{11}
+	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SelectIntegrationRequest) GetConnector() string {
@@ -687,20 +686,18 @@ func (x *SelectIntegrationRequest) GetUserIdentifier() string {
 	return ""
 }
 
-// SelectIntegrationResponse reports the outcome.
+// SelectIntegrationResponse is empty: success is the OK status, failures are
+// in the status. A message of its own (not google.protobuf.Empty) so fields
+// can be added later.
 type SelectIntegrationResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// True when the integration is now selected.
-	Success bool `protobuf:"varint,1,opt,name=success,proto3" json:"success,omitempty"`
-	// The upstream's message, if any.
-	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SelectIntegrationResponse) Reset() {
 	*x = SelectIntegrationResponse{}
-	mi := &file_bosa_v1_integration_proto_msgTypes[12]
+	mi := &file_bosa_v1_integration_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +709,7 @@ func (x *SelectIntegrationResponse) String() string {
 func (*SelectIntegrationResponse) ProtoMessage() {}
 
 func (x *SelectIntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_integration_proto_msgTypes[12]
+	mi := &file_bosa_v1_integration_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,25 +722,11 @@ func (x *SelectIntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelectIntegrationResponse.ProtoReflect.Descriptor instead.
 func (*SelectIntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{12}
+	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{11}
 }
 
-func (x *SelectIntegrationResponse) GetSuccess() bool {
-	if x != nil {
-		return x.Success
-	}
-	return false
-}
-
-func (x *SelectIntegrationResponse) GetMessage() string {
-	if x != nil {
-		return x.Message
-	}
-	return ""
-}
-
-// RemoveIntegrationRequest names the integration to delete.
-type RemoveIntegrationRequest struct {
+// DeleteIntegrationRequest names the integration to delete.
+type DeleteIntegrationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Connector name, e.g. "github".
 	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
@@ -753,21 +736,21 @@ type RemoveIntegrationRequest struct {
 	sizeCache      protoimpl.SizeCache
 }
 
-func (x *RemoveIntegrationRequest) Reset() {
-	*x = RemoveIntegrationRequest{}
-	mi := &file_bosa_v1_integration_proto_msgTypes[13]
+func (x *DeleteIntegrationRequest) Reset() {
+	*x = DeleteIntegrationRequest{}
+	mi := &file_bosa_v1_integration_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *RemoveIntegrationRequest) String() string {
+func (x *DeleteIntegrationRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*RemoveIntegrationRequest) ProtoMessage() {}
+func (*DeleteIntegrationRequest) ProtoMessage() {}
 
-func (x *RemoveIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_integration_proto_msgTypes[13]
+func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_bosa_v1_integration_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,76 +761,21 @@ func (x *RemoveIntegrationRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use RemoveIntegrationRequest.ProtoReflect.Descriptor instead.
-func (*RemoveIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{13}
+// Deprecated: Use DeleteIntegrationRequest.ProtoReflect.Descriptor instead.
+func (*DeleteIntegrationRequest) Descriptor() ([]byte, []int) {
+	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *RemoveIntegrationRequest) GetConnector() string {
+func (x *DeleteIntegrationRequest) GetConnector() string {
 	if x != nil {
 		return x.Connector
 	}
 	return ""
 }
 
-func (x *RemoveIntegrationRequest) GetUserIdentifier() string {
+func (x *DeleteIntegrationRequest) GetUserIdentifier() string {
 	if x != nil {
 		return x.UserIdentifier
-	}
-	return ""
-}
-
-// RemoveIntegrationResponse reports the outcome.
-type RemoveIntegrationResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// True when the integration was removed.
-	Success bool `protobuf:"varint,1,opt,name=success,proto3" json:"success,omitempty"`
-	// The upstream's message, if any.
-	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RemoveIntegrationResponse) Reset() {
-	*x = RemoveIntegrationResponse{}
-	mi := &file_bosa_v1_integration_proto_msgTypes[14]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RemoveIntegrationResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RemoveIntegrationResponse) ProtoMessage() {}
-
-func (x *RemoveIntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_integration_proto_msgTypes[14]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RemoveIntegrationResponse.ProtoReflect.Descriptor instead.
-func (*RemoveIntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_integration_proto_rawDescGZIP(), []int{14}
-}
-
-func (x *RemoveIntegrationResponse) GetSuccess() bool {
-	if x != nil {
-		return x.Success
-	}
-	return false
-}
-
-func (x *RemoveIntegrationResponse) GetMessage() string {
-	if x != nil {
-		return x.Message
 	}
 	return ""
 }
@@ -856,62 +784,62 @@ var File_bosa_v1_integration_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_integration_proto_rawDesc = "" +
 	"\n" +
-	"\x19bosa/v1/integration.proto\x12\abosa.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xaa\x02\n" +
-	"\vIntegration\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x17\n" +
-	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n" +
-	"\tconnector\x18\x04 \x01(\tR\tconnector\x12'\n" +
-	"\x0fuser_identifier\x18\x05 \x01(\tR\x0euserIdentifier\x12\x1a\n" +
-	"\bselected\x18\x06 \x01(\bR\bselected\x12\x1f\n" +
-	"\vauth_string\x18\a \x01(\tR\n" +
-	"authString\x120\n" +
-	"\x14auth_string_redacted\x18\b \x01(\bR\x12authStringRedacted\x12\x1f\n" +
-	"\vauth_scopes\x18\t \x03(\tR\n" +
-	"authScopes\"7\n" +
-	"\x17CheckIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\"C\n" +
+	"\x19bosa/v1/integration.proto\x12\abosa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x02\n" +
+	"\vIntegration\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12!\n" +
+	"\tclient_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bclientId\x12\x1d\n" +
+	"\auser_id\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x06userId\x12\"\n" +
+	"\tconnector\x18\x04 \x01(\tB\x04\xe2A\x01\x05R\tconnector\x12-\n" +
+	"\x0fuser_identifier\x18\x05 \x01(\tB\x04\xe2A\x01\x05R\x0euserIdentifier\x12 \n" +
+	"\bselected\x18\x06 \x01(\bB\x04\xe2A\x01\x03R\bselected\x12%\n" +
+	"\vauth_string\x18\a \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"authString\x126\n" +
+	"\x14auth_string_redacted\x18\b \x01(\bB\x04\xe2A\x01\x03R\x12authStringRedacted\x12%\n" +
+	"\vauth_scopes\x18\t \x03(\tB\x04\xe2A\x01\x03R\n" +
+	"authScopes\"=\n" +
+	"\x17CheckIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\"C\n" +
 	"\x18CheckIntegrationResponse\x12'\n" +
-	"\x0fhas_integration\x18\x01 \x01(\bR\x0ehasIntegration\"]\n" +
-	"\x1aInitiateIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12!\n" +
-	"\fcallback_url\x18\x02 \x01(\tR\vcallbackUrl\"/\n" +
+	"\x0fhas_integration\x18\x01 \x01(\bR\x0ehasIntegration\"i\n" +
+	"\x1aInitiateIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12'\n" +
+	"\fcallback_url\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\vcallbackUrl\"/\n" +
 	"\x1bInitiateIntegrationResponse\x12\x10\n" +
-	"\x03url\x18\x01 \x01(\tR\x03url\"z\n" +
-	"\x1bConfigureIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12=\n" +
-	"\rconfiguration\x18\x02 \x01(\v2\x17.google.protobuf.StructR\rconfiguration\"O\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"\xac\x01\n" +
+	"\x1bConfigureIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12D\n" +
+	"\rconfiguration\x18\x02 \x01(\v2\x17.google.protobuf.StructB\x05\xe2A\x02\x02\x04R\rconfiguration\x12#\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"O\n" +
 	"\x1cConfigureIntegrationResponse\x12/\n" +
-	"\x06result\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06result\"7\n" +
-	"\x17ListIntegrationsRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\"T\n" +
+	"\x06result\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06result\"\x85\x01\n" +
+	"\x17ListIntegrationsRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x01R\tconnector\x12!\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x04\xe2A\x01\x01R\bpageSize\x12#\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\tpageToken\"|\n" +
 	"\x18ListIntegrationsResponse\x128\n" +
-	"\fintegrations\x18\x01 \x03(\v2\x14.bosa.v1.IntegrationR\fintegrations\"^\n" +
-	"\x15GetIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12'\n" +
-	"\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"P\n" +
-	"\x16GetIntegrationResponse\x126\n" +
-	"\vintegration\x18\x01 \x01(\v2\x14.bosa.v1.IntegrationR\vintegration\"a\n" +
-	"\x18SelectIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12'\n" +
-	"\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"O\n" +
-	"\x19SelectIntegrationResponse\x12\x18\n" +
-	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"a\n" +
-	"\x18RemoveIntegrationRequest\x12\x1c\n" +
-	"\tconnector\x18\x01 \x01(\tR\tconnector\x12'\n" +
-	"\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"O\n" +
-	"\x19RemoveIntegrationResponse\x12\x18\n" +
-	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage2\x98\x05\n" +
+	"\fintegrations\x18\x01 \x03(\v2\x14.bosa.v1.IntegrationR\fintegrations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"j\n" +
+	"\x15GetIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12-\n" +
+	"\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x0euserIdentifier\"m\n" +
+	"\x18SelectIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12-\n" +
+	"\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x0euserIdentifier\"9\n" +
+	"\x19SelectIntegrationResponseJ\x04\b\x01\x10\x02J\x04\b\x02\x10\x03R\asuccessR\amessage\"m\n" +
+	"\x18DeleteIntegrationRequest\x12\"\n" +
+	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12-\n" +
+	"\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x0euserIdentifier2\x81\x05\n" +
 	"\x12IntegrationService\x12W\n" +
 	"\x10CheckIntegration\x12 .bosa.v1.CheckIntegrationRequest\x1a!.bosa.v1.CheckIntegrationResponse\x12`\n" +
 	"\x13InitiateIntegration\x12#.bosa.v1.InitiateIntegrationRequest\x1a$.bosa.v1.InitiateIntegrationResponse\x12c\n" +
 	"\x14ConfigureIntegration\x12$.bosa.v1.ConfigureIntegrationRequest\x1a%.bosa.v1.ConfigureIntegrationResponse\x12W\n" +
-	"\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12Q\n" +
-	"\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x1f.bosa.v1.GetIntegrationResponse\x12Z\n" +
-	"\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12Z\n" +
-	"\x11RemoveIntegration\x12!.bosa.v1.RemoveIntegrationRequest\x1a\".bosa.v1.RemoveIntegrationResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
+	"\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12F\n" +
+	"\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x14.bosa.v1.Integration\x12Z\n" +
+	"\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12N\n" +
+	"\x11DeleteIntegration\x12!.bosa.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.EmptyBF\n" +
+	"\vdev.bosa.v1B\x10IntegrationProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (
 	file_bosa_v1_integration_proto_rawDescOnce sync.Once
@@ -925,7 +853,7 @@ func file_bosa_v1_integration_proto_rawDescGZIP() []byte {
 	return file_bosa_v1_integration_proto_rawDescData
 }
 
-var file_bosa_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_bosa_v1_integration_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_bosa_v1_integration_proto_goTypes = []any{
 	(*Integration)(nil),                  // 0: bosa.v1.Integration
 	(*CheckIntegrationRequest)(nil),      // 1: bosa.v1.CheckIntegrationRequest
@@ -937,37 +865,35 @@ var file_bosa_v1_integration_proto_goTypes = []any{
 	(*ListIntegrationsRequest)(nil),      // 7: bosa.v1.ListIntegrationsRequest
 	(*ListIntegrationsResponse)(nil),     // 8: bosa.v1.ListIntegrationsResponse
 	(*GetIntegrationRequest)(nil),        // 9: bosa.v1.GetIntegrationRequest
-	(*GetIntegrationResponse)(nil),       // 10: bosa.v1.GetIntegrationResponse
-	(*SelectIntegrationRequest)(nil),     // 11: bosa.v1.SelectIntegrationRequest
-	(*SelectIntegrationResponse)(nil),    // 12: bosa.v1.SelectIntegrationResponse
-	(*RemoveIntegrationRequest)(nil),     // 13: bosa.v1.RemoveIntegrationRequest
-	(*RemoveIntegrationResponse)(nil),    // 14: bosa.v1.RemoveIntegrationResponse
-	(*structpb.Struct)(nil),              // 15: google.protobuf.Struct
+	(*SelectIntegrationRequest)(nil),     // 10: bosa.v1.SelectIntegrationRequest
+	(*SelectIntegrationResponse)(nil),    // 11: bosa.v1.SelectIntegrationResponse
+	(*DeleteIntegrationRequest)(nil),     // 12: bosa.v1.DeleteIntegrationRequest
+	(*structpb.Struct)(nil),              // 13: google.protobuf.Struct
+	(*emptypb.Empty)(nil),                // 14: google.protobuf.Empty
 }
 var file_bosa_v1_integration_proto_depIdxs = []int32{
-	15, // 0: bosa.v1.ConfigureIntegrationRequest.configuration:type_name -> google.protobuf.Struct
-	15, // 1: bosa.v1.ConfigureIntegrationResponse.result:type_name -> google.protobuf.Struct
+	13, // 0: bosa.v1.ConfigureIntegrationRequest.configuration:type_name -> google.protobuf.Struct
+	13, // 1: bosa.v1.ConfigureIntegrationResponse.result:type_name -> google.protobuf.Struct
 	0,  // 2: bosa.v1.ListIntegrationsResponse.integrations:type_name -> bosa.v1.Integration
-	0,  // 3: bosa.v1.GetIntegrationResponse.integration:type_name -> bosa.v1.Integration
-	1,  // 4: bosa.v1.IntegrationService.CheckIntegration:input_type -> bosa.v1.CheckIntegrationRequest
-	3,  // 5: bosa.v1.IntegrationService.InitiateIntegration:input_type -> bosa.v1.InitiateIntegrationRequest
-	5,  // 6: bosa.v1.IntegrationService.ConfigureIntegration:input_type -> bosa.v1.ConfigureIntegrationRequest
-	7,  // 7: bosa.v1.IntegrationService.ListIntegrations:input_type -> bosa.v1.ListIntegrationsRequest
-	9,  // 8: bosa.v1.IntegrationService.GetIntegration:input_type -> bosa.v1.GetIntegrationRequest
-	11, // 9: bosa.v1.IntegrationService.SelectIntegration:input_type -> bosa.v1.SelectIntegrationRequest
-	13, // 10: bosa.v1.IntegrationService.RemoveIntegration:input_type -> bosa.v1.RemoveIntegrationRequest
-	2,  // 11: bosa.v1.IntegrationService.CheckIntegration:output_type -> bosa.v1.CheckIntegrationResponse
-	4,  // 12: bosa.v1.IntegrationService.InitiateIntegration:output_type -> bosa.v1.InitiateIntegrationResponse
-	6,  // 13: bosa.v1.IntegrationService.ConfigureIntegration:output_type -> bosa.v1.ConfigureIntegrationResponse
-	8,  // 14: bosa.v1.IntegrationService.ListIntegrations:output_type -> bosa.v1.ListIntegrationsResponse
-	10, // 15: bosa.v1.IntegrationService.GetIntegration:output_type -> bosa.v1.GetIntegrationResponse
-	12, // 16: bosa.v1.IntegrationService.SelectIntegration:output_type -> bosa.v1.SelectIntegrationResponse
-	14, // 17: bosa.v1.IntegrationService.RemoveIntegration:output_type -> bosa.v1.RemoveIntegrationResponse
-	11, // [11:18] is the sub-list for method output_type
-	4,  // [4:11] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	1,  // 3: bosa.v1.IntegrationService.CheckIntegration:input_type -> bosa.v1.CheckIntegrationRequest
+	3,  // 4: bosa.v1.IntegrationService.InitiateIntegration:input_type -> bosa.v1.InitiateIntegrationRequest
+	5,  // 5: bosa.v1.IntegrationService.ConfigureIntegration:input_type -> bosa.v1.ConfigureIntegrationRequest
+	7,  // 6: bosa.v1.IntegrationService.ListIntegrations:input_type -> bosa.v1.ListIntegrationsRequest
+	9,  // 7: bosa.v1.IntegrationService.GetIntegration:input_type -> bosa.v1.GetIntegrationRequest
+	10, // 8: bosa.v1.IntegrationService.SelectIntegration:input_type -> bosa.v1.SelectIntegrationRequest
+	12, // 9: bosa.v1.IntegrationService.DeleteIntegration:input_type -> bosa.v1.DeleteIntegrationRequest
+	2,  // 10: bosa.v1.IntegrationService.CheckIntegration:output_type -> bosa.v1.CheckIntegrationResponse
+	4,  // 11: bosa.v1.IntegrationService.InitiateIntegration:output_type -> bosa.v1.InitiateIntegrationResponse
+	6,  // 12: bosa.v1.IntegrationService.ConfigureIntegration:output_type -> bosa.v1.ConfigureIntegrationResponse
+	8,  // 13: bosa.v1.IntegrationService.ListIntegrations:output_type -> bosa.v1.ListIntegrationsResponse
+	0,  // 14: bosa.v1.IntegrationService.GetIntegration:output_type -> bosa.v1.Integration
+	11, // 15: bosa.v1.IntegrationService.SelectIntegration:output_type -> bosa.v1.SelectIntegrationResponse
+	14, // 16: bosa.v1.IntegrationService.DeleteIntegration:output_type -> google.protobuf.Empty
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_bosa_v1_integration_proto_init() }
@@ -981,7 +907,7 @@ func file_bosa_v1_integration_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bosa_v1_integration_proto_rawDesc), len(file_bosa_v1_integration_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

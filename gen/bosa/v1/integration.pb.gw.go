@@ -309,9 +309,9 @@ func local_request_IntegrationService_SelectIntegration_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
-func request_IntegrationService_RemoveIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RemoveIntegrationRequest
+		protoReq DeleteIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -334,13 +334,13 @@ func request_IntegrationService_RemoveIntegration_0(ctx context.Context, marshal
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 	}
-	msg, err := client.RemoveIntegration(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	msg, err := client.DeleteIntegration(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_RemoveIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq RemoveIntegrationRequest
+		protoReq DeleteIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -360,7 +360,7 @@ func local_request_IntegrationService_RemoveIntegration_0(ctx context.Context, m
 	if err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "user_identifier", err)
 	}
-	msg, err := server.RemoveIntegration(ctx, &protoReq)
+	msg, err := server.DeleteIntegration(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -490,25 +490,25 @@ func RegisterIntegrationServiceHandlerServer(ctx context.Context, mux *runtime.S
 		}
 		forward_IntegrationService_SelectIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodDelete, pattern_IntegrationService_RemoveIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodDelete, pattern_IntegrationService_DeleteIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/bosa.v1.IntegrationService/RemoveIntegration", runtime.WithHTTPPathPattern("/v1/connectors/{connector}/integrations/{user_identifier}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/bosa.v1.IntegrationService/DeleteIntegration", runtime.WithHTTPPathPattern("/v1/connectors/{connector}/integrations/{user_identifier}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_IntegrationService_RemoveIntegration_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_IntegrationService_DeleteIntegration_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_IntegrationService_RemoveIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_IntegrationService_DeleteIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -652,22 +652,22 @@ func RegisterIntegrationServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_IntegrationService_SelectIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodDelete, pattern_IntegrationService_RemoveIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodDelete, pattern_IntegrationService_DeleteIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/bosa.v1.IntegrationService/RemoveIntegration", runtime.WithHTTPPathPattern("/v1/connectors/{connector}/integrations/{user_identifier}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/bosa.v1.IntegrationService/DeleteIntegration", runtime.WithHTTPPathPattern("/v1/connectors/{connector}/integrations/{user_identifier}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_IntegrationService_RemoveIntegration_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_IntegrationService_DeleteIntegration_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_IntegrationService_RemoveIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_IntegrationService_DeleteIntegration_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	return nil
 }
@@ -679,7 +679,7 @@ var (
 	pattern_IntegrationService_ListIntegrations_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "integrations"}, ""))
 	pattern_IntegrationService_GetIntegration_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "connectors", "connector", "integrations", "user_identifier"}, ""))
 	pattern_IntegrationService_SelectIntegration_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "connectors", "connector", "integrations", "user_identifier"}, "select"))
-	pattern_IntegrationService_RemoveIntegration_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "connectors", "connector", "integrations", "user_identifier"}, ""))
+	pattern_IntegrationService_DeleteIntegration_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2, 2, 3, 1, 0, 4, 1, 5, 4}, []string{"v1", "connectors", "connector", "integrations", "user_identifier"}, ""))
 )
 
 var (
@@ -689,5 +689,5 @@ var (
 	forward_IntegrationService_ListIntegrations_0     = runtime.ForwardResponseMessage
 	forward_IntegrationService_GetIntegration_0       = runtime.ForwardResponseMessage
 	forward_IntegrationService_SelectIntegration_0    = runtime.ForwardResponseMessage
-	forward_IntegrationService_RemoveIntegration_0    = runtime.ForwardResponseMessage
+	forward_IntegrationService_DeleteIntegration_0    = runtime.ForwardResponseMessage
 )

@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -25,7 +26,7 @@ const (
 	IntegrationService_ListIntegrations_FullMethodName     = "/bosa.v1.IntegrationService/ListIntegrations"
 	IntegrationService_GetIntegration_FullMethodName       = "/bosa.v1.IntegrationService/GetIntegration"
 	IntegrationService_SelectIntegration_FullMethodName    = "/bosa.v1.IntegrationService/SelectIntegration"
-	IntegrationService_RemoveIntegration_FullMethodName    = "/bosa.v1.IntegrationService/RemoveIntegration"
+	IntegrationService_DeleteIntegration_FullMethodName    = "/bosa.v1.IntegrationService/DeleteIntegration"
 )
 
 // IntegrationServiceClient is the client API for IntegrationService service.
@@ -51,16 +52,20 @@ type IntegrationServiceClient interface {
 	// ConfigureIntegration stores an integration with custom credentials, for
 	// connectors that do not use OAuth2 (e.g. "sql").
 	ConfigureIntegration(ctx context.Context, in *ConfigureIntegrationRequest, opts ...grpc.CallOption) (*ConfigureIntegrationResponse, error)
-	// ListIntegrations lists the user's integrations, optionally of one connector.
+	// ListIntegrations lists the user's integrations, optionally of one
+	// connector, one page at a time.
 	ListIntegrations(ctx context.Context, in *ListIntegrationsRequest, opts ...grpc.CallOption) (*ListIntegrationsResponse, error)
-	// GetIntegration returns one integration. Its stored credential (auth_string)
-	// is redacted unless the gateway runs with --expose-credentials.
-	GetIntegration(ctx context.Context, in *GetIntegrationRequest, opts ...grpc.CallOption) (*GetIntegrationResponse, error)
-	// SelectIntegration makes one integration the connector's default.
+	// GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+	// stored credential (auth_string) is redacted unless the gateway runs with
+	// --expose-credentials.
+	GetIntegration(ctx context.Context, in *GetIntegrationRequest, opts ...grpc.CallOption) (*Integration, error)
+	// SelectIntegration makes one integration the connector's default; an
+	// unknown one is NOT_FOUND.
 	SelectIntegration(ctx context.Context, in *SelectIntegrationRequest, opts ...grpc.CallOption) (*SelectIntegrationResponse, error)
-	// RemoveIntegration deletes one integration. When it was selected, the most
-	// recently created remaining one becomes selected.
-	RemoveIntegration(ctx context.Context, in *RemoveIntegrationRequest, opts ...grpc.CallOption) (*RemoveIntegrationResponse, error)
+	// DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+	// When it was selected, the most recently created remaining one becomes
+	// selected.
+	DeleteIntegration(ctx context.Context, in *DeleteIntegrationRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type integrationServiceClient struct {
@@ -111,9 +116,9 @@ func (c *integrationServiceClient) ListIntegrations(ctx context.Context, in *Lis
 	return out, nil
 }
 
-func (c *integrationServiceClient) GetIntegration(ctx context.Context, in *GetIntegrationRequest, opts ...grpc.CallOption) (*GetIntegrationResponse, error) {
+func (c *integrationServiceClient) GetIntegration(ctx context.Context, in *GetIntegrationRequest, opts ...grpc.CallOption) (*Integration, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetIntegrationResponse)
+	out := new(Integration)
 	err := c.cc.Invoke(ctx, IntegrationService_GetIntegration_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -131,10 +136,10 @@ func (c *integrationServiceClient) SelectIntegration(ctx context.Context, in *Se
 	return out, nil
 }
 
-func (c *integrationServiceClient) RemoveIntegration(ctx context.Context, in *RemoveIntegrationRequest, opts ...grpc.CallOption) (*RemoveIntegrationResponse, error) {
+func (c *integrationServiceClient) DeleteIntegration(ctx context.Context, in *DeleteIntegrationRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RemoveIntegrationResponse)
-	err := c.cc.Invoke(ctx, IntegrationService_RemoveIntegration_FullMethodName, in, out, cOpts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, IntegrationService_DeleteIntegration_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,16 +169,20 @@ type IntegrationServiceServer interface {
 	// ConfigureIntegration stores an integration with custom credentials, for
 	// connectors that do not use OAuth2 (e.g. "sql").
 	ConfigureIntegration(context.Context, *ConfigureIntegrationRequest) (*ConfigureIntegrationResponse, error)
-	// ListIntegrations lists the user's integrations, optionally of one connector.
+	// ListIntegrations lists the user's integrations, optionally of one
+	// connector, one page at a time.
 	ListIntegrations(context.Context, *ListIntegrationsRequest) (*ListIntegrationsResponse, error)
-	// GetIntegration returns one integration. Its stored credential (auth_string)
-	// is redacted unless the gateway runs with --expose-credentials.
-	GetIntegration(context.Context, *GetIntegrationRequest) (*GetIntegrationResponse, error)
-	// SelectIntegration makes one integration the connector's default.
+	// GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+	// stored credential (auth_string) is redacted unless the gateway runs with
+	// --expose-credentials.
+	GetIntegration(context.Context, *GetIntegrationRequest) (*Integration, error)
+	// SelectIntegration makes one integration the connector's default; an
+	// unknown one is NOT_FOUND.
 	SelectIntegration(context.Context, *SelectIntegrationRequest) (*SelectIntegrationResponse, error)
-	// RemoveIntegration deletes one integration. When it was selected, the most
-	// recently created remaining one becomes selected.
-	RemoveIntegration(context.Context, *RemoveIntegrationRequest) (*RemoveIntegrationResponse, error)
+	// DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+	// When it was selected, the most recently created remaining one becomes
+	// selected.
+	DeleteIntegration(context.Context, *DeleteIntegrationRequest) (*emptypb.Empty, error)
 	mustEmbedUnimplementedIntegrationServiceServer()
 }
 
@@ -196,14 +205,14 @@ func (UnimplementedIntegrationServiceServer) ConfigureIntegration(context.Contex
 func (UnimplementedIntegrationServiceServer) ListIntegrations(context.Context, *ListIntegrationsRequest) (*ListIntegrationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListIntegrations not implemented")
 }
-func (UnimplementedIntegrationServiceServer) GetIntegration(context.Context, *GetIntegrationRequest) (*GetIntegrationResponse, error) {
+func (UnimplementedIntegrationServiceServer) GetIntegration(context.Context, *GetIntegrationRequest) (*Integration, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetIntegration not implemented")
 }
 func (UnimplementedIntegrationServiceServer) SelectIntegration(context.Context, *SelectIntegrationRequest) (*SelectIntegrationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SelectIntegration not implemented")
 }
-func (UnimplementedIntegrationServiceServer) RemoveIntegration(context.Context, *RemoveIntegrationRequest) (*RemoveIntegrationResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method RemoveIntegration not implemented")
+func (UnimplementedIntegrationServiceServer) DeleteIntegration(context.Context, *DeleteIntegrationRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteIntegration not implemented")
 }
 func (UnimplementedIntegrationServiceServer) mustEmbedUnimplementedIntegrationServiceServer() {}
 func (UnimplementedIntegrationServiceServer) testEmbeddedByValue()                            {}
@@ -334,20 +343,20 @@ func _IntegrationService_SelectIntegration_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
-func _IntegrationService_RemoveIntegration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RemoveIntegrationRequest)
+func _IntegrationService_DeleteIntegration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteIntegrationRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(IntegrationServiceServer).RemoveIntegration(ctx, in)
+		return srv.(IntegrationServiceServer).DeleteIntegration(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: IntegrationService_RemoveIntegration_FullMethodName,
+		FullMethod: IntegrationService_DeleteIntegration_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(IntegrationServiceServer).RemoveIntegration(ctx, req.(*RemoveIntegrationRequest))
+		return srv.(IntegrationServiceServer).DeleteIntegration(ctx, req.(*DeleteIntegrationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -384,8 +393,8 @@ var IntegrationService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _IntegrationService_SelectIntegration_Handler,
 		},
 		{
-			MethodName: "RemoveIntegration",
-			Handler:    _IntegrationService_RemoveIntegration_Handler,
+			MethodName: "DeleteIntegration",
+			Handler:    _IntegrationService_DeleteIntegration_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -7,6 +7,7 @@
 package bosav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -26,7 +27,12 @@ const (
 type CreateUserRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Identifier of the user, unique within the BOSA client, e.g. "alice".
-	Identifier    string `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	Identifier string `protobuf:"bytes,1,opt,name=identifier,proto3" json:"identifier,omitempty"`
+	// Makes the call idempotent (AIP-155): a retry with the same request_id,
+	// from the same caller, within the gateway's idempotency window gets the
+	// first call's answer and creates nothing. A UUID is recommended; at most
+	// 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -68,50 +74,11 @@ func (x *CreateUserRequest) GetIdentifier() string {
 	return ""
 }
 
-// CreateUserResponse is the created user, secret included.
-type CreateUserResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The new user; user.secret is set only here.
-	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CreateUserResponse) Reset() {
-	*x = CreateUserResponse{}
-	mi := &file_bosa_v1_user_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CreateUserResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CreateUserResponse) ProtoMessage() {}
-
-func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[1]
+func (x *CreateUserRequest) GetRequestId() string {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
+		return x.RequestId
 	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
-func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *CreateUserResponse) GetUser() *User {
-	if x != nil {
-		return x.User
-	}
-	return nil
+	return ""
 }
 
 // AuthenticateUserRequest holds a user's credentials.
@@ -127,7 +94,7 @@ type AuthenticateUserRequest struct {
 
 func (x *AuthenticateUserRequest) Reset() {
 	*x = AuthenticateUserRequest{}
-	mi := &file_bosa_v1_user_proto_msgTypes[2]
+	mi := &file_bosa_v1_user_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -139,7 +106,7 @@ func (x *AuthenticateUserRequest) String() string {
 func (*AuthenticateUserRequest) ProtoMessage() {}
 
 func (x *AuthenticateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[2]
+	mi := &file_bosa_v1_user_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -152,7 +119,7 @@ func (x *AuthenticateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateUserRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateUserRequest) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{2}
+	return file_bosa_v1_user_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *AuthenticateUserRequest) GetIdentifier() string {
@@ -177,9 +144,9 @@ type AuthenticateUserResponse struct {
 	// Token type; always "Bearer".
 	TokenType string `protobuf:"bytes,2,opt,name=token_type,json=tokenType,proto3" json:"token_type,omitempty"`
 	// When the token expires.
-	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// Whether the token was revoked; false for a new token.
-	IsRevoked bool `protobuf:"varint,4,opt,name=is_revoked,json=isRevoked,proto3" json:"is_revoked,omitempty"`
+	Revoked bool `protobuf:"varint,4,opt,name=revoked,proto3" json:"revoked,omitempty"`
 	// ID of the user the token belongs to.
 	UserId string `protobuf:"bytes,5,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// ID of the BOSA client the token is valid with.
@@ -190,7 +157,7 @@ type AuthenticateUserResponse struct {
 
 func (x *AuthenticateUserResponse) Reset() {
 	*x = AuthenticateUserResponse{}
-	mi := &file_bosa_v1_user_proto_msgTypes[3]
+	mi := &file_bosa_v1_user_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -202,7 +169,7 @@ func (x *AuthenticateUserResponse) String() string {
 func (*AuthenticateUserResponse) ProtoMessage() {}
 
 func (x *AuthenticateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[3]
+	mi := &file_bosa_v1_user_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -215,7 +182,7 @@ func (x *AuthenticateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateUserResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateUserResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{3}
+	return file_bosa_v1_user_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *AuthenticateUserResponse) GetToken() string {
@@ -232,16 +199,16 @@ func (x *AuthenticateUserResponse) GetTokenType() string {
 	return ""
 }
 
-func (x *AuthenticateUserResponse) GetExpiresAt() *timestamppb.Timestamp {
+func (x *AuthenticateUserResponse) GetExpireTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.ExpiresAt
+		return x.ExpireTime
 	}
 	return nil
 }
 
-func (x *AuthenticateUserResponse) GetIsRevoked() bool {
+func (x *AuthenticateUserResponse) GetRevoked() bool {
 	if x != nil {
-		return x.IsRevoked
+		return x.Revoked
 	}
 	return false
 }
@@ -269,7 +236,7 @@ type GetCurrentUserRequest struct {
 
 func (x *GetCurrentUserRequest) Reset() {
 	*x = GetCurrentUserRequest{}
-	mi := &file_bosa_v1_user_proto_msgTypes[4]
+	mi := &file_bosa_v1_user_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -281,7 +248,7 @@ func (x *GetCurrentUserRequest) String() string {
 func (*GetCurrentUserRequest) ProtoMessage() {}
 
 func (x *GetCurrentUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[4]
+	mi := &file_bosa_v1_user_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -294,53 +261,7 @@ func (x *GetCurrentUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCurrentUserRequest.ProtoReflect.Descriptor instead.
 func (*GetCurrentUserRequest) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{4}
-}
-
-// GetCurrentUserResponse is the token's user.
-type GetCurrentUserResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user; user.secret is always empty here.
-	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetCurrentUserResponse) Reset() {
-	*x = GetCurrentUserResponse{}
-	mi := &file_bosa_v1_user_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetCurrentUserResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetCurrentUserResponse) ProtoMessage() {}
-
-func (x *GetCurrentUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetCurrentUserResponse.ProtoReflect.Descriptor instead.
-func (*GetCurrentUserResponse) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *GetCurrentUserResponse) GetUser() *User {
-	if x != nil {
-		return x.User
-	}
-	return nil
+	return file_bosa_v1_user_proto_rawDescGZIP(), []int{3}
 }
 
 // User is an end user of a BOSA client.
@@ -352,12 +273,12 @@ type User struct {
 	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	// Identifier chosen at creation, unique within the client.
 	Identifier string `protobuf:"bytes,3,opt,name=identifier,proto3" json:"identifier,omitempty"`
-	// The user's secret; set only in CreateUserResponse.
+	// The user's secret; set only in CreateUser's answer.
 	Secret string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
 	// Recognisable, non-secret form of the secret, e.g. "sk-user-...rQiTBUYo".
 	SecretPreview string `protobuf:"bytes,5,opt,name=secret_preview,json=secretPreview,proto3" json:"secret_preview,omitempty"`
 	// Whether the user may act.
-	IsActive bool `protobuf:"varint,6,opt,name=is_active,json=isActive,proto3" json:"is_active,omitempty"`
+	Active bool `protobuf:"varint,6,opt,name=active,proto3" json:"active,omitempty"`
 	// The user's integrations with third-party services.
 	Integrations  []*Integration `protobuf:"bytes,7,rep,name=integrations,proto3" json:"integrations,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -366,7 +287,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_bosa_v1_user_proto_msgTypes[6]
+	mi := &file_bosa_v1_user_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +299,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_bosa_v1_user_proto_msgTypes[6]
+	mi := &file_bosa_v1_user_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +312,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_bosa_v1_user_proto_rawDescGZIP(), []int{6}
+	return file_bosa_v1_user_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *User) GetId() string {
@@ -429,9 +350,9 @@ func (x *User) GetSecretPreview() string {
 	return ""
 }
 
-func (x *User) GetIsActive() bool {
+func (x *User) GetActive() bool {
 	if x != nil {
-		return x.IsActive
+		return x.Active
 	}
 	return false
 }
@@ -447,46 +368,44 @@ var File_bosa_v1_user_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x12bosa/v1/user.proto\x12\abosa.v1\x1a\x19bosa/v1/integration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n" +
-	"\x11CreateUserRequest\x12\x1e\n" +
+	"\x12bosa/v1/user.proto\x12\abosa.v1\x1a\x19bosa/v1/integration.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n" +
+	"\x11CreateUserRequest\x12$\n" +
 	"\n" +
-	"identifier\x18\x01 \x01(\tR\n" +
-	"identifier\"7\n" +
-	"\x12CreateUserResponse\x12!\n" +
-	"\x04user\x18\x01 \x01(\v2\r.bosa.v1.UserR\x04user\"Q\n" +
-	"\x17AuthenticateUserRequest\x12\x1e\n" +
+	"identifier\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\n" +
+	"identifier\x12#\n" +
 	"\n" +
-	"identifier\x18\x01 \x01(\tR\n" +
-	"identifier\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"\xdf\x01\n" +
+	"request_id\x18\x02 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"]\n" +
+	"\x17AuthenticateUserRequest\x12$\n" +
+	"\n" +
+	"identifier\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\n" +
+	"identifier\x12\x1c\n" +
+	"\x06secret\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\x06secret\"\xdc\x01\n" +
 	"\x18AuthenticateUserResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x1d\n" +
 	"\n" +
-	"token_type\x18\x02 \x01(\tR\ttokenType\x129\n" +
-	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
-	"\n" +
-	"is_revoked\x18\x04 \x01(\bR\tisRevoked\x12\x17\n" +
+	"token_type\x18\x02 \x01(\tR\ttokenType\x12;\n" +
+	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x12\x18\n" +
+	"\arevoked\x18\x04 \x01(\bR\arevoked\x12\x17\n" +
 	"\auser_id\x18\x05 \x01(\tR\x06userId\x12\x1b\n" +
 	"\tclient_id\x18\x06 \x01(\tR\bclientId\"\x17\n" +
-	"\x15GetCurrentUserRequest\";\n" +
-	"\x16GetCurrentUserResponse\x12!\n" +
-	"\x04user\x18\x01 \x01(\v2\r.bosa.v1.UserR\x04user\"\xe9\x01\n" +
-	"\x04User\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
-	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\x1e\n" +
+	"\x15GetCurrentUserRequest\"\x8e\x02\n" +
+	"\x04User\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12!\n" +
+	"\tclient_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bclientId\x12$\n" +
 	"\n" +
-	"identifier\x18\x03 \x01(\tR\n" +
-	"identifier\x12\x16\n" +
-	"\x06secret\x18\x04 \x01(\tR\x06secret\x12%\n" +
-	"\x0esecret_preview\x18\x05 \x01(\tR\rsecretPreview\x12\x1b\n" +
-	"\tis_active\x18\x06 \x01(\bR\bisActive\x128\n" +
-	"\fintegrations\x18\a \x03(\v2\x14.bosa.v1.IntegrationR\fintegrations2\x80\x02\n" +
-	"\vUserService\x12E\n" +
+	"identifier\x18\x03 \x01(\tB\x04\xe2A\x01\x05R\n" +
+	"identifier\x12\x1c\n" +
+	"\x06secret\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\x06secret\x12+\n" +
+	"\x0esecret_preview\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\rsecretPreview\x12\x1c\n" +
+	"\x06active\x18\x06 \x01(\bB\x04\xe2A\x01\x03R\x06active\x12>\n" +
+	"\fintegrations\x18\a \x03(\v2\x14.bosa.v1.IntegrationB\x04\xe2A\x01\x03R\fintegrations2\xe0\x01\n" +
+	"\vUserService\x127\n" +
 	"\n" +
-	"CreateUser\x12\x1a.bosa.v1.CreateUserRequest\x1a\x1b.bosa.v1.CreateUserResponse\x12W\n" +
-	"\x10AuthenticateUser\x12 .bosa.v1.AuthenticateUserRequest\x1a!.bosa.v1.AuthenticateUserResponse\x12Q\n" +
-	"\x0eGetCurrentUser\x12\x1e.bosa.v1.GetCurrentUserRequest\x1a\x1f.bosa.v1.GetCurrentUserResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
+	"CreateUser\x12\x1a.bosa.v1.CreateUserRequest\x1a\r.bosa.v1.User\x12W\n" +
+	"\x10AuthenticateUser\x12 .bosa.v1.AuthenticateUserRequest\x1a!.bosa.v1.AuthenticateUserResponse\x12?\n" +
+	"\x0eGetCurrentUser\x12\x1e.bosa.v1.GetCurrentUserRequest\x1a\r.bosa.v1.UserB?\n" +
+	"\vdev.bosa.v1B\tUserProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (
 	file_bosa_v1_user_proto_rawDescOnce sync.Once
@@ -500,34 +419,30 @@ func file_bosa_v1_user_proto_rawDescGZIP() []byte {
 	return file_bosa_v1_user_proto_rawDescData
 }
 
-var file_bosa_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_bosa_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_bosa_v1_user_proto_goTypes = []any{
 	(*CreateUserRequest)(nil),        // 0: bosa.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),       // 1: bosa.v1.CreateUserResponse
-	(*AuthenticateUserRequest)(nil),  // 2: bosa.v1.AuthenticateUserRequest
-	(*AuthenticateUserResponse)(nil), // 3: bosa.v1.AuthenticateUserResponse
-	(*GetCurrentUserRequest)(nil),    // 4: bosa.v1.GetCurrentUserRequest
-	(*GetCurrentUserResponse)(nil),   // 5: bosa.v1.GetCurrentUserResponse
-	(*User)(nil),                     // 6: bosa.v1.User
-	(*timestamppb.Timestamp)(nil),    // 7: google.protobuf.Timestamp
-	(*Integration)(nil),              // 8: bosa.v1.Integration
+	(*AuthenticateUserRequest)(nil),  // 1: bosa.v1.AuthenticateUserRequest
+	(*AuthenticateUserResponse)(nil), // 2: bosa.v1.AuthenticateUserResponse
+	(*GetCurrentUserRequest)(nil),    // 3: bosa.v1.GetCurrentUserRequest
+	(*User)(nil),                     // 4: bosa.v1.User
+	(*timestamppb.Timestamp)(nil),    // 5: google.protobuf.Timestamp
+	(*Integration)(nil),              // 6: bosa.v1.Integration
 }
 var file_bosa_v1_user_proto_depIdxs = []int32{
-	6, // 0: bosa.v1.CreateUserResponse.user:type_name -> bosa.v1.User
-	7, // 1: bosa.v1.AuthenticateUserResponse.expires_at:type_name -> google.protobuf.Timestamp
-	6, // 2: bosa.v1.GetCurrentUserResponse.user:type_name -> bosa.v1.User
-	8, // 3: bosa.v1.User.integrations:type_name -> bosa.v1.Integration
-	0, // 4: bosa.v1.UserService.CreateUser:input_type -> bosa.v1.CreateUserRequest
-	2, // 5: bosa.v1.UserService.AuthenticateUser:input_type -> bosa.v1.AuthenticateUserRequest
-	4, // 6: bosa.v1.UserService.GetCurrentUser:input_type -> bosa.v1.GetCurrentUserRequest
-	1, // 7: bosa.v1.UserService.CreateUser:output_type -> bosa.v1.CreateUserResponse
-	3, // 8: bosa.v1.UserService.AuthenticateUser:output_type -> bosa.v1.AuthenticateUserResponse
-	5, // 9: bosa.v1.UserService.GetCurrentUser:output_type -> bosa.v1.GetCurrentUserResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 0: bosa.v1.AuthenticateUserResponse.expire_time:type_name -> google.protobuf.Timestamp
+	6, // 1: bosa.v1.User.integrations:type_name -> bosa.v1.Integration
+	0, // 2: bosa.v1.UserService.CreateUser:input_type -> bosa.v1.CreateUserRequest
+	1, // 3: bosa.v1.UserService.AuthenticateUser:input_type -> bosa.v1.AuthenticateUserRequest
+	3, // 4: bosa.v1.UserService.GetCurrentUser:input_type -> bosa.v1.GetCurrentUserRequest
+	4, // 5: bosa.v1.UserService.CreateUser:output_type -> bosa.v1.User
+	2, // 6: bosa.v1.UserService.AuthenticateUser:output_type -> bosa.v1.AuthenticateUserResponse
+	4, // 7: bosa.v1.UserService.GetCurrentUser:output_type -> bosa.v1.User
+	5, // [5:8] is the sub-list for method output_type
+	2, // [2:5] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_bosa_v1_user_proto_init() }
@@ -542,7 +457,7 @@ func file_bosa_v1_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_bosa_v1_user_proto_rawDesc), len(file_bosa_v1_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,16 +31,17 @@ const (
 // UserService manages the end users of the calling BOSA client (the API key)
 // and issues their tokens.
 type UserServiceClient interface {
-	// CreateUser registers a user. The response is the only place its secret is
-	// ever shown. An existing identifier is ALREADY_EXISTS.
-	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
+	// CreateUser registers a user and returns it. The response is the only place
+	// its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+	// for a retry with the same request_id, which gets the first call's answer.
+	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*User, error)
 	// AuthenticateUser exchanges a user's identifier and secret for a bearer
 	// token, sent afterwards as `authorization: Bearer <token>` metadata.
 	// Wrong credentials are UNAUTHENTICATED.
 	AuthenticateUser(ctx context.Context, in *AuthenticateUserRequest, opts ...grpc.CallOption) (*AuthenticateUserResponse, error)
 	// GetCurrentUser returns the user the bearer token belongs to, with the
 	// user's integrations.
-	GetCurrentUser(ctx context.Context, in *GetCurrentUserRequest, opts ...grpc.CallOption) (*GetCurrentUserResponse, error)
+	GetCurrentUser(ctx context.Context, in *GetCurrentUserRequest, opts ...grpc.CallOption) (*User, error)
 }
 
 type userServiceClient struct {
@@ -51,9 +52,9 @@ func NewUserServiceClient(cc grpc.ClientConnInterface) UserServiceClient {
 	return &userServiceClient{cc}
 }
 
-func (c *userServiceClient) CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error) {
+func (c *userServiceClient) CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*User, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(CreateUserResponse)
+	out := new(User)
 	err := c.cc.Invoke(ctx, UserService_CreateUser_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -71,9 +72,9 @@ func (c *userServiceClient) AuthenticateUser(ctx context.Context, in *Authentica
 	return out, nil
 }
 
-func (c *userServiceClient) GetCurrentUser(ctx context.Context, in *GetCurrentUserRequest, opts ...grpc.CallOption) (*GetCurrentUserResponse, error) {
+func (c *userServiceClient) GetCurrentUser(ctx context.Context, in *GetCurrentUserRequest, opts ...grpc.CallOption) (*User, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetCurrentUserResponse)
+	out := new(User)
 	err := c.cc.Invoke(ctx, UserService_GetCurrentUser_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -88,16 +89,17 @@ func (c *userServiceClient) GetCurrentUser(ctx context.Context, in *GetCurrentUs
 // UserService manages the end users of the calling BOSA client (the API key)
 // and issues their tokens.
 type UserServiceServer interface {
-	// CreateUser registers a user. The response is the only place its secret is
-	// ever shown. An existing identifier is ALREADY_EXISTS.
-	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
+	// CreateUser registers a user and returns it. The response is the only place
+	// its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+	// for a retry with the same request_id, which gets the first call's answer.
+	CreateUser(context.Context, *CreateUserRequest) (*User, error)
 	// AuthenticateUser exchanges a user's identifier and secret for a bearer
 	// token, sent afterwards as `authorization: Bearer <token>` metadata.
 	// Wrong credentials are UNAUTHENTICATED.
 	AuthenticateUser(context.Context, *AuthenticateUserRequest) (*AuthenticateUserResponse, error)
 	// GetCurrentUser returns the user the bearer token belongs to, with the
 	// user's integrations.
-	GetCurrentUser(context.Context, *GetCurrentUserRequest) (*GetCurrentUserResponse, error)
+	GetCurrentUser(context.Context, *GetCurrentUserRequest) (*User, error)
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -108,13 +110,13 @@ type UserServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedUserServiceServer struct{}
 
-func (UnimplementedUserServiceServer) CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error) {
+func (UnimplementedUserServiceServer) CreateUser(context.Context, *CreateUserRequest) (*User, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateUser not implemented")
 }
 func (UnimplementedUserServiceServer) AuthenticateUser(context.Context, *AuthenticateUserRequest) (*AuthenticateUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AuthenticateUser not implemented")
 }
-func (UnimplementedUserServiceServer) GetCurrentUser(context.Context, *GetCurrentUserRequest) (*GetCurrentUserResponse, error) {
+func (UnimplementedUserServiceServer) GetCurrentUser(context.Context, *GetCurrentUserRequest) (*User, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCurrentUser not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}

@@ -9,6 +9,7 @@ The generated messages and stubs are the ``bosa.v1`` package (``bosa.v1.action_p
 installed with this one.
 """
 
+from bosa.v1.error_reason_pb2 import ErrorReason
 from bosa.v1.action_pb2 import (
     DIRECTION_BACKWARD,
     DIRECTION_FORWARD,
@@ -28,6 +29,7 @@ __all__ = [
     "DIRECTION_BACKWARD",
     "DIRECTION_FORWARD",
     "DIRECTION_UNSPECIFIED",
+    "ErrorReason",
     "File",
     "FileMetadata",
     "ResponseFilter",

@@ -131,9 +131,13 @@ class Client:
             channel=self._channel,
         )
 
-    def create_user(self, identifier: str) -> user_pb2.User:
-        """Registers a user; the returned user's ``secret`` is shown only here."""
-        return self.users.CreateUser(user_pb2.CreateUserRequest(identifier=identifier)).user
+    def create_user(self, identifier: str, *, request_id: str = "") -> user_pb2.User:
+        """Registers a user; the returned user's ``secret`` is shown only here.
+
+        ``request_id`` (e.g. ``str(uuid.uuid4())``) makes a retry safe: the same id within the
+        gateway's idempotency window gets the first call's answer and creates nothing twice.
+        """
+        return self.users.CreateUser(user_pb2.CreateUserRequest(identifier=identifier, request_id=request_id))
 
     def authenticate(self, identifier: str, secret: str) -> str:
         """Exchanges a user's identifier and secret for a bearer token."""
@@ -265,6 +269,7 @@ class Client:
         *,
         response_fields: Iterable[str] = (),
         response_filters: Iterable[action_pb2.ResponseFilter] = (),
+        request_id: str = "",
         timeout: float | None = None,
     ) -> action_pb2.ExecuteActionResponse:
         """Runs an action with file parameters (UploadFiles), streaming each file's content in
@@ -276,7 +281,9 @@ class Client:
         while it is read fails with INVALID_ARGUMENT instead of uploading other bytes. An
         exception raised while reading a file cancels the call and propagates unchanged; the
         stream then lacks ``finish``, so the upstream action does not run and nothing is stored.
-        The call is never retried.
+        The call is never retried by the client; retry it with the same ``request_id`` (e.g.
+        ``str(uuid.uuid4())``) and a retry within the gateway's idempotency window gets the first
+        call's answer instead of uploading again.
         """
         sources = [_files.Source(Upload(*f)) for f in files]
         header = action_pb2.UploadFilesHeader(
@@ -286,6 +293,7 @@ class Client:
             files=[s.metadata for s in sources],
             response_fields=list(response_fields),
             response_filters=list(response_filters),
+            request_id=request_id,
         )
         # grpcio reads the request iterator on its own thread and turns an exception there into
         # UNKNOWN (and a logged traceback); catch it instead, cancel the call and re-raise it here.

@@ -10,7 +10,12 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
+from bosa.v1.error_reason_pb2 import ErrorReason
+
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+#: The ``ErrorInfo.domain`` of the gateway's own errors.
+GATEWAY_DOMAIN = "bosa.dev"
 
 # The detail types the gateway sends; others are kept packed as google.protobuf.Any.
 _DETAIL_TYPES: tuple[type[Message], ...] = (
@@ -29,13 +34,18 @@ _DETAIL_TYPES: tuple[type[Message], ...] = (
 class BosaError(Exception):
     """A gateway call that failed.
 
-    Branch on ``code`` (a ``grpc.StatusCode``) and ``reason`` (the stable
-    ``google.rpc.ErrorInfo`` reason, e.g. ``"INTEGRATION_MISSING"``), never on the message.
+    Branch on ``code`` (a ``grpc.StatusCode``) and ``error_reason`` (the stable
+    ``google.rpc.ErrorInfo`` reason as a generated ``bosa.v1.ErrorReason`` constant, e.g.
+    ``ErrorReason.INTEGRATION_MISSING``), never on the message.
 
     Attributes:
         code: the gRPC status code.
         message: the status message (never contains keys or tokens).
-        reason: ``ErrorInfo.reason``; empty when the status carries no ErrorInfo.
+        reason: ``ErrorInfo.reason`` as sent, e.g. ``"INTEGRATION_MISSING"``; empty when the status
+            carries no ErrorInfo.
+        error_reason: ``reason`` as a ``bosa.v1.ErrorReason`` value;
+            ``ErrorReason.ERROR_REASON_UNSPECIFIED`` when there is none, the domain is not the
+            gateway's, or the reason is newer than this client.
         domain: ``ErrorInfo.domain`` ("bosa.dev" for the gateway's own errors).
         metadata: ``ErrorInfo.metadata``, e.g. ``{"upstream_status": "404"}``.
         details: every status detail, unpacked when its type is a google.rpc error detail
@@ -46,6 +56,7 @@ class BosaError(Exception):
     code: grpc.StatusCode
     message: str
     reason: str
+    error_reason: ErrorReason.ValueType
     domain: str
     metadata: dict[str, str]
     details: list[Message]
@@ -67,6 +78,8 @@ class BosaError(Exception):
         self.reason = info.reason if info else ""
         self.domain = info.domain if info else ""
         self.metadata = dict(info.metadata) if info else {}
+        known = self.domain == GATEWAY_DOMAIN and self.reason in ErrorReason.keys()
+        self.error_reason = ErrorReason.Value(self.reason) if known else ErrorReason.ERROR_REASON_UNSPECIFIED
         reason = f" [{self.reason}]" if self.reason else ""
         super().__init__(f"{code.name}{reason}: {message}")
 

@@ -234,7 +234,7 @@ class PaginateRequest(_message.Message):
     max_pages: _builtins.int
     """Stop after this many pages; 0 means no limit other than the gateway's."""
     page_token: _builtins.str
-    """Where to start: a PaginateResponse.page_token (resumes after that page),
+    """Where to start: a PaginateResponse.next_page_token (resumes after that page),
     or a next/prev token from ExecuteActionResponse. Replaces input.
     """
     prefetch: _builtins.int
@@ -293,7 +293,7 @@ class PaginateResponse(_message.Message):
     META_FIELD_NUMBER: _builtins.int
     HAS_NEXT_FIELD_NUMBER: _builtins.int
     HAS_PREV_FIELD_NUMBER: _builtins.int
-    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     UPSTREAM_STATUS_FIELD_NUMBER: _builtins.int
     index: _builtins.int
     """Zero-based position of the page in this stream."""
@@ -301,7 +301,7 @@ class PaginateResponse(_message.Message):
     """Whether the upstream reports a page after this one."""
     has_prev: _builtins.bool
     """Whether the upstream reports a page before this one."""
-    page_token: _builtins.str
+    next_page_token: _builtins.str
     """Opaque token to resume after this page in the same direction; send it as
     PaginateRequest.page_token. Empty when there is no further page.
     """
@@ -323,12 +323,12 @@ class PaginateResponse(_message.Message):
         meta: _struct_pb2.Struct | None = ...,
         has_next: _builtins.bool = ...,
         has_prev: _builtins.bool = ...,
-        page_token: _builtins.str = ...,
+        next_page_token: _builtins.str = ...,
         upstream_status: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "meta", b"meta"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "has_next", b"has_next", "has_prev", b"has_prev", "index", b"index", "meta", b"meta", "page_token", b"page_token", "upstream_status", b"upstream_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "has_next", b"has_next", "has_prev", b"has_prev", "index", b"index", "meta", b"meta", "next_page_token", b"next_page_token", "upstream_status", b"upstream_status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -345,7 +345,9 @@ class File(_message.Message):
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     DATA_FIELD_NUMBER: _builtins.int
     parameter: _builtins.str
-    """Name of the action parameter the file is for. Empty in responses."""
+    """Name of the action parameter the file is for. Required in requests;
+    empty in responses.
+    """
     filename: _builtins.str
     """File name, e.g. "q3-report.pdf"."""
     content_type: _builtins.str
@@ -537,10 +539,18 @@ class UploadFilesHeader(_message.Message):
     FILES_FIELD_NUMBER: _builtins.int
     RESPONSE_FIELDS_FIELD_NUMBER: _builtins.int
     RESPONSE_FILTERS_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     connector: _builtins.str
     """Connector name, e.g. "google_drive"."""
     action: _builtins.str
     """Action name, e.g. "upload_file"."""
+    request_id: _builtins.str
+    """Makes the call idempotent (AIP-155): a retry with the same request_id,
+    from the same caller, within the gateway's idempotency window gets the
+    first call's answer and uploads nothing again (the retry's chunks are
+    not read). A UUID is recommended; at most 128 bytes. Reusing it for
+    another request is INVALID_ARGUMENT.
+    """
     @_builtins.property
     def input(self) -> _struct_pb2.Struct:
         """The action's parameters other than the streamed files, validated as in
@@ -570,10 +580,11 @@ class UploadFilesHeader(_message.Message):
         files: _abc.Iterable[Global___FileMetadata] | None = ...,
         response_fields: _abc.Iterable[_builtins.str] | None = ...,
         response_filters: _abc.Iterable[Global___ResponseFilter] | None = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "connector", b"connector", "files", b"files", "input", b"input", "response_fields", b"response_fields", "response_filters", b"response_filters"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "connector", b"connector", "files", b"files", "input", b"input", "request_id", b"request_id", "response_fields", b"response_fields", "response_filters", b"response_filters"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -661,9 +672,9 @@ class ResponseFilter(_message.Message):
     FROM_DATE_FIELD_NUMBER: _builtins.int
     TO_DATE_FIELD_NUMBER: _builtins.int
     type: Global___ResponseFilterType.ValueType
-    """Kind of comparison. Required."""
+    """Kind of comparison."""
     field_name: _builtins.str
-    """Field of each item to compare; may be a dot path. Required."""
+    """Field of each item to compare; may be a dot path."""
     root: _builtins.str
     """Optional dot path to an array inside each item to filter in place, instead
     of filtering the items of data themselves.

@@ -22,29 +22,50 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62osa/v1/connector.proto\x12\x07\x62osa.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x17\n\x15ListConnectorsRequest\"L\n\x16ListConnectorsResponse\x12\x32\n\nconnectors\x18\x01 \x03(\x0b\x32\x12.bosa.v1.ConnectorR\nconnectors\"3\n\x13GetConnectorRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\"H\n\x14GetConnectorResponse\x12\x30\n\tconnector\x18\x01 \x01(\x0b\x32\x12.bosa.v1.ConnectorR\tconnector\"J\n\tConnector\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12)\n\x07\x61\x63tions\x18\x02 \x03(\x0b\x32\x0f.bosa.v1.ActionR\x07\x61\x63tions\"\xe8\x01\n\x06\x41\x63tion\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07summary\x18\x02 \x01(\tR\x07summary\x12\x1c\n\tdocstring\x18\x03 \x01(\tR\tdocstring\x12\x44\n\x11parameters_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructR\x10parametersSchema\x12\'\n\x0fupstream_method\x18\x05 \x01(\tR\x0eupstreamMethod\x12#\n\rupstream_path\x18\x06 \x01(\tR\x0cupstreamPath2\xb2\x01\n\x10\x43onnectorService\x12Q\n\x0eListConnectors\x12\x1e.bosa.v1.ListConnectorsRequest\x1a\x1f.bosa.v1.ListConnectorsResponse\x12K\n\x0cGetConnector\x12\x1c.bosa.v1.GetConnectorRequest\x1a\x1d.bosa.v1.GetConnectorResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62osa/v1/connector.proto\x12\x07\x62osa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"_\n\x15ListConnectorsRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\"t\n\x16ListConnectorsResponse\x12\x32\n\nconnectors\x18\x01 \x03(\x0b\x32\x12.bosa.v1.ConnectorR\nconnectors\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"9\n\x13GetConnectorRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\"V\n\tConnector\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x04name\x12/\n\x07\x61\x63tions\x18\x02 \x03(\x0b\x32\x0f.bosa.v1.ActionB\x04\xe2\x41\x01\x03R\x07\x61\x63tions\"\x8c\x02\n\x06\x41\x63tion\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x04name\x12\x1e\n\x07summary\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x07summary\x12\"\n\tdocstring\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\tdocstring\x12J\n\x11parameters_schema\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03R\x10parametersSchema\x12-\n\x0fupstream_method\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03R\x0eupstreamMethod\x12)\n\rupstream_path\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03R\x0cupstreamPath2\xa7\x01\n\x10\x43onnectorService\x12Q\n\x0eListConnectors\x12\x1e.bosa.v1.ListConnectorsRequest\x1a\x1f.bosa.v1.ListConnectorsResponse\x12@\n\x0cGetConnector\x12\x1c.bosa.v1.GetConnectorRequest\x1a\x12.bosa.v1.ConnectorBD\n\x0b\x64\x65v.bosa.v1B\x0e\x43onnectorProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bosa.v1.connector_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
-  _globals['_LISTCONNECTORSREQUEST']._serialized_start=66
-  _globals['_LISTCONNECTORSREQUEST']._serialized_end=89
-  _globals['_LISTCONNECTORSRESPONSE']._serialized_start=91
-  _globals['_LISTCONNECTORSRESPONSE']._serialized_end=167
-  _globals['_GETCONNECTORREQUEST']._serialized_start=169
-  _globals['_GETCONNECTORREQUEST']._serialized_end=220
-  _globals['_GETCONNECTORRESPONSE']._serialized_start=222
-  _globals['_GETCONNECTORRESPONSE']._serialized_end=294
-  _globals['_CONNECTOR']._serialized_start=296
-  _globals['_CONNECTOR']._serialized_end=370
-  _globals['_ACTION']._serialized_start=373
-  _globals['_ACTION']._serialized_end=605
-  _globals['_CONNECTORSERVICE']._serialized_start=608
-  _globals['_CONNECTORSERVICE']._serialized_end=786
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013dev.bosa.v1B\016ConnectorProtoP\001Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
+  _globals['_LISTCONNECTORSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTCONNECTORSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTCONNECTORSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTCONNECTORSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_GETCONNECTORREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_GETCONNECTORREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_CONNECTOR'].fields_by_name['name']._loaded_options = None
+  _globals['_CONNECTOR'].fields_by_name['name']._serialized_options = b'\342A\001\003'
+  _globals['_CONNECTOR'].fields_by_name['actions']._loaded_options = None
+  _globals['_CONNECTOR'].fields_by_name['actions']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['name']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['name']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['summary']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['summary']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['docstring']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['docstring']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['parameters_schema']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['parameters_schema']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['upstream_method']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['upstream_method']._serialized_options = b'\342A\001\003'
+  _globals['_ACTION'].fields_by_name['upstream_path']._loaded_options = None
+  _globals['_ACTION'].fields_by_name['upstream_path']._serialized_options = b'\342A\001\003'
+  _globals['_LISTCONNECTORSREQUEST']._serialized_start=99
+  _globals['_LISTCONNECTORSREQUEST']._serialized_end=194
+  _globals['_LISTCONNECTORSRESPONSE']._serialized_start=196
+  _globals['_LISTCONNECTORSRESPONSE']._serialized_end=312
+  _globals['_GETCONNECTORREQUEST']._serialized_start=314
+  _globals['_GETCONNECTORREQUEST']._serialized_end=371
+  _globals['_CONNECTOR']._serialized_start=373
+  _globals['_CONNECTOR']._serialized_end=459
+  _globals['_ACTION']._serialized_start=462
+  _globals['_ACTION']._serialized_end=730
+  _globals['_CONNECTORSERVICE']._serialized_start=733
+  _globals['_CONNECTORSERVICE']._serialized_end=900
 # @@protoc_insertion_point(module_scope)

@@ -21,16 +21,29 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class ListConnectorsRequest(_message.Message):
-    """ListConnectorsRequest selects all connectors; it has no fields yet."""
+    """ListConnectorsRequest asks for one page of connectors."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Most connectors to return; 0 returns up to 100, larger values are
+    lowered to 1000. The response may hold fewer even when more follow.
+    """
+    page_token: _builtins.str
+    """A next_page_token from an earlier ListConnectors response; empty starts
+    at the first connector. An altered token is INVALID_ARGUMENT.
+    """
     def __init__(
         self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -38,11 +51,14 @@ Global___ListConnectorsRequest: _TypeAlias = ListConnectorsRequest  # noqa: Y015
 
 @_typing.final
 class ListConnectorsResponse(_message.Message):
-    """ListConnectorsResponse holds the connectors, sorted by name."""
+    """ListConnectorsResponse is one page of connectors."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CONNECTORS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Send as page_token to get the next page; empty on the last page."""
     @_builtins.property
     def connectors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Connector]:
         """The connectors, sorted by name."""
@@ -51,10 +67,11 @@ class ListConnectorsResponse(_message.Message):
         self,
         *,
         connectors: _abc.Iterable[Global___Connector] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connectors", b"connectors"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connectors", b"connectors", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -81,30 +98,6 @@ class GetConnectorRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetConnectorRequest: _TypeAlias = GetConnectorRequest  # noqa: Y015
-
-@_typing.final
-class GetConnectorResponse(_message.Message):
-    """GetConnectorResponse holds the requested connector."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CONNECTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def connector(self) -> Global___Connector:
-        """The connector with its actions."""
-
-    def __init__(
-        self,
-        *,
-        connector: Global___Connector | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["connector", b"connector"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector", b"connector"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetConnectorResponse: _TypeAlias = GetConnectorResponse  # noqa: Y015
 
 @_typing.final
 class Connector(_message.Message):

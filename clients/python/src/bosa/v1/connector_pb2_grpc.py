@@ -45,7 +45,7 @@ class ConnectorServiceStub:
         self.GetConnector = channel.unary_unary(
                 '/bosa.v1.ConnectorService/GetConnector',
                 request_serializer=bosa_dot_v1_dot_connector__pb2.GetConnectorRequest.SerializeToString,
-                response_deserializer=bosa_dot_v1_dot_connector__pb2.GetConnectorResponse.FromString,
+                response_deserializer=bosa_dot_v1_dot_connector__pb2.Connector.FromString,
                 _registered_method=True)
 
 
@@ -56,7 +56,8 @@ class ConnectorServiceServicer:
     """
 
     def ListConnectors(self, request, context):
-        """ListConnectors returns every connector with its actions.
+        """ListConnectors returns the connectors with their actions, sorted by name,
+        one page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,7 +82,7 @@ def add_ConnectorServiceServicer_to_server(servicer, server):
             'GetConnector': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConnector,
                     request_deserializer=bosa_dot_v1_dot_connector__pb2.GetConnectorRequest.FromString,
-                    response_serializer=bosa_dot_v1_dot_connector__pb2.GetConnectorResponse.SerializeToString,
+                    response_serializer=bosa_dot_v1_dot_connector__pb2.Connector.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -140,7 +141,7 @@ class ConnectorService:
             target,
             '/bosa.v1.ConnectorService/GetConnector',
             bosa_dot_v1_dot_connector__pb2.GetConnectorRequest.SerializeToString,
-            bosa_dot_v1_dot_connector__pb2.GetConnectorResponse.FromString,
+            bosa_dot_v1_dot_connector__pb2.Connector.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,8 +37,10 @@ class ConnectorServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ConnectorServiceAsyncStub: ...
     ListConnectors: _grpc.UnaryUnaryMultiCallable[_connector_pb2.ListConnectorsRequest, _connector_pb2.ListConnectorsResponse]
-    """ListConnectors returns every connector with its actions."""
-    GetConnector: _grpc.UnaryUnaryMultiCallable[_connector_pb2.GetConnectorRequest, _connector_pb2.GetConnectorResponse]
+    """ListConnectors returns the connectors with their actions, sorted by name,
+    one page at a time.
+    """
+    GetConnector: _grpc.UnaryUnaryMultiCallable[_connector_pb2.GetConnectorRequest, _connector_pb2.Connector]
     """GetConnector returns one connector with its actions, their documentation and
     the JSON Schema of their parameters. An unknown connector is NOT_FOUND.
     """
@@ -52,8 +54,10 @@ class ConnectorServiceAsyncStub(ConnectorServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListConnectors: _aio.UnaryUnaryMultiCallable[_connector_pb2.ListConnectorsRequest, _connector_pb2.ListConnectorsResponse]  # type: ignore[assignment]
-    """ListConnectors returns every connector with its actions."""
-    GetConnector: _aio.UnaryUnaryMultiCallable[_connector_pb2.GetConnectorRequest, _connector_pb2.GetConnectorResponse]  # type: ignore[assignment]
+    """ListConnectors returns the connectors with their actions, sorted by name,
+    one page at a time.
+    """
+    GetConnector: _aio.UnaryUnaryMultiCallable[_connector_pb2.GetConnectorRequest, _connector_pb2.Connector]  # type: ignore[assignment]
     """GetConnector returns one connector with its actions, their documentation and
     the JSON Schema of their parameters. An unknown connector is NOT_FOUND.
     """
@@ -70,14 +74,16 @@ class ConnectorServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _connector_pb2.ListConnectorsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_connector_pb2.ListConnectorsResponse, _abc.Awaitable[_connector_pb2.ListConnectorsResponse]]:
-        """ListConnectors returns every connector with its actions."""
+        """ListConnectors returns the connectors with their actions, sorted by name,
+        one page at a time.
+        """
 
     @_abc_1.abstractmethod
     def GetConnector(
         self,
         request: _connector_pb2.GetConnectorRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_connector_pb2.GetConnectorResponse, _abc.Awaitable[_connector_pb2.GetConnectorResponse]]:
+    ) -> _typing.Union[_connector_pb2.Connector, _abc.Awaitable[_connector_pb2.Connector]]:
         """GetConnector returns one connector with its actions, their documentation and
         the JSON Schema of their parameters. An unknown connector is NOT_FOUND.
         """

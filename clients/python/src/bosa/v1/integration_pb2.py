@@ -22,47 +22,93 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62osa/v1/integration.proto\x12\x07\x62osa.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xaa\x02\n\x0bIntegration\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n\tclient_id\x18\x02 \x01(\tR\x08\x63lientId\x12\x17\n\x07user_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n\tconnector\x18\x04 \x01(\tR\tconnector\x12\'\n\x0fuser_identifier\x18\x05 \x01(\tR\x0euserIdentifier\x12\x1a\n\x08selected\x18\x06 \x01(\x08R\x08selected\x12\x1f\n\x0b\x61uth_string\x18\x07 \x01(\tR\nauthString\x12\x30\n\x14\x61uth_string_redacted\x18\x08 \x01(\x08R\x12\x61uthStringRedacted\x12\x1f\n\x0b\x61uth_scopes\x18\t \x03(\tR\nauthScopes\"7\n\x17\x43heckIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\"C\n\x18\x43heckIntegrationResponse\x12\'\n\x0fhas_integration\x18\x01 \x01(\x08R\x0ehasIntegration\"]\n\x1aInitiateIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\x12!\n\x0c\x63\x61llback_url\x18\x02 \x01(\tR\x0b\x63\x61llbackUrl\"/\n\x1bInitiateIntegrationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\"z\n\x1b\x43onfigureIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\x12=\n\rconfiguration\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructR\rconfiguration\"O\n\x1c\x43onfigureIntegrationResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x06result\"7\n\x17ListIntegrationsRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\"T\n\x18ListIntegrationsResponse\x12\x38\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x14.bosa.v1.IntegrationR\x0cintegrations\"^\n\x15GetIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\x12\'\n\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"P\n\x16GetIntegrationResponse\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x14.bosa.v1.IntegrationR\x0bintegration\"a\n\x18SelectIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\x12\'\n\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"O\n\x19SelectIntegrationResponse\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"a\n\x18RemoveIntegrationRequest\x12\x1c\n\tconnector\x18\x01 \x01(\tR\tconnector\x12\'\n\x0fuser_identifier\x18\x02 \x01(\tR\x0euserIdentifier\"O\n\x19RemoveIntegrationResponse\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message2\x98\x05\n\x12IntegrationService\x12W\n\x10\x43heckIntegration\x12 .bosa.v1.CheckIntegrationRequest\x1a!.bosa.v1.CheckIntegrationResponse\x12`\n\x13InitiateIntegration\x12#.bosa.v1.InitiateIntegrationRequest\x1a$.bosa.v1.InitiateIntegrationResponse\x12\x63\n\x14\x43onfigureIntegration\x12$.bosa.v1.ConfigureIntegrationRequest\x1a%.bosa.v1.ConfigureIntegrationResponse\x12W\n\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12Q\n\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x1f.bosa.v1.GetIntegrationResponse\x12Z\n\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12Z\n\x11RemoveIntegration\x12!.bosa.v1.RemoveIntegrationRequest\x1a\".bosa.v1.RemoveIntegrationResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62osa/v1/integration.proto\x12\x07\x62osa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x02\n\x0bIntegration\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12!\n\tclient_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x08\x63lientId\x12\x1d\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x06userId\x12\"\n\tconnector\x18\x04 \x01(\tB\x04\xe2\x41\x01\x05R\tconnector\x12-\n\x0fuser_identifier\x18\x05 \x01(\tB\x04\xe2\x41\x01\x05R\x0euserIdentifier\x12 \n\x08selected\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x08selected\x12%\n\x0b\x61uth_string\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03R\nauthString\x12\x36\n\x14\x61uth_string_redacted\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x12\x61uthStringRedacted\x12%\n\x0b\x61uth_scopes\x18\t \x03(\tB\x04\xe2\x41\x01\x03R\nauthScopes\"=\n\x17\x43heckIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\"C\n\x18\x43heckIntegrationResponse\x12\'\n\x0fhas_integration\x18\x01 \x01(\x08R\x0ehasIntegration\"i\n\x1aInitiateIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\'\n\x0c\x63\x61llback_url\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0b\x63\x61llbackUrl\"/\n\x1bInitiateIntegrationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\"\xac\x01\n\x1b\x43onfigureIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\x44\n\rconfiguration\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructB\x05\xe2\x41\x02\x02\x04R\rconfiguration\x12#\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\trequestId\"O\n\x1c\x43onfigureIntegrationResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x06result\"\x85\x01\n\x17ListIntegrationsRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01R\tconnector\x12!\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\"|\n\x18ListIntegrationsResponse\x12\x38\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x14.bosa.v1.IntegrationR\x0cintegrations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"j\n\x15GetIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"m\n\x18SelectIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"9\n\x19SelectIntegrationResponseJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03R\x07successR\x07message\"m\n\x18\x44\x65leteIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier2\x81\x05\n\x12IntegrationService\x12W\n\x10\x43heckIntegration\x12 .bosa.v1.CheckIntegrationRequest\x1a!.bosa.v1.CheckIntegrationResponse\x12`\n\x13InitiateIntegration\x12#.bosa.v1.InitiateIntegrationRequest\x1a$.bosa.v1.InitiateIntegrationResponse\x12\x63\n\x14\x43onfigureIntegration\x12$.bosa.v1.ConfigureIntegrationRequest\x1a%.bosa.v1.ConfigureIntegrationResponse\x12W\n\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12\x46\n\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x14.bosa.v1.Integration\x12Z\n\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12N\n\x11\x44\x65leteIntegration\x12!.bosa.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.EmptyBF\n\x0b\x64\x65v.bosa.v1B\x10IntegrationProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bosa.v1.integration_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
-  _globals['_INTEGRATION']._serialized_start=69
-  _globals['_INTEGRATION']._serialized_end=367
-  _globals['_CHECKINTEGRATIONREQUEST']._serialized_start=369
-  _globals['_CHECKINTEGRATIONREQUEST']._serialized_end=424
-  _globals['_CHECKINTEGRATIONRESPONSE']._serialized_start=426
-  _globals['_CHECKINTEGRATIONRESPONSE']._serialized_end=493
-  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_start=495
-  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_end=588
-  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_start=590
-  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_end=637
-  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_start=639
-  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_end=761
-  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_start=763
-  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_end=842
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=844
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=899
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=901
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=985
-  _globals['_GETINTEGRATIONREQUEST']._serialized_start=987
-  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1081
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_start=1083
-  _globals['_GETINTEGRATIONRESPONSE']._serialized_end=1163
-  _globals['_SELECTINTEGRATIONREQUEST']._serialized_start=1165
-  _globals['_SELECTINTEGRATIONREQUEST']._serialized_end=1262
-  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_start=1264
-  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_end=1343
-  _globals['_REMOVEINTEGRATIONREQUEST']._serialized_start=1345
-  _globals['_REMOVEINTEGRATIONREQUEST']._serialized_end=1442
-  _globals['_REMOVEINTEGRATIONRESPONSE']._serialized_start=1444
-  _globals['_REMOVEINTEGRATIONRESPONSE']._serialized_end=1523
-  _globals['_INTEGRATIONSERVICE']._serialized_start=1526
-  _globals['_INTEGRATIONSERVICE']._serialized_end=2190
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013dev.bosa.v1B\020IntegrationProtoP\001Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
+  _globals['_INTEGRATION'].fields_by_name['id']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['client_id']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['client_id']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['user_id']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['user_id']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['connector']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['connector']._serialized_options = b'\342A\001\005'
+  _globals['_INTEGRATION'].fields_by_name['user_identifier']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['user_identifier']._serialized_options = b'\342A\001\005'
+  _globals['_INTEGRATION'].fields_by_name['selected']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['selected']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['auth_string']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['auth_string']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['auth_string_redacted']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['auth_string_redacted']._serialized_options = b'\342A\001\003'
+  _globals['_INTEGRATION'].fields_by_name['auth_scopes']._loaded_options = None
+  _globals['_INTEGRATION'].fields_by_name['auth_scopes']._serialized_options = b'\342A\001\003'
+  _globals['_CHECKINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_CHECKINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['callback_url']._loaded_options = None
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['callback_url']._serialized_options = b'\342A\001\002'
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['configuration']._loaded_options = None
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['configuration']._serialized_options = b'\342A\002\002\004'
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\001'
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_GETINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_GETINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_GETINTEGRATIONREQUEST'].fields_by_name['user_identifier']._loaded_options = None
+  _globals['_GETINTEGRATIONREQUEST'].fields_by_name['user_identifier']._serialized_options = b'\342A\001\002'
+  _globals['_SELECTINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_SELECTINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_SELECTINTEGRATIONREQUEST'].fields_by_name['user_identifier']._loaded_options = None
+  _globals['_SELECTINTEGRATIONREQUEST'].fields_by_name['user_identifier']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
+  _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
+  _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['user_identifier']._loaded_options = None
+  _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['user_identifier']._serialized_options = b'\342A\001\002'
+  _globals['_INTEGRATION']._serialized_start=131
+  _globals['_INTEGRATION']._serialized_end=483
+  _globals['_CHECKINTEGRATIONREQUEST']._serialized_start=485
+  _globals['_CHECKINTEGRATIONREQUEST']._serialized_end=546
+  _globals['_CHECKINTEGRATIONRESPONSE']._serialized_start=548
+  _globals['_CHECKINTEGRATIONRESPONSE']._serialized_end=615
+  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_start=617
+  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_end=722
+  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_start=724
+  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_end=771
+  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_start=774
+  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_end=946
+  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_start=948
+  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_end=1027
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=1030
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=1163
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=1165
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1289
+  _globals['_GETINTEGRATIONREQUEST']._serialized_start=1291
+  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1397
+  _globals['_SELECTINTEGRATIONREQUEST']._serialized_start=1399
+  _globals['_SELECTINTEGRATIONREQUEST']._serialized_end=1508
+  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_start=1510
+  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_end=1567
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1569
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1678
+  _globals['_INTEGRATIONSERVICE']._serialized_start=1681
+  _globals['_INTEGRATIONSERVICE']._serialized_end=2322
 # @@protoc_insertion_point(module_scope)

@@ -35,7 +35,7 @@ class Integration(_message.Message):
     AUTH_STRING_REDACTED_FIELD_NUMBER: _builtins.int
     AUTH_SCOPES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Integration ID (a UUID); empty in GetIntegrationResponse."""
+    """Integration ID (a UUID); empty in GetIntegration's answer."""
     client_id: _builtins.str
     """ID of the BOSA client."""
     user_id: _builtins.str
@@ -48,7 +48,8 @@ class Integration(_message.Message):
     """Whether this is the connector's default integration."""
     auth_string: _builtins.str
     """The stored credential, often stringified JSON. Only GetIntegration sets
-    it, and only when the gateway allows credentials to be exposed.
+    it, and only when the gateway allows credentials to be exposed. The name
+    is BOSA's, so its documentation applies.
     """
     auth_string_redacted: _builtins.bool
     """True when the upstream returned a credential that the gateway withheld."""
@@ -179,8 +180,15 @@ class ConfigureIntegrationRequest(_message.Message):
 
     CONNECTOR_FIELD_NUMBER: _builtins.int
     CONFIGURATION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     connector: _builtins.str
     """Connector name, e.g. "sql"."""
+    request_id: _builtins.str
+    """Makes the call idempotent (AIP-155): a retry with the same request_id,
+    from the same caller, within the gateway's idempotency window gets the
+    first call's answer and stores nothing again. A UUID is recommended; at
+    most 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+    """
     @_builtins.property
     def configuration(self) -> _struct_pb2.Struct:
         """The connector-specific configuration, e.g. for "sql": host, port,
@@ -193,10 +201,11 @@ class ConfigureIntegrationRequest(_message.Message):
         *,
         connector: _builtins.str = ...,
         configuration: _struct_pb2.Struct | None = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration", "connector", b"connector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration", "connector", b"connector", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -230,21 +239,34 @@ Global___ConfigureIntegrationResponse: _TypeAlias = ConfigureIntegrationResponse
 
 @_typing.final
 class ListIntegrationsRequest(_message.Message):
-    """ListIntegrationsRequest optionally narrows the list."""
+    """ListIntegrationsRequest asks for one page of the user's integrations."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CONNECTOR_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     connector: _builtins.str
     """Only integrations of this connector; empty lists all."""
+    page_size: _builtins.int
+    """Most integrations to return; 0 returns up to 100, larger values are
+    lowered to 1000. The response may hold fewer even when more follow.
+    """
+    page_token: _builtins.str
+    """A next_page_token from an earlier ListIntegrations response with the
+    same connector; empty starts at the first. An altered token is
+    INVALID_ARGUMENT.
+    """
     def __init__(
         self,
         *,
         connector: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector", b"connector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector", b"connector", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -252,11 +274,14 @@ Global___ListIntegrationsRequest: _TypeAlias = ListIntegrationsRequest  # noqa: 
 
 @_typing.final
 class ListIntegrationsResponse(_message.Message):
-    """ListIntegrationsResponse lists integrations."""
+    """ListIntegrationsResponse is one page of integrations."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     INTEGRATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Send as page_token to get the next page; empty on the last page."""
     @_builtins.property
     def integrations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Integration]:
         """The integrations, without credentials."""
@@ -265,10 +290,11 @@ class ListIntegrationsResponse(_message.Message):
         self,
         *,
         integrations: _abc.Iterable[Global___Integration] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["integrations", b"integrations"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["integrations", b"integrations", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -301,30 +327,6 @@ class GetIntegrationRequest(_message.Message):
 Global___GetIntegrationRequest: _TypeAlias = GetIntegrationRequest  # noqa: Y015
 
 @_typing.final
-class GetIntegrationResponse(_message.Message):
-    """GetIntegrationResponse holds one integration."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    INTEGRATION_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def integration(self) -> Global___Integration:
-        """The integration; see Integration.auth_string for redaction."""
-
-    def __init__(
-        self,
-        *,
-        integration: Global___Integration | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["integration", b"integration"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["integration", b"integration"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetIntegrationResponse: _TypeAlias = GetIntegrationResponse  # noqa: Y015
-
-@_typing.final
 class SelectIntegrationRequest(_message.Message):
     """SelectIntegrationRequest names the integration to make default."""
 
@@ -352,33 +354,27 @@ Global___SelectIntegrationRequest: _TypeAlias = SelectIntegrationRequest  # noqa
 
 @_typing.final
 class SelectIntegrationResponse(_message.Message):
-    """SelectIntegrationResponse reports the outcome."""
+    """SelectIntegrationResponse is empty: success is the OK status, failures are
+    in the status. A message of its own (not google.protobuf.Empty) so fields
+    can be added later.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
-    SUCCESS_FIELD_NUMBER: _builtins.int
-    MESSAGE_FIELD_NUMBER: _builtins.int
-    success: _builtins.bool
-    """True when the integration is now selected."""
-    message: _builtins.str
-    """The upstream's message, if any."""
     def __init__(
         self,
-        *,
-        success: _builtins.bool = ...,
-        message: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "success", b"success"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SelectIntegrationResponse: _TypeAlias = SelectIntegrationResponse  # noqa: Y015
 
 @_typing.final
-class RemoveIntegrationRequest(_message.Message):
-    """RemoveIntegrationRequest names the integration to delete."""
+class DeleteIntegrationRequest(_message.Message):
+    """DeleteIntegrationRequest names the integration to delete."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -400,30 +396,4 @@ class RemoveIntegrationRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___RemoveIntegrationRequest: _TypeAlias = RemoveIntegrationRequest  # noqa: Y015
-
-@_typing.final
-class RemoveIntegrationResponse(_message.Message):
-    """RemoveIntegrationResponse reports the outcome."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SUCCESS_FIELD_NUMBER: _builtins.int
-    MESSAGE_FIELD_NUMBER: _builtins.int
-    success: _builtins.bool
-    """True when the integration was removed."""
-    message: _builtins.str
-    """The upstream's message, if any."""
-    def __init__(
-        self,
-        *,
-        success: _builtins.bool = ...,
-        message: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "success", b"success"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RemoveIntegrationResponse: _TypeAlias = RemoveIntegrationResponse  # noqa: Y015
+Global___DeleteIntegrationRequest: _TypeAlias = DeleteIntegrationRequest  # noqa: Y015

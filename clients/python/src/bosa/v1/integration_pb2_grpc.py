@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from bosa.v1 import integration_pb2 as bosa_dot_v1_dot_integration__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -65,17 +66,17 @@ class IntegrationServiceStub:
         self.GetIntegration = channel.unary_unary(
                 '/bosa.v1.IntegrationService/GetIntegration',
                 request_serializer=bosa_dot_v1_dot_integration__pb2.GetIntegrationRequest.SerializeToString,
-                response_deserializer=bosa_dot_v1_dot_integration__pb2.GetIntegrationResponse.FromString,
+                response_deserializer=bosa_dot_v1_dot_integration__pb2.Integration.FromString,
                 _registered_method=True)
         self.SelectIntegration = channel.unary_unary(
                 '/bosa.v1.IntegrationService/SelectIntegration',
                 request_serializer=bosa_dot_v1_dot_integration__pb2.SelectIntegrationRequest.SerializeToString,
                 response_deserializer=bosa_dot_v1_dot_integration__pb2.SelectIntegrationResponse.FromString,
                 _registered_method=True)
-        self.RemoveIntegration = channel.unary_unary(
-                '/bosa.v1.IntegrationService/RemoveIntegration',
-                request_serializer=bosa_dot_v1_dot_integration__pb2.RemoveIntegrationRequest.SerializeToString,
-                response_deserializer=bosa_dot_v1_dot_integration__pb2.RemoveIntegrationResponse.FromString,
+        self.DeleteIntegration = channel.unary_unary(
+                '/bosa.v1.IntegrationService/DeleteIntegration',
+                request_serializer=bosa_dot_v1_dot_integration__pb2.DeleteIntegrationRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
 
 
@@ -116,30 +117,34 @@ class IntegrationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListIntegrations(self, request, context):
-        """ListIntegrations lists the user's integrations, optionally of one connector.
+        """ListIntegrations lists the user's integrations, optionally of one
+        connector, one page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetIntegration(self, request, context):
-        """GetIntegration returns one integration. Its stored credential (auth_string)
-        is redacted unless the gateway runs with --expose-credentials.
+        """GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+        stored credential (auth_string) is redacted unless the gateway runs with
+        --expose-credentials.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SelectIntegration(self, request, context):
-        """SelectIntegration makes one integration the connector's default.
+        """SelectIntegration makes one integration the connector's default; an
+        unknown one is NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def RemoveIntegration(self, request, context):
-        """RemoveIntegration deletes one integration. When it was selected, the most
-        recently created remaining one becomes selected.
+    def DeleteIntegration(self, request, context):
+        """DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+        When it was selected, the most recently created remaining one becomes
+        selected.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -171,17 +176,17 @@ def add_IntegrationServiceServicer_to_server(servicer, server):
             'GetIntegration': grpc.unary_unary_rpc_method_handler(
                     servicer.GetIntegration,
                     request_deserializer=bosa_dot_v1_dot_integration__pb2.GetIntegrationRequest.FromString,
-                    response_serializer=bosa_dot_v1_dot_integration__pb2.GetIntegrationResponse.SerializeToString,
+                    response_serializer=bosa_dot_v1_dot_integration__pb2.Integration.SerializeToString,
             ),
             'SelectIntegration': grpc.unary_unary_rpc_method_handler(
                     servicer.SelectIntegration,
                     request_deserializer=bosa_dot_v1_dot_integration__pb2.SelectIntegrationRequest.FromString,
                     response_serializer=bosa_dot_v1_dot_integration__pb2.SelectIntegrationResponse.SerializeToString,
             ),
-            'RemoveIntegration': grpc.unary_unary_rpc_method_handler(
-                    servicer.RemoveIntegration,
-                    request_deserializer=bosa_dot_v1_dot_integration__pb2.RemoveIntegrationRequest.FromString,
-                    response_serializer=bosa_dot_v1_dot_integration__pb2.RemoveIntegrationResponse.SerializeToString,
+            'DeleteIntegration': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteIntegration,
+                    request_deserializer=bosa_dot_v1_dot_integration__pb2.DeleteIntegrationRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -326,7 +331,7 @@ class IntegrationService:
             target,
             '/bosa.v1.IntegrationService/GetIntegration',
             bosa_dot_v1_dot_integration__pb2.GetIntegrationRequest.SerializeToString,
-            bosa_dot_v1_dot_integration__pb2.GetIntegrationResponse.FromString,
+            bosa_dot_v1_dot_integration__pb2.Integration.FromString,
             options,
             channel_credentials,
             insecure,
@@ -365,7 +370,7 @@ class IntegrationService:
             _registered_method=True)
 
     @staticmethod
-    def RemoveIntegration(request,
+    def DeleteIntegration(request,
             target,
             options=(),
             channel_credentials=None,
@@ -378,9 +383,9 @@ class IntegrationService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/bosa.v1.IntegrationService/RemoveIntegration',
-            bosa_dot_v1_dot_integration__pb2.RemoveIntegrationRequest.SerializeToString,
-            bosa_dot_v1_dot_integration__pb2.RemoveIntegrationResponse.FromString,
+            '/bosa.v1.IntegrationService/DeleteIntegration',
+            bosa_dot_v1_dot_integration__pb2.DeleteIntegrationRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

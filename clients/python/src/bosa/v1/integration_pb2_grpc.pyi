@@ -5,6 +5,7 @@ isort:skip_file
 
 from bosa.v1 import integration_pb2 as _integration_pb2
 from collections import abc as _abc
+from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -55,16 +56,22 @@ class IntegrationServiceStub:
     connectors that do not use OAuth2 (e.g. "sql").
     """
     ListIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.ListIntegrationsRequest, _integration_pb2.ListIntegrationsResponse]
-    """ListIntegrations lists the user's integrations, optionally of one connector."""
-    GetIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.GetIntegrationRequest, _integration_pb2.GetIntegrationResponse]
-    """GetIntegration returns one integration. Its stored credential (auth_string)
-    is redacted unless the gateway runs with --expose-credentials.
+    """ListIntegrations lists the user's integrations, optionally of one
+    connector, one page at a time.
+    """
+    GetIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.GetIntegrationRequest, _integration_pb2.Integration]
+    """GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+    stored credential (auth_string) is redacted unless the gateway runs with
+    --expose-credentials.
     """
     SelectIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.SelectIntegrationRequest, _integration_pb2.SelectIntegrationResponse]
-    """SelectIntegration makes one integration the connector's default."""
-    RemoveIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.RemoveIntegrationRequest, _integration_pb2.RemoveIntegrationResponse]
-    """RemoveIntegration deletes one integration. When it was selected, the most
-    recently created remaining one becomes selected.
+    """SelectIntegration makes one integration the connector's default; an
+    unknown one is NOT_FOUND.
+    """
+    DeleteIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.DeleteIntegrationRequest, _empty_pb2.Empty]
+    """DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+    When it was selected, the most recently created remaining one becomes
+    selected.
     """
 
 @_typing.type_check_only
@@ -94,16 +101,22 @@ class IntegrationServiceAsyncStub(IntegrationServiceStub):
     connectors that do not use OAuth2 (e.g. "sql").
     """
     ListIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.ListIntegrationsRequest, _integration_pb2.ListIntegrationsResponse]  # type: ignore[assignment]
-    """ListIntegrations lists the user's integrations, optionally of one connector."""
-    GetIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.GetIntegrationRequest, _integration_pb2.GetIntegrationResponse]  # type: ignore[assignment]
-    """GetIntegration returns one integration. Its stored credential (auth_string)
-    is redacted unless the gateway runs with --expose-credentials.
+    """ListIntegrations lists the user's integrations, optionally of one
+    connector, one page at a time.
+    """
+    GetIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.GetIntegrationRequest, _integration_pb2.Integration]  # type: ignore[assignment]
+    """GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+    stored credential (auth_string) is redacted unless the gateway runs with
+    --expose-credentials.
     """
     SelectIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.SelectIntegrationRequest, _integration_pb2.SelectIntegrationResponse]  # type: ignore[assignment]
-    """SelectIntegration makes one integration the connector's default."""
-    RemoveIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.RemoveIntegrationRequest, _integration_pb2.RemoveIntegrationResponse]  # type: ignore[assignment]
-    """RemoveIntegration deletes one integration. When it was selected, the most
-    recently created remaining one becomes selected.
+    """SelectIntegration makes one integration the connector's default; an
+    unknown one is NOT_FOUND.
+    """
+    DeleteIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.DeleteIntegrationRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+    When it was selected, the most recently created remaining one becomes
+    selected.
     """
 
 class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -154,16 +167,19 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _integration_pb2.ListIntegrationsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_integration_pb2.ListIntegrationsResponse, _abc.Awaitable[_integration_pb2.ListIntegrationsResponse]]:
-        """ListIntegrations lists the user's integrations, optionally of one connector."""
+        """ListIntegrations lists the user's integrations, optionally of one
+        connector, one page at a time.
+        """
 
     @_abc_1.abstractmethod
     def GetIntegration(
         self,
         request: _integration_pb2.GetIntegrationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_integration_pb2.GetIntegrationResponse, _abc.Awaitable[_integration_pb2.GetIntegrationResponse]]:
-        """GetIntegration returns one integration. Its stored credential (auth_string)
-        is redacted unless the gateway runs with --expose-credentials.
+    ) -> _typing.Union[_integration_pb2.Integration, _abc.Awaitable[_integration_pb2.Integration]]:
+        """GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+        stored credential (auth_string) is redacted unless the gateway runs with
+        --expose-credentials.
         """
 
     @_abc_1.abstractmethod
@@ -172,16 +188,19 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _integration_pb2.SelectIntegrationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_integration_pb2.SelectIntegrationResponse, _abc.Awaitable[_integration_pb2.SelectIntegrationResponse]]:
-        """SelectIntegration makes one integration the connector's default."""
+        """SelectIntegration makes one integration the connector's default; an
+        unknown one is NOT_FOUND.
+        """
 
     @_abc_1.abstractmethod
-    def RemoveIntegration(
+    def DeleteIntegration(
         self,
-        request: _integration_pb2.RemoveIntegrationRequest,
+        request: _integration_pb2.DeleteIntegrationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_integration_pb2.RemoveIntegrationResponse, _abc.Awaitable[_integration_pb2.RemoveIntegrationResponse]]:
-        """RemoveIntegration deletes one integration. When it was selected, the most
-        recently created remaining one becomes selected.
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+        When it was selected, the most recently created remaining one becomes
+        selected.
         """
 
 def add_IntegrationServiceServicer_to_server(servicer: IntegrationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

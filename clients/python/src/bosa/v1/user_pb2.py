@@ -23,31 +23,50 @@ _sym_db = _symbol_database.Default()
 
 
 from bosa.v1 import integration_pb2 as bosa_dot_v1_dot_integration__pb2
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x62osa/v1/user.proto\x12\x07\x62osa.v1\x1a\x19\x62osa/v1/integration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n\x11\x43reateUserRequest\x12\x1e\n\nidentifier\x18\x01 \x01(\tR\nidentifier\"7\n\x12\x43reateUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\r.bosa.v1.UserR\x04user\"Q\n\x17\x41uthenticateUserRequest\x12\x1e\n\nidentifier\x18\x01 \x01(\tR\nidentifier\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\xdf\x01\n\x18\x41uthenticateUserResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x39\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n\nis_revoked\x18\x04 \x01(\x08R\tisRevoked\x12\x17\n\x07user_id\x18\x05 \x01(\tR\x06userId\x12\x1b\n\tclient_id\x18\x06 \x01(\tR\x08\x63lientId\"\x17\n\x15GetCurrentUserRequest\";\n\x16GetCurrentUserResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\r.bosa.v1.UserR\x04user\"\xe9\x01\n\x04User\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n\tclient_id\x18\x02 \x01(\tR\x08\x63lientId\x12\x1e\n\nidentifier\x18\x03 \x01(\tR\nidentifier\x12\x16\n\x06secret\x18\x04 \x01(\tR\x06secret\x12%\n\x0esecret_preview\x18\x05 \x01(\tR\rsecretPreview\x12\x1b\n\tis_active\x18\x06 \x01(\x08R\x08isActive\x12\x38\n\x0cintegrations\x18\x07 \x03(\x0b\x32\x14.bosa.v1.IntegrationR\x0cintegrations2\x80\x02\n\x0bUserService\x12\x45\n\nCreateUser\x12\x1a.bosa.v1.CreateUserRequest\x1a\x1b.bosa.v1.CreateUserResponse\x12W\n\x10\x41uthenticateUser\x12 .bosa.v1.AuthenticateUserRequest\x1a!.bosa.v1.AuthenticateUserResponse\x12Q\n\x0eGetCurrentUser\x12\x1e.bosa.v1.GetCurrentUserRequest\x1a\x1f.bosa.v1.GetCurrentUserResponseB%Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12\x62osa/v1/user.proto\x12\x07\x62osa.v1\x1a\x19\x62osa/v1/integration.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n\x11\x43reateUserRequest\x12$\n\nidentifier\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\nidentifier\x12#\n\nrequest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\trequestId\"]\n\x17\x41uthenticateUserRequest\x12$\n\nidentifier\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\nidentifier\x12\x1c\n\x06secret\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x06secret\"\xdc\x01\n\x18\x41uthenticateUserResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x18\n\x07revoked\x18\x04 \x01(\x08R\x07revoked\x12\x17\n\x07user_id\x18\x05 \x01(\tR\x06userId\x12\x1b\n\tclient_id\x18\x06 \x01(\tR\x08\x63lientId\"\x17\n\x15GetCurrentUserRequest\"\x8e\x02\n\x04User\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12!\n\tclient_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x08\x63lientId\x12$\n\nidentifier\x18\x03 \x01(\tB\x04\xe2\x41\x01\x05R\nidentifier\x12\x1c\n\x06secret\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03R\x06secret\x12+\n\x0esecret_preview\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03R\rsecretPreview\x12\x1c\n\x06\x61\x63tive\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x06\x61\x63tive\x12>\n\x0cintegrations\x18\x07 \x03(\x0b\x32\x14.bosa.v1.IntegrationB\x04\xe2\x41\x01\x03R\x0cintegrations2\xe0\x01\n\x0bUserService\x12\x37\n\nCreateUser\x12\x1a.bosa.v1.CreateUserRequest\x1a\r.bosa.v1.User\x12W\n\x10\x41uthenticateUser\x12 .bosa.v1.AuthenticateUserRequest\x1a!.bosa.v1.AuthenticateUserResponse\x12?\n\x0eGetCurrentUser\x12\x1e.bosa.v1.GetCurrentUserRequest\x1a\r.bosa.v1.UserB?\n\x0b\x64\x65v.bosa.v1B\tUserProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bosa.v1.user_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
-  _globals['_CREATEUSERREQUEST']._serialized_start=91
-  _globals['_CREATEUSERREQUEST']._serialized_end=142
-  _globals['_CREATEUSERRESPONSE']._serialized_start=144
-  _globals['_CREATEUSERRESPONSE']._serialized_end=199
-  _globals['_AUTHENTICATEUSERREQUEST']._serialized_start=201
-  _globals['_AUTHENTICATEUSERREQUEST']._serialized_end=282
-  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_start=285
-  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_end=508
-  _globals['_GETCURRENTUSERREQUEST']._serialized_start=510
-  _globals['_GETCURRENTUSERREQUEST']._serialized_end=533
-  _globals['_GETCURRENTUSERRESPONSE']._serialized_start=535
-  _globals['_GETCURRENTUSERRESPONSE']._serialized_end=594
-  _globals['_USER']._serialized_start=597
-  _globals['_USER']._serialized_end=830
-  _globals['_USERSERVICE']._serialized_start=833
-  _globals['_USERSERVICE']._serialized_end=1089
+  _globals['DESCRIPTOR']._serialized_options = b'\n\013dev.bosa.v1B\tUserProtoP\001Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['identifier']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['identifier']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_AUTHENTICATEUSERREQUEST'].fields_by_name['identifier']._loaded_options = None
+  _globals['_AUTHENTICATEUSERREQUEST'].fields_by_name['identifier']._serialized_options = b'\342A\001\002'
+  _globals['_AUTHENTICATEUSERREQUEST'].fields_by_name['secret']._loaded_options = None
+  _globals['_AUTHENTICATEUSERREQUEST'].fields_by_name['secret']._serialized_options = b'\342A\001\002'
+  _globals['_USER'].fields_by_name['id']._loaded_options = None
+  _globals['_USER'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['client_id']._loaded_options = None
+  _globals['_USER'].fields_by_name['client_id']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['identifier']._loaded_options = None
+  _globals['_USER'].fields_by_name['identifier']._serialized_options = b'\342A\001\005'
+  _globals['_USER'].fields_by_name['secret']._loaded_options = None
+  _globals['_USER'].fields_by_name['secret']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['secret_preview']._loaded_options = None
+  _globals['_USER'].fields_by_name['secret_preview']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['active']._loaded_options = None
+  _globals['_USER'].fields_by_name['active']._serialized_options = b'\342A\001\003'
+  _globals['_USER'].fields_by_name['integrations']._loaded_options = None
+  _globals['_USER'].fields_by_name['integrations']._serialized_options = b'\342A\001\003'
+  _globals['_CREATEUSERREQUEST']._serialized_start=124
+  _globals['_CREATEUSERREQUEST']._serialized_end=218
+  _globals['_AUTHENTICATEUSERREQUEST']._serialized_start=220
+  _globals['_AUTHENTICATEUSERREQUEST']._serialized_end=313
+  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_start=316
+  _globals['_AUTHENTICATEUSERRESPONSE']._serialized_end=536
+  _globals['_GETCURRENTUSERREQUEST']._serialized_start=538
+  _globals['_GETCURRENTUSERREQUEST']._serialized_end=561
+  _globals['_USER']._serialized_start=564
+  _globals['_USER']._serialized_end=834
+  _globals['_USERSERVICE']._serialized_start=837
+  _globals['_USERSERVICE']._serialized_end=1061
 # @@protoc_insertion_point(module_scope)

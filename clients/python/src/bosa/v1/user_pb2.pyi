@@ -27,44 +27,28 @@ class CreateUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     IDENTIFIER_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     identifier: _builtins.str
     """Identifier of the user, unique within the BOSA client, e.g. "alice"."""
+    request_id: _builtins.str
+    """Makes the call idempotent (AIP-155): a retry with the same request_id,
+    from the same caller, within the gateway's idempotency window gets the
+    first call's answer and creates nothing. A UUID is recommended; at most
+    128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+    """
     def __init__(
         self,
         *,
         identifier: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["identifier", b"identifier"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["identifier", b"identifier", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateUserRequest: _TypeAlias = CreateUserRequest  # noqa: Y015
-
-@_typing.final
-class CreateUserResponse(_message.Message):
-    """CreateUserResponse is the created user, secret included."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    USER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def user(self) -> Global___User:
-        """The new user; user.secret is set only here."""
-
-    def __init__(
-        self,
-        *,
-        user: Global___User | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateUserResponse: _TypeAlias = CreateUserResponse  # noqa: Y015
 
 @_typing.final
 class AuthenticateUserRequest(_message.Message):
@@ -100,22 +84,22 @@ class AuthenticateUserResponse(_message.Message):
 
     TOKEN_FIELD_NUMBER: _builtins.int
     TOKEN_TYPE_FIELD_NUMBER: _builtins.int
-    EXPIRES_AT_FIELD_NUMBER: _builtins.int
-    IS_REVOKED_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    REVOKED_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
     CLIENT_ID_FIELD_NUMBER: _builtins.int
     token: _builtins.str
     """The bearer token (a JWT)."""
     token_type: _builtins.str
     """Token type; always "Bearer"."""
-    is_revoked: _builtins.bool
+    revoked: _builtins.bool
     """Whether the token was revoked; false for a new token."""
     user_id: _builtins.str
     """ID of the user the token belongs to."""
     client_id: _builtins.str
     """ID of the BOSA client the token is valid with."""
     @_builtins.property
-    def expires_at(self) -> _timestamp_pb2.Timestamp:
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the token expires."""
 
     def __init__(
@@ -123,14 +107,14 @@ class AuthenticateUserResponse(_message.Message):
         *,
         token: _builtins.str = ...,
         token_type: _builtins.str = ...,
-        expires_at: _timestamp_pb2.Timestamp | None = ...,
-        is_revoked: _builtins.bool = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+        revoked: _builtins.bool = ...,
         user_id: _builtins.str = ...,
         client_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "expires_at", b"expires_at", "is_revoked", b"is_revoked", "token", b"token", "token_type", b"token_type", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "expire_time", b"expire_time", "revoked", b"revoked", "token", b"token", "token_type", b"token_type", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -154,30 +138,6 @@ class GetCurrentUserRequest(_message.Message):
 Global___GetCurrentUserRequest: _TypeAlias = GetCurrentUserRequest  # noqa: Y015
 
 @_typing.final
-class GetCurrentUserResponse(_message.Message):
-    """GetCurrentUserResponse is the token's user."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    USER_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def user(self) -> Global___User:
-        """The user; user.secret is always empty here."""
-
-    def __init__(
-        self,
-        *,
-        user: Global___User | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetCurrentUserResponse: _TypeAlias = GetCurrentUserResponse  # noqa: Y015
-
-@_typing.final
 class User(_message.Message):
     """User is an end user of a BOSA client."""
 
@@ -188,7 +148,7 @@ class User(_message.Message):
     IDENTIFIER_FIELD_NUMBER: _builtins.int
     SECRET_FIELD_NUMBER: _builtins.int
     SECRET_PREVIEW_FIELD_NUMBER: _builtins.int
-    IS_ACTIVE_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
     INTEGRATIONS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """User ID (a UUID)."""
@@ -197,10 +157,10 @@ class User(_message.Message):
     identifier: _builtins.str
     """Identifier chosen at creation, unique within the client."""
     secret: _builtins.str
-    """The user's secret; set only in CreateUserResponse."""
+    """The user's secret; set only in CreateUser's answer."""
     secret_preview: _builtins.str
     """Recognisable, non-secret form of the secret, e.g. "sk-user-...rQiTBUYo"."""
-    is_active: _builtins.bool
+    active: _builtins.bool
     """Whether the user may act."""
     @_builtins.property
     def integrations(self) -> _containers.RepeatedCompositeFieldContainer[_integration_pb2.Integration]:
@@ -214,12 +174,12 @@ class User(_message.Message):
         identifier: _builtins.str = ...,
         secret: _builtins.str = ...,
         secret_preview: _builtins.str = ...,
-        is_active: _builtins.bool = ...,
+        active: _builtins.bool = ...,
         integrations: _abc.Iterable[_integration_pb2.Integration] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["client_id", b"client_id", "id", b"id", "identifier", b"identifier", "integrations", b"integrations", "is_active", b"is_active", "secret", b"secret", "secret_preview", b"secret_preview"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "client_id", b"client_id", "id", b"id", "identifier", b"identifier", "integrations", b"integrations", "secret", b"secret", "secret_preview", b"secret_preview"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -39,7 +39,7 @@ class UserServiceStub:
         self.CreateUser = channel.unary_unary(
                 '/bosa.v1.UserService/CreateUser',
                 request_serializer=bosa_dot_v1_dot_user__pb2.CreateUserRequest.SerializeToString,
-                response_deserializer=bosa_dot_v1_dot_user__pb2.CreateUserResponse.FromString,
+                response_deserializer=bosa_dot_v1_dot_user__pb2.User.FromString,
                 _registered_method=True)
         self.AuthenticateUser = channel.unary_unary(
                 '/bosa.v1.UserService/AuthenticateUser',
@@ -49,7 +49,7 @@ class UserServiceStub:
         self.GetCurrentUser = channel.unary_unary(
                 '/bosa.v1.UserService/GetCurrentUser',
                 request_serializer=bosa_dot_v1_dot_user__pb2.GetCurrentUserRequest.SerializeToString,
-                response_deserializer=bosa_dot_v1_dot_user__pb2.GetCurrentUserResponse.FromString,
+                response_deserializer=bosa_dot_v1_dot_user__pb2.User.FromString,
                 _registered_method=True)
 
 
@@ -59,8 +59,9 @@ class UserServiceServicer:
     """
 
     def CreateUser(self, request, context):
-        """CreateUser registers a user. The response is the only place its secret is
-        ever shown. An existing identifier is ALREADY_EXISTS.
+        """CreateUser registers a user and returns it. The response is the only place
+        its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+        for a retry with the same request_id, which gets the first call's answer.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -89,7 +90,7 @@ def add_UserServiceServicer_to_server(servicer, server):
             'CreateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateUser,
                     request_deserializer=bosa_dot_v1_dot_user__pb2.CreateUserRequest.FromString,
-                    response_serializer=bosa_dot_v1_dot_user__pb2.CreateUserResponse.SerializeToString,
+                    response_serializer=bosa_dot_v1_dot_user__pb2.User.SerializeToString,
             ),
             'AuthenticateUser': grpc.unary_unary_rpc_method_handler(
                     servicer.AuthenticateUser,
@@ -99,7 +100,7 @@ def add_UserServiceServicer_to_server(servicer, server):
             'GetCurrentUser': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCurrentUser,
                     request_deserializer=bosa_dot_v1_dot_user__pb2.GetCurrentUserRequest.FromString,
-                    response_serializer=bosa_dot_v1_dot_user__pb2.GetCurrentUserResponse.SerializeToString,
+                    response_serializer=bosa_dot_v1_dot_user__pb2.User.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -130,7 +131,7 @@ class UserService:
             target,
             '/bosa.v1.UserService/CreateUser',
             bosa_dot_v1_dot_user__pb2.CreateUserRequest.SerializeToString,
-            bosa_dot_v1_dot_user__pb2.CreateUserResponse.FromString,
+            bosa_dot_v1_dot_user__pb2.User.FromString,
             options,
             channel_credentials,
             insecure,
@@ -184,7 +185,7 @@ class UserService:
             target,
             '/bosa.v1.UserService/GetCurrentUser',
             bosa_dot_v1_dot_user__pb2.GetCurrentUserRequest.SerializeToString,
-            bosa_dot_v1_dot_user__pb2.GetCurrentUserResponse.FromString,
+            bosa_dot_v1_dot_user__pb2.User.FromString,
             options,
             channel_credentials,
             insecure,

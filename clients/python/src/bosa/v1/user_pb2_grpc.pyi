@@ -35,16 +35,17 @@ class UserServiceStub:
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> UserServiceAsyncStub: ...
-    CreateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]
-    """CreateUser registers a user. The response is the only place its secret is
-    ever shown. An existing identifier is ALREADY_EXISTS.
+    CreateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.User]
+    """CreateUser registers a user and returns it. The response is the only place
+    its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+    for a retry with the same request_id, which gets the first call's answer.
     """
     AuthenticateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.AuthenticateUserRequest, _user_pb2.AuthenticateUserResponse]
     """AuthenticateUser exchanges a user's identifier and secret for a bearer
     token, sent afterwards as `authorization: Bearer <token>` metadata.
     Wrong credentials are UNAUTHENTICATED.
     """
-    GetCurrentUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetCurrentUserRequest, _user_pb2.GetCurrentUserResponse]
+    GetCurrentUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.GetCurrentUserRequest, _user_pb2.User]
     """GetCurrentUser returns the user the bearer token belongs to, with the
     user's integrations.
     """
@@ -56,16 +57,17 @@ class UserServiceAsyncStub(UserServiceStub):
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.CreateUserResponse]  # type: ignore[assignment]
-    """CreateUser registers a user. The response is the only place its secret is
-    ever shown. An existing identifier is ALREADY_EXISTS.
+    CreateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.User]  # type: ignore[assignment]
+    """CreateUser registers a user and returns it. The response is the only place
+    its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+    for a retry with the same request_id, which gets the first call's answer.
     """
     AuthenticateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.AuthenticateUserRequest, _user_pb2.AuthenticateUserResponse]  # type: ignore[assignment]
     """AuthenticateUser exchanges a user's identifier and secret for a bearer
     token, sent afterwards as `authorization: Bearer <token>` metadata.
     Wrong credentials are UNAUTHENTICATED.
     """
-    GetCurrentUser: _aio.UnaryUnaryMultiCallable[_user_pb2.GetCurrentUserRequest, _user_pb2.GetCurrentUserResponse]  # type: ignore[assignment]
+    GetCurrentUser: _aio.UnaryUnaryMultiCallable[_user_pb2.GetCurrentUserRequest, _user_pb2.User]  # type: ignore[assignment]
     """GetCurrentUser returns the user the bearer token belongs to, with the
     user's integrations.
     """
@@ -80,9 +82,10 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.CreateUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_user_pb2.CreateUserResponse, _abc.Awaitable[_user_pb2.CreateUserResponse]]:
-        """CreateUser registers a user. The response is the only place its secret is
-        ever shown. An existing identifier is ALREADY_EXISTS.
+    ) -> _typing.Union[_user_pb2.User, _abc.Awaitable[_user_pb2.User]]:
+        """CreateUser registers a user and returns it. The response is the only place
+        its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+        for a retry with the same request_id, which gets the first call's answer.
         """
 
     @_abc_1.abstractmethod
@@ -101,7 +104,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _user_pb2.GetCurrentUserRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_user_pb2.GetCurrentUserResponse, _abc.Awaitable[_user_pb2.GetCurrentUserResponse]]:
+    ) -> _typing.Union[_user_pb2.User, _abc.Awaitable[_user_pb2.User]]:
         """GetCurrentUser returns the user the bearer token belongs to, with the
         user's integrations.
         """

@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -11,14 +12,29 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file bosa/v1/connector.proto.
  */
 export const file_bosa_v1_connector: GenFile = /*@__PURE__*/
-  fileDesc("Chdib3NhL3YxL2Nvbm5lY3Rvci5wcm90bxIHYm9zYS52MSIXChVMaXN0Q29ubmVjdG9yc1JlcXVlc3QiQAoWTGlzdENvbm5lY3RvcnNSZXNwb25zZRImCgpjb25uZWN0b3JzGAEgAygLMhIuYm9zYS52MS5Db25uZWN0b3IiKAoTR2V0Q29ubmVjdG9yUmVxdWVzdBIRCgljb25uZWN0b3IYASABKAkiPQoUR2V0Q29ubmVjdG9yUmVzcG9uc2USJQoJY29ubmVjdG9yGAEgASgLMhIuYm9zYS52MS5Db25uZWN0b3IiOwoJQ29ubmVjdG9yEgwKBG5hbWUYASABKAkSIAoHYWN0aW9ucxgCIAMoCzIPLmJvc2EudjEuQWN0aW9uIp4BCgZBY3Rpb24SDAoEbmFtZRgBIAEoCRIPCgdzdW1tYXJ5GAIgASgJEhEKCWRvY3N0cmluZxgDIAEoCRIyChFwYXJhbWV0ZXJzX3NjaGVtYRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFwoPdXBzdHJlYW1fbWV0aG9kGAUgASgJEhUKDXVwc3RyZWFtX3BhdGgYBiABKAkysgEKEENvbm5lY3RvclNlcnZpY2USUQoOTGlzdENvbm5lY3RvcnMSHi5ib3NhLnYxLkxpc3RDb25uZWN0b3JzUmVxdWVzdBofLmJvc2EudjEuTGlzdENvbm5lY3RvcnNSZXNwb25zZRJLCgxHZXRDb25uZWN0b3ISHC5ib3NhLnYxLkdldENvbm5lY3RvclJlcXVlc3QaHS5ib3NhLnYxLkdldENvbm5lY3RvclJlc3BvbnNlQiVaI2Jvc2EuZGV2L2dhdGV3YXkvZ2VuL2Jvc2EvdjE7Ym9zYXYxYgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("Chdib3NhL3YxL2Nvbm5lY3Rvci5wcm90bxIHYm9zYS52MSJKChVMaXN0Q29ubmVjdG9yc1JlcXVlc3QSFwoJcGFnZV9zaXplGAEgASgFQgTiQQEBEhgKCnBhZ2VfdG9rZW4YAiABKAlCBOJBAQEiWQoWTGlzdENvbm5lY3RvcnNSZXNwb25zZRImCgpjb25uZWN0b3JzGAEgAygLMhIuYm9zYS52MS5Db25uZWN0b3ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIi4KE0dldENvbm5lY3RvclJlcXVlc3QSFwoJY29ubmVjdG9yGAEgASgJQgTiQQECIkcKCUNvbm5lY3RvchISCgRuYW1lGAEgASgJQgTiQQEDEiYKB2FjdGlvbnMYAiADKAsyDy5ib3NhLnYxLkFjdGlvbkIE4kEBAyLCAQoGQWN0aW9uEhIKBG5hbWUYASABKAlCBOJBAQMSFQoHc3VtbWFyeRgCIAEoCUIE4kEBAxIXCglkb2NzdHJpbmcYAyABKAlCBOJBAQMSOAoRcGFyYW1ldGVyc19zY2hlbWEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgTiQQEDEh0KD3Vwc3RyZWFtX21ldGhvZBgFIAEoCUIE4kEBAxIbCg11cHN0cmVhbV9wYXRoGAYgASgJQgTiQQEDMqcBChBDb25uZWN0b3JTZXJ2aWNlElEKDkxpc3RDb25uZWN0b3JzEh4uYm9zYS52MS5MaXN0Q29ubmVjdG9yc1JlcXVlc3QaHy5ib3NhLnYxLkxpc3RDb25uZWN0b3JzUmVzcG9uc2USQAoMR2V0Q29ubmVjdG9yEhwuYm9zYS52MS5HZXRDb25uZWN0b3JSZXF1ZXN0GhIuYm9zYS52MS5Db25uZWN0b3JCRAoLZGV2LmJvc2EudjFCDkNvbm5lY3RvclByb3RvUAFaI2Jvc2EuZGV2L2dhdGV3YXkvZ2VuL2Jvc2EvdjE7Ym9zYXYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct]);
 
 /**
- * ListConnectorsRequest selects all connectors; it has no fields yet.
+ * ListConnectorsRequest asks for one page of connectors.
  *
  * @generated from message bosa.v1.ListConnectorsRequest
  */
 export type ListConnectorsRequest = Message<"bosa.v1.ListConnectorsRequest"> & {
+  /**
+   * Most connectors to return; 0 returns up to 100, larger values are
+   * lowered to 1000. The response may hold fewer even when more follow.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * A next_page_token from an earlier ListConnectors response; empty starts
+   * at the first connector. An altered token is INVALID_ARGUMENT.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -29,7 +45,7 @@ export const ListConnectorsRequestSchema: GenMessage<ListConnectorsRequest> = /*
   messageDesc(file_bosa_v1_connector, 0);
 
 /**
- * ListConnectorsResponse holds the connectors, sorted by name.
+ * ListConnectorsResponse is one page of connectors.
  *
  * @generated from message bosa.v1.ListConnectorsResponse
  */
@@ -40,6 +56,13 @@ export type ListConnectorsResponse = Message<"bosa.v1.ListConnectorsResponse"> &
    * @generated from field: repeated bosa.v1.Connector connectors = 1;
    */
   connectors: Connector[];
+
+  /**
+   * Send as page_token to get the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -71,27 +94,6 @@ export const GetConnectorRequestSchema: GenMessage<GetConnectorRequest> = /*@__P
   messageDesc(file_bosa_v1_connector, 2);
 
 /**
- * GetConnectorResponse holds the requested connector.
- *
- * @generated from message bosa.v1.GetConnectorResponse
- */
-export type GetConnectorResponse = Message<"bosa.v1.GetConnectorResponse"> & {
-  /**
-   * The connector with its actions.
-   *
-   * @generated from field: bosa.v1.Connector connector = 1;
-   */
-  connector?: Connector | undefined;
-};
-
-/**
- * Describes the message bosa.v1.GetConnectorResponse.
- * Use `create(GetConnectorResponseSchema)` to create a new message.
- */
-export const GetConnectorResponseSchema: GenMessage<GetConnectorResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_connector, 3);
-
-/**
  * Connector is a BOSA plugin such as "github" or "google_drive".
  *
  * @generated from message bosa.v1.Connector
@@ -117,7 +119,7 @@ export type Connector = Message<"bosa.v1.Connector"> & {
  * Use `create(ConnectorSchema)` to create a new message.
  */
 export const ConnectorSchema: GenMessage<Connector> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_connector, 4);
+  messageDesc(file_bosa_v1_connector, 3);
 
 /**
  * Action is one operation of a connector, run with ActionService.
@@ -175,7 +177,7 @@ export type Action = Message<"bosa.v1.Action"> & {
  * Use `create(ActionSchema)` to create a new message.
  */
 export const ActionSchema: GenMessage<Action> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_connector, 5);
+  messageDesc(file_bosa_v1_connector, 4);
 
 /**
  * ConnectorService describes the connectors the BOSA platform offers and the
@@ -186,7 +188,8 @@ export const ActionSchema: GenMessage<Action> = /*@__PURE__*/
  */
 export const ConnectorService: GenService<{
   /**
-   * ListConnectors returns every connector with its actions.
+   * ListConnectors returns the connectors with their actions, sorted by name,
+   * one page at a time.
    *
    * @generated from rpc bosa.v1.ConnectorService.ListConnectors
    */
@@ -204,7 +207,7 @@ export const ConnectorService: GenService<{
   getConnector: {
     methodKind: "unary";
     input: typeof GetConnectorRequestSchema;
-    output: typeof GetConnectorResponseSchema;
+    output: typeof ConnectorSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bosa_v1_connector, 0);

@@ -4,14 +4,16 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
+import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
+import type { EmptySchema } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_empty, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file bosa/v1/integration.proto.
  */
 export const file_bosa_v1_integration: GenFile = /*@__PURE__*/
-  fileDesc("Chlib3NhL3YxL2ludGVncmF0aW9uLnByb3RvEgdib3NhLnYxIsMBCgtJbnRlZ3JhdGlvbhIKCgJpZBgBIAEoCRIRCgljbGllbnRfaWQYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIRCgljb25uZWN0b3IYBCABKAkSFwoPdXNlcl9pZGVudGlmaWVyGAUgASgJEhAKCHNlbGVjdGVkGAYgASgIEhMKC2F1dGhfc3RyaW5nGAcgASgJEhwKFGF1dGhfc3RyaW5nX3JlZGFjdGVkGAggASgIEhMKC2F1dGhfc2NvcGVzGAkgAygJIiwKF0NoZWNrSW50ZWdyYXRpb25SZXF1ZXN0EhEKCWNvbm5lY3RvchgBIAEoCSIzChhDaGVja0ludGVncmF0aW9uUmVzcG9uc2USFwoPaGFzX2ludGVncmF0aW9uGAEgASgIIkUKGkluaXRpYXRlSW50ZWdyYXRpb25SZXF1ZXN0EhEKCWNvbm5lY3RvchgBIAEoCRIUCgxjYWxsYmFja191cmwYAiABKAkiKgobSW5pdGlhdGVJbnRlZ3JhdGlvblJlc3BvbnNlEgsKA3VybBgBIAEoCSJgChtDb25maWd1cmVJbnRlZ3JhdGlvblJlcXVlc3QSEQoJY29ubmVjdG9yGAEgASgJEi4KDWNvbmZpZ3VyYXRpb24YAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkcKHENvbmZpZ3VyZUludGVncmF0aW9uUmVzcG9uc2USJwoGcmVzdWx0GAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCIsChdMaXN0SW50ZWdyYXRpb25zUmVxdWVzdBIRCgljb25uZWN0b3IYASABKAkiRgoYTGlzdEludGVncmF0aW9uc1Jlc3BvbnNlEioKDGludGVncmF0aW9ucxgBIAMoCzIULmJvc2EudjEuSW50ZWdyYXRpb24iQwoVR2V0SW50ZWdyYXRpb25SZXF1ZXN0EhEKCWNvbm5lY3RvchgBIAEoCRIXCg91c2VyX2lkZW50aWZpZXIYAiABKAkiQwoWR2V0SW50ZWdyYXRpb25SZXNwb25zZRIpCgtpbnRlZ3JhdGlvbhgBIAEoCzIULmJvc2EudjEuSW50ZWdyYXRpb24iRgoYU2VsZWN0SW50ZWdyYXRpb25SZXF1ZXN0EhEKCWNvbm5lY3RvchgBIAEoCRIXCg91c2VyX2lkZW50aWZpZXIYAiABKAkiPQoZU2VsZWN0SW50ZWdyYXRpb25SZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkiRgoYUmVtb3ZlSW50ZWdyYXRpb25SZXF1ZXN0EhEKCWNvbm5lY3RvchgBIAEoCRIXCg91c2VyX2lkZW50aWZpZXIYAiABKAkiPQoZUmVtb3ZlSW50ZWdyYXRpb25SZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkymAUKEkludGVncmF0aW9uU2VydmljZRJXChBDaGVja0ludGVncmF0aW9uEiAuYm9zYS52MS5DaGVja0ludGVncmF0aW9uUmVxdWVzdBohLmJvc2EudjEuQ2hlY2tJbnRlZ3JhdGlvblJlc3BvbnNlEmAKE0luaXRpYXRlSW50ZWdyYXRpb24SIy5ib3NhLnYxLkluaXRpYXRlSW50ZWdyYXRpb25SZXF1ZXN0GiQuYm9zYS52MS5Jbml0aWF0ZUludGVncmF0aW9uUmVzcG9uc2USYwoUQ29uZmlndXJlSW50ZWdyYXRpb24SJC5ib3NhLnYxLkNvbmZpZ3VyZUludGVncmF0aW9uUmVxdWVzdBolLmJvc2EudjEuQ29uZmlndXJlSW50ZWdyYXRpb25SZXNwb25zZRJXChBMaXN0SW50ZWdyYXRpb25zEiAuYm9zYS52MS5MaXN0SW50ZWdyYXRpb25zUmVxdWVzdBohLmJvc2EudjEuTGlzdEludGVncmF0aW9uc1Jlc3BvbnNlElEKDkdldEludGVncmF0aW9uEh4uYm9zYS52MS5HZXRJbnRlZ3JhdGlvblJlcXVlc3QaHy5ib3NhLnYxLkdldEludGVncmF0aW9uUmVzcG9uc2USWgoRU2VsZWN0SW50ZWdyYXRpb24SIS5ib3NhLnYxLlNlbGVjdEludGVncmF0aW9uUmVxdWVzdBoiLmJvc2EudjEuU2VsZWN0SW50ZWdyYXRpb25SZXNwb25zZRJaChFSZW1vdmVJbnRlZ3JhdGlvbhIhLmJvc2EudjEuUmVtb3ZlSW50ZWdyYXRpb25SZXF1ZXN0GiIuYm9zYS52MS5SZW1vdmVJbnRlZ3JhdGlvblJlc3BvbnNlQiVaI2Jvc2EuZGV2L2dhdGV3YXkvZ2VuL2Jvc2EvdjE7Ym9zYXYxYgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("Chlib3NhL3YxL2ludGVncmF0aW9uLnByb3RvEgdib3NhLnYxIvkBCgtJbnRlZ3JhdGlvbhIQCgJpZBgBIAEoCUIE4kEBAxIXCgljbGllbnRfaWQYAiABKAlCBOJBAQMSFQoHdXNlcl9pZBgDIAEoCUIE4kEBAxIXCgljb25uZWN0b3IYBCABKAlCBOJBAQUSHQoPdXNlcl9pZGVudGlmaWVyGAUgASgJQgTiQQEFEhYKCHNlbGVjdGVkGAYgASgIQgTiQQEDEhkKC2F1dGhfc3RyaW5nGAcgASgJQgTiQQEDEiIKFGF1dGhfc3RyaW5nX3JlZGFjdGVkGAggASgIQgTiQQEDEhkKC2F1dGhfc2NvcGVzGAkgAygJQgTiQQEDIjIKF0NoZWNrSW50ZWdyYXRpb25SZXF1ZXN0EhcKCWNvbm5lY3RvchgBIAEoCUIE4kEBAiIzChhDaGVja0ludGVncmF0aW9uUmVzcG9uc2USFwoPaGFzX2ludGVncmF0aW9uGAEgASgIIlEKGkluaXRpYXRlSW50ZWdyYXRpb25SZXF1ZXN0EhcKCWNvbm5lY3RvchgBIAEoCUIE4kEBAhIaCgxjYWxsYmFja191cmwYAiABKAlCBOJBAQIiKgobSW5pdGlhdGVJbnRlZ3JhdGlvblJlc3BvbnNlEgsKA3VybBgBIAEoCSKHAQobQ29uZmlndXJlSW50ZWdyYXRpb25SZXF1ZXN0EhcKCWNvbm5lY3RvchgBIAEoCUIE4kEBAhI1Cg1jb25maWd1cmF0aW9uGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIF4kECAgQSGAoKcmVxdWVzdF9pZBgDIAEoCUIE4kEBASJHChxDb25maWd1cmVJbnRlZ3JhdGlvblJlc3BvbnNlEicKBnJlc3VsdBgBIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiZQoXTGlzdEludGVncmF0aW9uc1JlcXVlc3QSFwoJY29ubmVjdG9yGAEgASgJQgTiQQEBEhcKCXBhZ2Vfc2l6ZRgCIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAMgASgJQgTiQQEBIl8KGExpc3RJbnRlZ3JhdGlvbnNSZXNwb25zZRIqCgxpbnRlZ3JhdGlvbnMYASADKAsyFC5ib3NhLnYxLkludGVncmF0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJPChVHZXRJbnRlZ3JhdGlvblJlcXVlc3QSFwoJY29ubmVjdG9yGAEgASgJQgTiQQECEh0KD3VzZXJfaWRlbnRpZmllchgCIAEoCUIE4kEBAiJSChhTZWxlY3RJbnRlZ3JhdGlvblJlcXVlc3QSFwoJY29ubmVjdG9yGAEgASgJQgTiQQECEh0KD3VzZXJfaWRlbnRpZmllchgCIAEoCUIE4kEBAiI5ChlTZWxlY3RJbnRlZ3JhdGlvblJlc3BvbnNlSgQIARACSgQIAhADUgdzdWNjZXNzUgdtZXNzYWdlIlIKGERlbGV0ZUludGVncmF0aW9uUmVxdWVzdBIXCgljb25uZWN0b3IYASABKAlCBOJBAQISHQoPdXNlcl9pZGVudGlmaWVyGAIgASgJQgTiQQECMoEFChJJbnRlZ3JhdGlvblNlcnZpY2USVwoQQ2hlY2tJbnRlZ3JhdGlvbhIgLmJvc2EudjEuQ2hlY2tJbnRlZ3JhdGlvblJlcXVlc3QaIS5ib3NhLnYxLkNoZWNrSW50ZWdyYXRpb25SZXNwb25zZRJgChNJbml0aWF0ZUludGVncmF0aW9uEiMuYm9zYS52MS5Jbml0aWF0ZUludGVncmF0aW9uUmVxdWVzdBokLmJvc2EudjEuSW5pdGlhdGVJbnRlZ3JhdGlvblJlc3BvbnNlEmMKFENvbmZpZ3VyZUludGVncmF0aW9uEiQuYm9zYS52MS5Db25maWd1cmVJbnRlZ3JhdGlvblJlcXVlc3QaJS5ib3NhLnYxLkNvbmZpZ3VyZUludGVncmF0aW9uUmVzcG9uc2USVwoQTGlzdEludGVncmF0aW9ucxIgLmJvc2EudjEuTGlzdEludGVncmF0aW9uc1JlcXVlc3QaIS5ib3NhLnYxLkxpc3RJbnRlZ3JhdGlvbnNSZXNwb25zZRJGCg5HZXRJbnRlZ3JhdGlvbhIeLmJvc2EudjEuR2V0SW50ZWdyYXRpb25SZXF1ZXN0GhQuYm9zYS52MS5JbnRlZ3JhdGlvbhJaChFTZWxlY3RJbnRlZ3JhdGlvbhIhLmJvc2EudjEuU2VsZWN0SW50ZWdyYXRpb25SZXF1ZXN0GiIuYm9zYS52MS5TZWxlY3RJbnRlZ3JhdGlvblJlc3BvbnNlEk4KEURlbGV0ZUludGVncmF0aW9uEiEuYm9zYS52MS5EZWxldGVJbnRlZ3JhdGlvblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHlCRgoLZGV2LmJvc2EudjFCEEludGVncmF0aW9uUHJvdG9QAVojYm9zYS5kZXYvZ2F0ZXdheS9nZW4vYm9zYS92MTtib3NhdjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_empty, file_google_protobuf_struct]);
 
 /**
  * Integration is one stored third-party credential of a user.
@@ -20,7 +22,7 @@ export const file_bosa_v1_integration: GenFile = /*@__PURE__*/
  */
 export type Integration = Message<"bosa.v1.Integration"> & {
   /**
-   * Integration ID (a UUID); empty in GetIntegrationResponse.
+   * Integration ID (a UUID); empty in GetIntegration's answer.
    *
    * @generated from field: string id = 1;
    */
@@ -63,7 +65,8 @@ export type Integration = Message<"bosa.v1.Integration"> & {
 
   /**
    * The stored credential, often stringified JSON. Only GetIntegration sets
-   * it, and only when the gateway allows credentials to be exposed.
+   * it, and only when the gateway allows credentials to be exposed. The name
+   * is BOSA's, so its documentation applies.
    *
    * @generated from field: string auth_string = 7;
    */
@@ -204,6 +207,16 @@ export type ConfigureIntegrationRequest = Message<"bosa.v1.ConfigureIntegrationR
    * @generated from field: google.protobuf.Struct configuration = 2;
    */
   configuration?: JsonObject | undefined;
+
+  /**
+   * Makes the call idempotent (AIP-155): a retry with the same request_id,
+   * from the same caller, within the gateway's idempotency window gets the
+   * first call's answer and stores nothing again. A UUID is recommended; at
+   * most 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
 };
 
 /**
@@ -236,7 +249,7 @@ export const ConfigureIntegrationResponseSchema: GenMessage<ConfigureIntegration
   messageDesc(file_bosa_v1_integration, 6);
 
 /**
- * ListIntegrationsRequest optionally narrows the list.
+ * ListIntegrationsRequest asks for one page of the user's integrations.
  *
  * @generated from message bosa.v1.ListIntegrationsRequest
  */
@@ -247,6 +260,23 @@ export type ListIntegrationsRequest = Message<"bosa.v1.ListIntegrationsRequest">
    * @generated from field: string connector = 1;
    */
   connector: string;
+
+  /**
+   * Most integrations to return; 0 returns up to 100, larger values are
+   * lowered to 1000. The response may hold fewer even when more follow.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * A next_page_token from an earlier ListIntegrations response with the
+   * same connector; empty starts at the first. An altered token is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
 };
 
 /**
@@ -257,7 +287,7 @@ export const ListIntegrationsRequestSchema: GenMessage<ListIntegrationsRequest> 
   messageDesc(file_bosa_v1_integration, 7);
 
 /**
- * ListIntegrationsResponse lists integrations.
+ * ListIntegrationsResponse is one page of integrations.
  *
  * @generated from message bosa.v1.ListIntegrationsResponse
  */
@@ -268,6 +298,13 @@ export type ListIntegrationsResponse = Message<"bosa.v1.ListIntegrationsResponse
    * @generated from field: repeated bosa.v1.Integration integrations = 1;
    */
   integrations: Integration[];
+
+  /**
+   * Send as page_token to get the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -306,27 +343,6 @@ export const GetIntegrationRequestSchema: GenMessage<GetIntegrationRequest> = /*
   messageDesc(file_bosa_v1_integration, 9);
 
 /**
- * GetIntegrationResponse holds one integration.
- *
- * @generated from message bosa.v1.GetIntegrationResponse
- */
-export type GetIntegrationResponse = Message<"bosa.v1.GetIntegrationResponse"> & {
-  /**
-   * The integration; see Integration.auth_string for redaction.
-   *
-   * @generated from field: bosa.v1.Integration integration = 1;
-   */
-  integration?: Integration | undefined;
-};
-
-/**
- * Describes the message bosa.v1.GetIntegrationResponse.
- * Use `create(GetIntegrationResponseSchema)` to create a new message.
- */
-export const GetIntegrationResponseSchema: GenMessage<GetIntegrationResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_integration, 10);
-
-/**
  * SelectIntegrationRequest names the integration to make default.
  *
  * @generated from message bosa.v1.SelectIntegrationRequest
@@ -352,27 +368,16 @@ export type SelectIntegrationRequest = Message<"bosa.v1.SelectIntegrationRequest
  * Use `create(SelectIntegrationRequestSchema)` to create a new message.
  */
 export const SelectIntegrationRequestSchema: GenMessage<SelectIntegrationRequest> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_integration, 11);
+  messageDesc(file_bosa_v1_integration, 10);
 
 /**
- * SelectIntegrationResponse reports the outcome.
+ * SelectIntegrationResponse is empty: success is the OK status, failures are
+ * in the status. A message of its own (not google.protobuf.Empty) so fields
+ * can be added later.
  *
  * @generated from message bosa.v1.SelectIntegrationResponse
  */
 export type SelectIntegrationResponse = Message<"bosa.v1.SelectIntegrationResponse"> & {
-  /**
-   * True when the integration is now selected.
-   *
-   * @generated from field: bool success = 1;
-   */
-  success: boolean;
-
-  /**
-   * The upstream's message, if any.
-   *
-   * @generated from field: string message = 2;
-   */
-  message: string;
 };
 
 /**
@@ -380,14 +385,14 @@ export type SelectIntegrationResponse = Message<"bosa.v1.SelectIntegrationRespon
  * Use `create(SelectIntegrationResponseSchema)` to create a new message.
  */
 export const SelectIntegrationResponseSchema: GenMessage<SelectIntegrationResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_integration, 12);
+  messageDesc(file_bosa_v1_integration, 11);
 
 /**
- * RemoveIntegrationRequest names the integration to delete.
+ * DeleteIntegrationRequest names the integration to delete.
  *
- * @generated from message bosa.v1.RemoveIntegrationRequest
+ * @generated from message bosa.v1.DeleteIntegrationRequest
  */
-export type RemoveIntegrationRequest = Message<"bosa.v1.RemoveIntegrationRequest"> & {
+export type DeleteIntegrationRequest = Message<"bosa.v1.DeleteIntegrationRequest"> & {
   /**
    * Connector name, e.g. "github".
    *
@@ -404,39 +409,11 @@ export type RemoveIntegrationRequest = Message<"bosa.v1.RemoveIntegrationRequest
 };
 
 /**
- * Describes the message bosa.v1.RemoveIntegrationRequest.
- * Use `create(RemoveIntegrationRequestSchema)` to create a new message.
+ * Describes the message bosa.v1.DeleteIntegrationRequest.
+ * Use `create(DeleteIntegrationRequestSchema)` to create a new message.
  */
-export const RemoveIntegrationRequestSchema: GenMessage<RemoveIntegrationRequest> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_integration, 13);
-
-/**
- * RemoveIntegrationResponse reports the outcome.
- *
- * @generated from message bosa.v1.RemoveIntegrationResponse
- */
-export type RemoveIntegrationResponse = Message<"bosa.v1.RemoveIntegrationResponse"> & {
-  /**
-   * True when the integration was removed.
-   *
-   * @generated from field: bool success = 1;
-   */
-  success: boolean;
-
-  /**
-   * The upstream's message, if any.
-   *
-   * @generated from field: string message = 2;
-   */
-  message: string;
-};
-
-/**
- * Describes the message bosa.v1.RemoveIntegrationResponse.
- * Use `create(RemoveIntegrationResponseSchema)` to create a new message.
- */
-export const RemoveIntegrationResponseSchema: GenMessage<RemoveIntegrationResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_integration, 14);
+export const DeleteIntegrationRequestSchema: GenMessage<DeleteIntegrationRequest> = /*@__PURE__*/
+  messageDesc(file_bosa_v1_integration, 12);
 
 /**
  * IntegrationService manages a user's integrations: stored third-party
@@ -486,7 +463,8 @@ export const IntegrationService: GenService<{
     output: typeof ConfigureIntegrationResponseSchema;
   },
   /**
-   * ListIntegrations lists the user's integrations, optionally of one connector.
+   * ListIntegrations lists the user's integrations, optionally of one
+   * connector, one page at a time.
    *
    * @generated from rpc bosa.v1.IntegrationService.ListIntegrations
    */
@@ -496,18 +474,20 @@ export const IntegrationService: GenService<{
     output: typeof ListIntegrationsResponseSchema;
   },
   /**
-   * GetIntegration returns one integration. Its stored credential (auth_string)
-   * is redacted unless the gateway runs with --expose-credentials.
+   * GetIntegration returns one integration; an unknown one is NOT_FOUND. Its
+   * stored credential (auth_string) is redacted unless the gateway runs with
+   * --expose-credentials.
    *
    * @generated from rpc bosa.v1.IntegrationService.GetIntegration
    */
   getIntegration: {
     methodKind: "unary";
     input: typeof GetIntegrationRequestSchema;
-    output: typeof GetIntegrationResponseSchema;
+    output: typeof IntegrationSchema;
   },
   /**
-   * SelectIntegration makes one integration the connector's default.
+   * SelectIntegration makes one integration the connector's default; an
+   * unknown one is NOT_FOUND.
    *
    * @generated from rpc bosa.v1.IntegrationService.SelectIntegration
    */
@@ -517,15 +497,16 @@ export const IntegrationService: GenService<{
     output: typeof SelectIntegrationResponseSchema;
   },
   /**
-   * RemoveIntegration deletes one integration. When it was selected, the most
-   * recently created remaining one becomes selected.
+   * DeleteIntegration deletes one integration; an unknown one is NOT_FOUND.
+   * When it was selected, the most recently created remaining one becomes
+   * selected.
    *
-   * @generated from rpc bosa.v1.IntegrationService.RemoveIntegration
+   * @generated from rpc bosa.v1.IntegrationService.DeleteIntegration
    */
-  removeIntegration: {
+  deleteIntegration: {
     methodKind: "unary";
-    input: typeof RemoveIntegrationRequestSchema;
-    output: typeof RemoveIntegrationResponseSchema;
+    input: typeof DeleteIntegrationRequestSchema;
+    output: typeof EmptySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bosa_v1_integration, 0);

@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Integration } from "./integration_pb.js";
 import { file_bosa_v1_integration } from "./integration_pb.js";
+import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bosa/v1/user.proto.
  */
 export const file_bosa_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChJib3NhL3YxL3VzZXIucHJvdG8SB2Jvc2EudjEiJwoRQ3JlYXRlVXNlclJlcXVlc3QSEgoKaWRlbnRpZmllchgBIAEoCSIxChJDcmVhdGVVc2VyUmVzcG9uc2USGwoEdXNlchgBIAEoCzINLmJvc2EudjEuVXNlciI9ChdBdXRoZW50aWNhdGVVc2VyUmVxdWVzdBISCgppZGVudGlmaWVyGAEgASgJEg4KBnNlY3JldBgCIAEoCSKlAQoYQXV0aGVudGljYXRlVXNlclJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKaXNfcmV2b2tlZBgEIAEoCBIPCgd1c2VyX2lkGAUgASgJEhEKCWNsaWVudF9pZBgGIAEoCSIXChVHZXRDdXJyZW50VXNlclJlcXVlc3QiNQoWR2V0Q3VycmVudFVzZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uYm9zYS52MS5Vc2VyIqABCgRVc2VyEgoKAmlkGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRISCgppZGVudGlmaWVyGAMgASgJEg4KBnNlY3JldBgEIAEoCRIWCg5zZWNyZXRfcHJldmlldxgFIAEoCRIRCglpc19hY3RpdmUYBiABKAgSKgoMaW50ZWdyYXRpb25zGAcgAygLMhQuYm9zYS52MS5JbnRlZ3JhdGlvbjKAAgoLVXNlclNlcnZpY2USRQoKQ3JlYXRlVXNlchIaLmJvc2EudjEuQ3JlYXRlVXNlclJlcXVlc3QaGy5ib3NhLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJXChBBdXRoZW50aWNhdGVVc2VyEiAuYm9zYS52MS5BdXRoZW50aWNhdGVVc2VyUmVxdWVzdBohLmJvc2EudjEuQXV0aGVudGljYXRlVXNlclJlc3BvbnNlElEKDkdldEN1cnJlbnRVc2VyEh4uYm9zYS52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaHy5ib3NhLnYxLkdldEN1cnJlbnRVc2VyUmVzcG9uc2VCJVojYm9zYS5kZXYvZ2F0ZXdheS9nZW4vYm9zYS92MTtib3NhdjFiBnByb3RvMw", [file_bosa_v1_integration, file_google_protobuf_timestamp]);
+  fileDesc("ChJib3NhL3YxL3VzZXIucHJvdG8SB2Jvc2EudjEiRwoRQ3JlYXRlVXNlclJlcXVlc3QSGAoKaWRlbnRpZmllchgBIAEoCUIE4kEBAhIYCgpyZXF1ZXN0X2lkGAIgASgJQgTiQQEBIkkKF0F1dGhlbnRpY2F0ZVVzZXJSZXF1ZXN0EhgKCmlkZW50aWZpZXIYASABKAlCBOJBAQISFAoGc2VjcmV0GAIgASgJQgTiQQECIqMBChhBdXRoZW50aWNhdGVVc2VyUmVzcG9uc2USDQoFdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmV2b2tlZBgEIAEoCBIPCgd1c2VyX2lkGAUgASgJEhEKCWNsaWVudF9pZBgGIAEoCSIXChVHZXRDdXJyZW50VXNlclJlcXVlc3QixwEKBFVzZXISEAoCaWQYASABKAlCBOJBAQMSFwoJY2xpZW50X2lkGAIgASgJQgTiQQEDEhgKCmlkZW50aWZpZXIYAyABKAlCBOJBAQUSFAoGc2VjcmV0GAQgASgJQgTiQQEDEhwKDnNlY3JldF9wcmV2aWV3GAUgASgJQgTiQQEDEhQKBmFjdGl2ZRgGIAEoCEIE4kEBAxIwCgxpbnRlZ3JhdGlvbnMYByADKAsyFC5ib3NhLnYxLkludGVncmF0aW9uQgTiQQEDMuABCgtVc2VyU2VydmljZRI3CgpDcmVhdGVVc2VyEhouYm9zYS52MS5DcmVhdGVVc2VyUmVxdWVzdBoNLmJvc2EudjEuVXNlchJXChBBdXRoZW50aWNhdGVVc2VyEiAuYm9zYS52MS5BdXRoZW50aWNhdGVVc2VyUmVxdWVzdBohLmJvc2EudjEuQXV0aGVudGljYXRlVXNlclJlc3BvbnNlEj8KDkdldEN1cnJlbnRVc2VyEh4uYm9zYS52MS5HZXRDdXJyZW50VXNlclJlcXVlc3QaDS5ib3NhLnYxLlVzZXJCPwoLZGV2LmJvc2EudjFCCVVzZXJQcm90b1ABWiNib3NhLmRldi9nYXRld2F5L2dlbi9ib3NhL3YxO2Jvc2F2MWIGcHJvdG8z", [file_bosa_v1_integration, file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * CreateUserRequest names the new user.
@@ -28,6 +29,16 @@ export type CreateUserRequest = Message<"bosa.v1.CreateUserRequest"> & {
    * @generated from field: string identifier = 1;
    */
   identifier: string;
+
+  /**
+   * Makes the call idempotent (AIP-155): a retry with the same request_id,
+   * from the same caller, within the gateway's idempotency window gets the
+   * first call's answer and creates nothing. A UUID is recommended; at most
+   * 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
 };
 
 /**
@@ -36,27 +47,6 @@ export type CreateUserRequest = Message<"bosa.v1.CreateUserRequest"> & {
  */
 export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
   messageDesc(file_bosa_v1_user, 0);
-
-/**
- * CreateUserResponse is the created user, secret included.
- *
- * @generated from message bosa.v1.CreateUserResponse
- */
-export type CreateUserResponse = Message<"bosa.v1.CreateUserResponse"> & {
-  /**
-   * The new user; user.secret is set only here.
-   *
-   * @generated from field: bosa.v1.User user = 1;
-   */
-  user?: User | undefined;
-};
-
-/**
- * Describes the message bosa.v1.CreateUserResponse.
- * Use `create(CreateUserResponseSchema)` to create a new message.
- */
-export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 1);
 
 /**
  * AuthenticateUserRequest holds a user's credentials.
@@ -84,7 +74,7 @@ export type AuthenticateUserRequest = Message<"bosa.v1.AuthenticateUserRequest">
  * Use `create(AuthenticateUserRequestSchema)` to create a new message.
  */
 export const AuthenticateUserRequestSchema: GenMessage<AuthenticateUserRequest> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 2);
+  messageDesc(file_bosa_v1_user, 1);
 
 /**
  * AuthenticateUserResponse is an issued token.
@@ -109,16 +99,16 @@ export type AuthenticateUserResponse = Message<"bosa.v1.AuthenticateUserResponse
   /**
    * When the token expires.
    *
-   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   * @generated from field: google.protobuf.Timestamp expire_time = 3;
    */
-  expiresAt?: Timestamp | undefined;
+  expireTime?: Timestamp | undefined;
 
   /**
    * Whether the token was revoked; false for a new token.
    *
-   * @generated from field: bool is_revoked = 4;
+   * @generated from field: bool revoked = 4;
    */
-  isRevoked: boolean;
+  revoked: boolean;
 
   /**
    * ID of the user the token belongs to.
@@ -140,7 +130,7 @@ export type AuthenticateUserResponse = Message<"bosa.v1.AuthenticateUserResponse
  * Use `create(AuthenticateUserResponseSchema)` to create a new message.
  */
 export const AuthenticateUserResponseSchema: GenMessage<AuthenticateUserResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 3);
+  messageDesc(file_bosa_v1_user, 2);
 
 /**
  * GetCurrentUserRequest has no fields: the user comes from the bearer token.
@@ -155,28 +145,7 @@ export type GetCurrentUserRequest = Message<"bosa.v1.GetCurrentUserRequest"> & {
  * Use `create(GetCurrentUserRequestSchema)` to create a new message.
  */
 export const GetCurrentUserRequestSchema: GenMessage<GetCurrentUserRequest> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 4);
-
-/**
- * GetCurrentUserResponse is the token's user.
- *
- * @generated from message bosa.v1.GetCurrentUserResponse
- */
-export type GetCurrentUserResponse = Message<"bosa.v1.GetCurrentUserResponse"> & {
-  /**
-   * The user; user.secret is always empty here.
-   *
-   * @generated from field: bosa.v1.User user = 1;
-   */
-  user?: User | undefined;
-};
-
-/**
- * Describes the message bosa.v1.GetCurrentUserResponse.
- * Use `create(GetCurrentUserResponseSchema)` to create a new message.
- */
-export const GetCurrentUserResponseSchema: GenMessage<GetCurrentUserResponse> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 5);
+  messageDesc(file_bosa_v1_user, 3);
 
 /**
  * User is an end user of a BOSA client.
@@ -206,7 +175,7 @@ export type User = Message<"bosa.v1.User"> & {
   identifier: string;
 
   /**
-   * The user's secret; set only in CreateUserResponse.
+   * The user's secret; set only in CreateUser's answer.
    *
    * @generated from field: string secret = 4;
    */
@@ -222,9 +191,9 @@ export type User = Message<"bosa.v1.User"> & {
   /**
    * Whether the user may act.
    *
-   * @generated from field: bool is_active = 6;
+   * @generated from field: bool active = 6;
    */
-  isActive: boolean;
+  active: boolean;
 
   /**
    * The user's integrations with third-party services.
@@ -239,7 +208,7 @@ export type User = Message<"bosa.v1.User"> & {
  * Use `create(UserSchema)` to create a new message.
  */
 export const UserSchema: GenMessage<User> = /*@__PURE__*/
-  messageDesc(file_bosa_v1_user, 6);
+  messageDesc(file_bosa_v1_user, 4);
 
 /**
  * UserService manages the end users of the calling BOSA client (the API key)
@@ -249,15 +218,16 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
  */
 export const UserService: GenService<{
   /**
-   * CreateUser registers a user. The response is the only place its secret is
-   * ever shown. An existing identifier is ALREADY_EXISTS.
+   * CreateUser registers a user and returns it. The response is the only place
+   * its secret is ever shown. An existing identifier is ALREADY_EXISTS, except
+   * for a retry with the same request_id, which gets the first call's answer.
    *
    * @generated from rpc bosa.v1.UserService.CreateUser
    */
   createUser: {
     methodKind: "unary";
     input: typeof CreateUserRequestSchema;
-    output: typeof CreateUserResponseSchema;
+    output: typeof UserSchema;
   },
   /**
    * AuthenticateUser exchanges a user's identifier and secret for a bearer
@@ -280,7 +250,7 @@ export const UserService: GenService<{
   getCurrentUser: {
     methodKind: "unary";
     input: typeof GetCurrentUserRequestSchema;
-    output: typeof GetCurrentUserResponseSchema;
+    output: typeof UserSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bosa_v1_user, 0);
