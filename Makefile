@@ -21,8 +21,8 @@ all: test
 ## test: everything CI checks, installing what it needs on a fresh machine.
 test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient test-deploy
 
-## test-go: the Go test suite with the race detector.
-test-go:
+## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
+test-go: bench-tools
 	$(GO) mod download
 	$(GO) test -race -count=1 ./...
 
@@ -109,18 +109,29 @@ test-python: $(PY_VENV)/bin/python
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
-## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 6 minutes on
-## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
-.PHONY: bench bench-compare
-bench:
+## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
+## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.
+## BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios unary' or BENCHFLAGS=-smoke (a short run proving the pipeline).
+.PHONY: bench bench-compare bench-tools
+bench: bench-tools
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -out docs/benchmarks.md $(BENCHFLAGS)
 
+# The load tools: wrk from Debian (installed with apt-get when missing), ghz pinned and built into bin/.
+GHZ_VERSION := v0.93.0
+
+## bench-tools: installs wrk (apt-get, when not on PATH) and ghz $(GHZ_VERSION) (go install into bin/).
+bench-tools: bin/ghz
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+bin/ghz:
+	GOBIN=$(abspath bin) $(GO) install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
 ## bench-compare: builds the gateway at BASE (a git ref, from `git archive`: the working tree is untouched) and the
-## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (about 3 minutes), and
+## current tree's, runs the unary gRPC/REST cells with both alternately against one sandbox (wrk and ghz), and
 ## prints p50/p99/CPU per request side by side with new/base ratios; also written to bin/bench-compare.md.
 ## E.g. make bench-compare BASE=main; BENCHFLAGS adds flags (-cases, -concurrency, -repeat, -duration).
-bench-compare:
+bench-compare: bench-tools
 	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git ref> [BENCHFLAGS=...]"; exit 2; }
 	$(GO) build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 	bin/bosa-bench -bin bin -base '$(BASE)' -out bin/bench-compare.md $(BENCHFLAGS)

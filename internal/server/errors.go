@@ -51,6 +51,7 @@ const (
 	ReasonUpstreamError           = bosav1.ErrorReason_UPSTREAM_ERROR
 	ReasonInternal                = bosav1.ErrorReason_INTERNAL
 	ReasonRequestIDReused         = bosav1.ErrorReason_REQUEST_ID_REUSED
+	ReasonRequestTooLarge         = bosav1.ErrorReason_REQUEST_TOO_LARGE
 )
 
 // maxViolations bounds the field violations one error carries.

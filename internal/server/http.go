@@ -97,7 +97,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			}
 			return runtime.MetadataHeaderPrefix + h, true
 		}),
-		runtime.WithErrorHandler(restErrorHandler(maxRESTBody(s.cfg.MaxMessageBytes))),
+		runtime.WithErrorHandler(restErrorHandler(int64(s.cfg.MaxJSONBodyBytes), s.cfg.MaxMessageBytes)),
 		runtime.WithRoutingErrorHandler(restRoutingError),
 		runtime.WithMiddlewares(restRouteName),
 	)
@@ -118,7 +118,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	if err := s.registerFileRoutes(mux); err != nil {
 		return nil, err
 	}
-	limited := http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes))
+	limited := limitBody(mux, mux, int64(s.cfg.MaxJSONBodyBytes)) // limits.go
 	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isUploadRoute(r) {
 			mux.ServeHTTP(w, r) // streamed: bounded by --http-read-timeout, not by the body limit
@@ -161,21 +161,17 @@ func viaClient[C any](register func(context.Context, *runtime.ServeMux, C) error
 	}
 }
 
-// maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.
-func maxRESTBody(maxMsg int) int64 { return int64(maxMsg)/3*4 + 1<<20 }
-
 // restErrorHandler writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with
 // details, so ErrorInfo is visible), adding Retry-After when a RetryInfo is present. Errors the REST
-// face makes itself, before any gRPC call (a body that does not decode, one over the size limit),
-// get the ErrorInfo every gateway error carries and a message that says what to fix.
-func restErrorHandler(bodyLimit int64) runtime.ErrorHandlerFunc {
+// face makes itself, before any gRPC call (a body that does not decode), get the ErrorInfo every
+// gateway error carries and a message that says what to fix; a body over the size limit is 413
+// (restTooLarge).
+func restErrorHandler(bodyLimit int64, msgLimit int) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		err = restTooLarge(err, bodyLimit, msgLimit)
 		if st, ok := status.FromError(err); ok {
 			if !hasErrorInfo(st) && st.Code() == codes.InvalidArgument {
 				msg := strings.TrimPrefix(strings.ReplaceAll(st.Message(), "\u00a0", " "), "proto: ")
-				if strings.Contains(msg, "request body too large") {
-					msg = "exceeds the gateway's limit of " + strconv.FormatInt(bodyLimit, 10) + " bytes (--max-message-bytes; files count as base64)"
-				}
 				err = (&Error{Code: codes.InvalidArgument, Reason: ReasonInvalidRequest, Message: "request body: " + msg}).GRPCStatus().Err()
 				st, _ = status.FromError(err)
 			}

@@ -62,6 +62,7 @@ const (
 	DefaultGRPCAddr             = "127.0.0.1:50051"
 	DefaultHTTPAddr             = "127.0.0.1:8080"
 	DefaultMaxMessageBytes      = 64 << 20
+	DefaultMaxJSONBodyBytes     = 4 << 20
 	DefaultMaxConcurrentStreams = 1000
 	DefaultMaxPages             = 1000
 	DefaultMaxPrefetch          = 8
@@ -90,8 +91,11 @@ type Config struct {
 	// certificate signed by one of its CAs (mutual TLS).
 	TLSClientCAFile string
 
-	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
+	// MaxMessageBytes bounds one gRPC message and one upstream answer (files included).
 	MaxMessageBytes int
+	// MaxJSONBodyBytes bounds one REST request body on every route but the streamed :upload; a
+	// larger body is refused before it is read past the limit (see limits.go).
+	MaxJSONBodyBytes int
 	// MaxConcurrentStreams bounds concurrent calls per gRPC client connection. REST callers share
 	// one in-process connection, so they are not bounded by it together (the HTTP server bounds
 	// each HTTP/2 connection).
@@ -190,6 +194,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&c.MaxJSONBodyBytes, DefaultMaxJSONBodyBytes)
 	def(&c.MaxPages, DefaultMaxPages)
 	def(&c.MaxPrefetch, DefaultMaxPrefetch)
 	def(&c.MaxAttempts, DefaultMaxAttempts)

@@ -103,6 +103,10 @@ const (
 	// INVALID_ARGUMENT: a request_id was already used, within the gateway's
 	// idempotency window, for a different request.
 	ErrorReason_REQUEST_ID_REUSED ErrorReason = 24
+	// RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+	// limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+	// REST answers it with 413.
+	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 25
 )
 
 // Enum value maps for ErrorReason.
@@ -133,6 +137,7 @@ var (
 		22: "UPSTREAM_ERROR",
 		23: "INTERNAL",
 		24: "REQUEST_ID_REUSED",
+		25: "REQUEST_TOO_LARGE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":    0,
@@ -160,6 +165,7 @@ var (
 		"UPSTREAM_ERROR":              22,
 		"INTERNAL":                    23,
 		"REQUEST_ID_REUSED":           24,
+		"REQUEST_TOO_LARGE":           25,
 	}
 )
 
@@ -194,7 +200,7 @@ var File_bosa_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1abosa/v1/error_reason.proto\x12\abosa.v1*\xce\x04\n" +
+	"\x1abosa/v1/error_reason.proto\x12\abosa.v1*\xe5\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12INVALID_PARAMETERS\x10\x01\x12\x13\n" +
@@ -221,7 +227,8 @@ const file_bosa_v1_error_reason_proto_rawDesc = "" +
 	"\vUPLOAD_IDLE\x10\x15\x12\x12\n" +
 	"\x0eUPSTREAM_ERROR\x10\x16\x12\f\n" +
 	"\bINTERNAL\x10\x17\x12\x15\n" +
-	"\x11REQUEST_ID_REUSED\x10\x18BF\n" +
+	"\x11REQUEST_ID_REUSED\x10\x18\x12\x15\n" +
+	"\x11REQUEST_TOO_LARGE\x10\x19BF\n" +
 	"\vdev.bosa.v1B\x10ErrorReasonProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (

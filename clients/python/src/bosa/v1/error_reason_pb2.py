@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62osa/v1/error_reason.proto\x12\x07\x62osa.v1*\xce\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12INVALID_PARAMETERS\x10\x01\x12\x13\n\x0fINVALID_REQUEST\x10\x02\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x03\x12\x1d\n\x19UPSTREAM_INVALID_ARGUMENT\x10\x04\x12\x13\n\x0f\x41PI_KEY_MISSING\x10\x05\x12\x1b\n\x17MALFORMED_AUTHORIZATION\x10\x06\x12\x13\n\x0fUNAUTHENTICATED\x10\x07\x12\x15\n\x11PERMISSION_DENIED\x10\x08\x12\r\n\tNOT_FOUND\x10\t\x12\x17\n\x13INTEGRATION_MISSING\x10\n\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x0b\x12\x10\n\x0cRATE_LIMITED\x10\x0c\x12\x18\n\x14UPSTREAM_UNAVAILABLE\x10\r\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x0e\x12\x0c\n\x08\x43\x41NCELED\x10\x0f\x12\x16\n\x12RESPONSE_TOO_LARGE\x10\x10\x12\x1b\n\x17UPSTREAM_PAGING_STALLED\x10\x11\x12\x1f\n\x1bUPSTREAM_MALFORMED_RESPONSE\x10\x12\x12\x17\n\x13\x43\x41LLER_RATE_LIMITED\x10\x13\x12\x19\n\x15GATEWAY_SHUTTING_DOWN\x10\x14\x12\x0f\n\x0bUPLOAD_IDLE\x10\x15\x12\x12\n\x0eUPSTREAM_ERROR\x10\x16\x12\x0c\n\x08INTERNAL\x10\x17\x12\x15\n\x11REQUEST_ID_REUSED\x10\x18\x42\x46\n\x0b\x64\x65v.bosa.v1B\x10\x45rrorReasonProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62osa/v1/error_reason.proto\x12\x07\x62osa.v1*\xe5\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12INVALID_PARAMETERS\x10\x01\x12\x13\n\x0fINVALID_REQUEST\x10\x02\x12\x16\n\x12INVALID_PAGE_TOKEN\x10\x03\x12\x1d\n\x19UPSTREAM_INVALID_ARGUMENT\x10\x04\x12\x13\n\x0f\x41PI_KEY_MISSING\x10\x05\x12\x1b\n\x17MALFORMED_AUTHORIZATION\x10\x06\x12\x13\n\x0fUNAUTHENTICATED\x10\x07\x12\x15\n\x11PERMISSION_DENIED\x10\x08\x12\r\n\tNOT_FOUND\x10\t\x12\x17\n\x13INTEGRATION_MISSING\x10\n\x12\x12\n\x0e\x41LREADY_EXISTS\x10\x0b\x12\x10\n\x0cRATE_LIMITED\x10\x0c\x12\x18\n\x14UPSTREAM_UNAVAILABLE\x10\r\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x0e\x12\x0c\n\x08\x43\x41NCELED\x10\x0f\x12\x16\n\x12RESPONSE_TOO_LARGE\x10\x10\x12\x1b\n\x17UPSTREAM_PAGING_STALLED\x10\x11\x12\x1f\n\x1bUPSTREAM_MALFORMED_RESPONSE\x10\x12\x12\x17\n\x13\x43\x41LLER_RATE_LIMITED\x10\x13\x12\x19\n\x15GATEWAY_SHUTTING_DOWN\x10\x14\x12\x0f\n\x0bUPLOAD_IDLE\x10\x15\x12\x12\n\x0eUPSTREAM_ERROR\x10\x16\x12\x0c\n\x08INTERNAL\x10\x17\x12\x15\n\x11REQUEST_ID_REUSED\x10\x18\x12\x15\n\x11REQUEST_TOO_LARGE\x10\x19\x42\x46\n\x0b\x64\x65v.bosa.v1B\x10\x45rrorReasonProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\013dev.bosa.v1B\020ErrorReasonProtoP\001Z#bosa.dev/gateway/gen/bosa/v1;bosav1'
   _globals['_ERRORREASON']._serialized_start=40
-  _globals['_ERRORREASON']._serialized_end=630
+  _globals['_ERRORREASON']._serialized_end=653
 # @@protoc_insertion_point(module_scope)

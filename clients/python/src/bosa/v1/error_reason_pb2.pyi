@@ -104,6 +104,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """INVALID_ARGUMENT: a request_id was already used, within the gateway's
     idempotency window, for a different request.
     """
+    REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 25
+    """RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+    limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+    REST answers it with 413.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the `google.rpc.ErrorInfo.reason` values of the gateway's
@@ -200,5 +205,10 @@ INTERNAL: ErrorReason.ValueType  # 23
 REQUEST_ID_REUSED: ErrorReason.ValueType  # 24
 """INVALID_ARGUMENT: a request_id was already used, within the gateway's
 idempotency window, for a different request.
+"""
+REQUEST_TOO_LARGE: ErrorReason.ValueType  # 25
+"""RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+REST answers it with 413.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
