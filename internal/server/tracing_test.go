@@ -62,6 +62,22 @@ func TestTracePropagation(t *testing.T) {
 	}
 	checkTrace(t, exp, e.sb, restTrace, "GET /v1/users/me")
 
+	// A REST stream runs over the in-process gRPC connection: the trace goes along it to BOSA.
+	const streamTrace = "5b8aa5a2d2c872e8321cf37308d69df2"
+	req, _ = http.NewRequest(http.MethodPost, e.httpBase+"/v1/connectors/github/actions/list_commits:paginate",
+		strings.NewReader(`{"input": {"owner": "acme", "repo": "web", "per_page": 5}, "max_pages": 1}`))
+	req.Header.Set("Traceparent", traceparent(streamTrace))
+	req.Header.Set("Authorization", "Bearer "+auth.GetToken())
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("REST paginate: %v", err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := e.sb.LastTraceparent(); !strings.HasPrefix(got, "00-"+streamTrace+"-") {
+		t.Errorf("REST paginate (%d %.100s): BOSA received traceparent %q, want trace %s", resp.StatusCode, body, got, streamTrace)
+	}
+
 	secrets := map[string]string{"API key": sandbox.DemoAPIKey, "user secret": created.GetSecret(), "token": auth.GetToken()}
 	for _, s := range exp.GetSpans() {
 		var texts []string
