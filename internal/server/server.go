@@ -41,7 +41,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -151,8 +150,9 @@ type Config struct {
 	// Build identifies the binary in the bosa_gateway_build_info metric (buildinfo.Read() when zero).
 	Build buildinfo.Info
 
-	// TracerProvider records a span for every gRPC and REST call and a child span for each BOSA
-	// request; Propagator reads the caller's traceparent and sends it on to BOSA. Nil: otel's globals.
+	// TracerProvider, when set, records a span for every gRPC and REST call and a child span for
+	// each BOSA request (nil: no spans). Propagator reads the caller's traceparent and sends it on to
+	// BOSA, with or without spans (W3C trace context and baggage when nil).
 	TracerProvider trace.TracerProvider
 	Propagator     propagation.TextMapPropagator
 
@@ -224,11 +224,8 @@ func (c *Config) applyDefaults() {
 	if c.Build == (buildinfo.Info{}) {
 		c.Build = buildinfo.Read()
 	}
-	if c.TracerProvider == nil {
-		c.TracerProvider = otel.GetTracerProvider()
-	}
 	if c.Propagator == nil {
-		c.Propagator = otel.GetTextMapPropagator()
+		c.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
 	if c.DefaultAttempts > c.MaxAttempts {
 		c.DefaultAttempts = c.MaxAttempts
@@ -346,7 +343,7 @@ func (c Config) Complete() (*Server, error) {
 		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 	}
 	// The gRPC listener: per-connection stream bound, keepalive policy, TLS.
-	opts := append(common, c.grpcTracing(),
+	opts := append(append(common, c.grpcTracing()...),
 		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: DefaultMaxConnectionIdle, Time: DefaultKeepaliveTime, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -359,7 +356,7 @@ func (c Config) Complete() (*Server, error) {
 	// shares its one connection, so the per-connection stream bound must not apply (REST callers
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
-	s.internal = grpc.NewServer(append(common, c.grpcTracing(), grpc.MaxConcurrentStreams(math.MaxUint32),
+	s.internal = grpc.NewServer(append(append(common, c.grpcTracing()...), grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
@@ -376,7 +373,7 @@ func (c Config) Complete() (*Server, error) {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
-	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, c.gatewayTracing()); err != nil {
+	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, c.gatewayTracing()...); err != nil {
 		return nil, err
 	}
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{

@@ -149,3 +149,43 @@ func spanNames(exp *tracetest.InMemoryExporter) []string {
 	}
 	return names
 }
+
+// TestTraceContextWithoutTracing: with no TracerProvider (OTEL_TRACES_EXPORTER unset or none) the
+// gateway makes no span, and BOSA receives the caller's own traceparent, over gRPC, REST and a REST stream.
+func TestTraceContextWithoutTracing(t *testing.T) {
+	e := startEnv(t)
+	users := bosav1.NewUserServiceClient(e.conn)
+	traceparent := func(traceID string) string { return "00-" + traceID + "-" + parentSpan + "-01" }
+
+	tp := traceparent("4bf92f3577b34da6a3ce929d0e0e4736")
+	created, err := users.CreateUser(metadata.AppendToOutgoingContext(context.Background(), "traceparent", tp),
+		&bosav1.CreateUserRequest{Identifier: "untraced"})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if got := e.sb.LastTraceparent(); got != tp {
+		t.Errorf("gRPC: BOSA received traceparent %q, want the caller's %q", got, tp)
+	}
+	auth, err := users.AuthenticateUser(context.Background(), &bosav1.AuthenticateUserRequest{Identifier: "untraced", Secret: created.GetSecret()})
+	if err != nil {
+		t.Fatalf("AuthenticateUser: %v", err)
+	}
+	for _, c := range []struct{ method, path, body, traceID string }{
+		{http.MethodGet, "/v1/users/me", "", "0af7651916cd43dd8448eb211c80319c"},
+		{http.MethodPost, "/v1/connectors/github/actions/list_commits:paginate",
+			`{"input": {"owner": "acme", "repo": "web", "per_page": 5}, "max_pages": 1}`, "5b8aa5a2d2c872e8321cf37308d69df2"},
+	} {
+		req, _ := http.NewRequest(c.method, e.httpBase+c.path, strings.NewReader(c.body))
+		req.Header.Set("Traceparent", traceparent(c.traceID))
+		req.Header.Set("Authorization", "Bearer "+auth.GetToken())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := e.sb.LastTraceparent(); got != traceparent(c.traceID) {
+			t.Errorf("REST %s %s: BOSA received traceparent %q, want the caller's %q", c.method, c.path, got, traceparent(c.traceID))
+		}
+	}
+}

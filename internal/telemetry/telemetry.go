@@ -18,7 +18,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // ServiceName is the service.name of the gateway's spans unless OTEL_SERVICE_NAME says otherwise.
@@ -26,7 +25,7 @@ const ServiceName = "bosa-gateway"
 
 // Tracing is a tracer provider and propagator built from the environment.
 type Tracing struct {
-	// Provider records the spans; a no-op provider when tracing is off.
+	// Provider records the spans; nil when tracing is off (then nothing is instrumented at all).
 	Provider trace.TracerProvider
 	// Propagator reads and writes traceparent, tracestate and baggage.
 	Propagator propagation.TextMapPropagator
@@ -42,7 +41,7 @@ func Propagator() propagation.TextMapPropagator {
 
 // FromEnv builds tracing from the OTEL_* environment variables; version is the service.version.
 func FromEnv(ctx context.Context, version string) (*Tracing, error) {
-	t := &Tracing{Provider: noop.NewTracerProvider(), Propagator: Propagator(), Exporter: "none",
+	t := &Tracing{Propagator: Propagator(), Exporter: "none",
 		shutdown: func(context.Context) error { return nil }}
 	name := strings.TrimSpace(os.Getenv("OTEL_TRACES_EXPORTER"))
 	// Unset means off rather than the SDK's otlp: a gateway without a collector should not log
