@@ -14,12 +14,12 @@ TS_DIR     := clients/typescript
 TS_GEN     := $(TS_DIR)/src/gen
 CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.package-lock.json
 
-.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient
+.PHONY: all test test-go lint lint-proto generate check-generated run sandbox generate-clients test-python test-ts test-refclient test-mcp
 
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient test-deploy
+test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient test-mcp test-deploy
 
 ## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
 test-go: bench-tools
@@ -39,6 +39,20 @@ REFCLIENT_VERSIONS := 0.1.0 0.1.15.post1
 test-refclient:
 	$(GO) build -o bin/bosa-sandbox ./cmd/bosa-sandbox
 	PYTHON=$(PYTHON) sandbox/testdata/refclient.sh bin/bosa-sandbox $(REFCLIENT_VERSIONS)
+
+# MCP clients nobody here wrote, against a live gateway (the official Go SDK's client runs in test-go):
+# the Python `mcp` package, pinned with its dependencies in requirements.txt, and the MCP Inspector's
+# CLI, pinned by package-lock.json. Both read docs/mcp-client.json.
+MCP_TEST := internal/mcp/testdata
+
+$(MCP_TEST)/.venv/bin/python:
+	$(PYTHON) -m venv $(MCP_TEST)/.venv
+
+## test-mcp: the Python mcp client and the MCP Inspector CLI against a live bosa-gateway --sandbox.
+test-mcp: $(MCP_TEST)/.venv/bin/python
+	$(MCP_TEST)/.venv/bin/pip --disable-pip-version-check --quiet install -r $(MCP_TEST)/requirements.txt
+	cd $(MCP_TEST) && npm ci --no-audit --no-fund
+	cd $(MCP_TEST) && .venv/bin/python -m pytest -q
 
 ## run: the gateway with the embedded sandbox as its upstream.
 run:

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"bosa.dev/gateway/internal/buildinfo"
+	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/internal/telemetry"
 	"bosa.dev/gateway/sandbox"
@@ -93,6 +94,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
 	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
 	integer(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
+	integer(&c.MCPMaxFileBytes, "mcp-max-file-bytes", "BOSA_MCP_MAX_FILE_BYTES", mcp.DefaultMaxFileBytes, "largest file an MCP tool returns inline (embedded resource); larger ones are an error pointing to DownloadFile")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
@@ -239,6 +241,8 @@ func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
 		"  curl -s -X POST " + base + "/v1/users -d '{\"identifier\": \"bob\"}'",
 		"  curl -s " + base + "/openapi.json",
 		"  curl -s " + base + "/healthz",
+		"",
+		"MCP (" + base + "/mcp, or " + base + "/mcp/{connector}): every action a tool; see docs/mcp.md.",
 		"",
 		"Then: POST /v1/auth/tokens with the identifier and secret, and send the token as",
 		"'authorization: Bearer <token>' (grpcurl -H, curl -H). Stop with Ctrl-C.",

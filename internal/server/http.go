@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -21,6 +22,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // gatewayConn is the REST face's gRPC connection for streaming calls (unary calls run directly, see
@@ -138,6 +140,13 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	if !s.cfg.MetricsOnAdminOnly {
 		root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	}
+	// MCP: tool calls run ExecuteAction over the REST face's connection (same interceptors).
+	s.mcp = mcp.New(mcp.Config{
+		Conn: s.direct, Connectors: s.svc.client.Connectors, Connector: s.svc.client.Connector,
+		MaxFileBytes: s.cfg.MCPMaxFileBytes, MaxRequestBytes: int64(s.cfg.MaxJSONBodyBytes),
+		Logger: s.log.With(slog.String("component", "mcp")),
+	})
+	s.mcp.Register(root)
 	return s.cfg.httpTracing(root), nil
 }
 

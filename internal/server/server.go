@@ -54,6 +54,7 @@ import (
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/internal/buildinfo"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // Defaults of Config, spelled out in one place.
@@ -162,6 +163,10 @@ type Config struct {
 	IdempotencyWindow   time.Duration
 	IdempotencyMaxBytes int
 
+	// MCPMaxFileBytes bounds a file an MCP tool returns inline (mcp.DefaultMaxFileBytes when 0);
+	// larger files are an error pointing to DownloadFile.
+	MCPMaxFileBytes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
@@ -184,6 +189,7 @@ type Server struct {
 	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
+	mcp      *mcp.Handler
 	runOnce  sync.Once
 }
 
@@ -392,6 +398,7 @@ func (c Config) Complete() (*Server, error) {
 		IdleTimeout:       c.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(s.mcp.Close) // MCP sessions' event streams would hold the drain
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
