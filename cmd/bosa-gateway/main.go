@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc/grpclog"
+
 	"bosa.dev/gateway/internal/buildinfo"
 	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
@@ -29,7 +31,12 @@ import (
 	"bosa.dev/gateway/sandbox"
 )
 
+// setGRPCLogger makes grpc-go's and grpc-gateway's own log lines (grpclog) structured too. grpclog is
+// process-wide and set once before any gRPC use, so only main sets it: tests run several gateways.
+var setGRPCLogger func(*slog.Logger)
+
 func main() {
+	setGRPCLogger = func(l *slog.Logger) { grpclog.SetLoggerV2(server.GRPCLogger(l)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -46,6 +53,7 @@ type options struct {
 	cfg          server.Config
 	logLevel     string
 	logFormat    string
+	corsOrigins  string // --cors-allowed-origins, split into Config.CORSAllowedOrigins
 	tokenSecret  string
 	useSandbox   bool
 	printSession bool
@@ -86,6 +94,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	secret(&c.APIKey, "api-key", "BOSA_API_KEY", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
 	str(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
 	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
+	str(&o.corsOrigins, "cors-allowed-origins", "BOSA_CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the HTTP API (CORS), e.g. https://app.example; * allows any (default: CORS off)")
 	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
 	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
 	str(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
@@ -136,6 +145,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	for origin := range strings.SplitSeq(o.corsOrigins, ",") {
+		if origin = strings.TrimSpace(origin); origin != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, origin)
+		}
+	}
 	if streams < 0 {
 		return nil, errors.New("--max-concurrent-streams must not be negative")
 	}
@@ -169,6 +183,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.cfg.Logger = logger
+	if setGRPCLogger != nil {
+		setGRPCLogger(logger)
+	}
 	if o.useSandbox {
 		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
 		defer sb.Close()

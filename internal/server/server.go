@@ -85,6 +85,9 @@ type Config struct {
 
 	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free port (see Server.GRPCAddr).
 	GRPCAddr, HTTPAddr string
+	// CORSAllowedOrigins are the browser origins the HTTP listener answers CORS for ("*": any).
+	// Empty: CORS off.
+	CORSAllowedOrigins []string
 	// TLSCertFile and TLSKeyFile, when both set, serve gRPC and HTTP over TLS.
 	TLSCertFile, TLSKeyFile string
 	// TLSClientCAFile, when set (with TLS), requires every gRPC and HTTP client to present a
@@ -366,16 +369,20 @@ func (c Config) Complete() (*Server, error) {
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
+	catalog, skills := &catalogService{services: svc}, &skillService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
 		bosav1.RegisterConnectorServiceServer(g, connectors)
 		bosav1.RegisterActionServiceServer(g, actions)
 		bosav1.RegisterUserServiceServer(g, users)
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
+		bosav1.RegisterCatalogServiceServer(g, catalog)
+		bosav1.RegisterSkillServiceServer(g, skills)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
-	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
+	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService",
+		"bosa.v1.CatalogService", "bosa.v1.SkillService"} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
@@ -385,6 +392,7 @@ func (c Config) Complete() (*Server, error) {
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+		{&bosav1.CatalogService_ServiceDesc, catalog}, {&bosav1.SkillService_ServiceDesc, skills},
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
