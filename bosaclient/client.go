@@ -62,6 +62,7 @@ type Client struct {
 	baseURL   string
 	apiKey    string
 	http      *http.Client
+	wrappers  []func(http.RoundTripper) http.RoundTripper // WithTransportWrapper, applied once in New
 	userAgent string
 	logger    *slog.Logger
 
@@ -100,6 +101,17 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
 			c.http = hc
+		}
+	}
+}
+
+// WithTransportWrapper wraps the transport of the client's http.Client (the default one or
+// WithHTTPClient's, whatever the option order), e.g. to trace each request: one RoundTrip is one
+// attempt, retries included.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) {
+		if wrap != nil {
+			c.wrappers = append(c.wrappers, wrap)
 		}
 	}
 }
@@ -198,7 +210,31 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	if len(c.wrappers) > 0 {
+		hc := *c.http // the caller's client is not modified
+		if hc.Transport == nil {
+			hc.Transport = http.DefaultTransport
+		}
+		inner := hc.Transport
+		for _, w := range c.wrappers {
+			hc.Transport = w(hc.Transport)
+		}
+		hc.Transport = wrapped{hc.Transport, inner}
+		c.http, c.wrappers = &hc, nil
+	}
 	return c, nil
+}
+
+// wrapped keeps CloseIdleConnections reaching the innermost transport through WithTransportWrapper's.
+type wrapped struct {
+	http.RoundTripper
+	inner http.RoundTripper
+}
+
+func (w wrapped) CloseIdleConnections() {
+	if c, ok := w.inner.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // BaseURL returns the base URL without trailing slash.

@@ -52,6 +52,8 @@ type Sandbox struct {
 
 	faults   faultTable
 	counters counterTable
+
+	traceparent atomic.Pointer[string] // the last W3C traceparent header received
 }
 
 type config struct {
@@ -183,9 +185,21 @@ func (s *Sandbox) CreateClient(name string) Client {
 	return s.addClient(name, "sk-client-"+randomToken(20), false).public()
 }
 
+// LastTraceparent returns the W3C traceparent header of the last request that carried one ("" if
+// none did), so a test can check that a caller's trace reached BOSA.
+func (s *Sandbox) LastTraceparent() string {
+	if p := s.traceparent.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if tp := r.Header.Get("Traceparent"); tp != "" {
+		s.traceparent.Store(&tp)
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
 		// A bug in a handler answers 500 with the error body instead of a dropped connection.

@@ -24,8 +24,10 @@ import (
 
 	"google.golang.org/grpc/grpclog"
 
+	"bosa.dev/gateway/internal/buildinfo"
 	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/internal/telemetry"
 	"bosa.dev/gateway/sandbox"
 )
 
@@ -55,6 +57,7 @@ type options struct {
 	tokenSecret  string
 	useSandbox   bool
 	printSession bool
+	version      bool
 	// sandboxClients are the clients of --sandbox-clients-file, seeded into the embedded sandbox.
 	sandboxClientsFile string
 	sandboxClients     []sandbox.Client
@@ -119,6 +122,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", env.duration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
+	str(&c.AdminAddr, "admin-addr", "BOSA_ADMIN_ADDR", "", "admin HTTP listen address serving /debug/pprof/ and /metrics (empty: no admin listener)")
+	boolean(&c.MetricsOnAdminOnly, "metrics-admin-only", "BOSA_METRICS_ADMIN_ONLY", "serve /metrics on --admin-addr only, not on --http-addr")
+	fs.BoolVar(&o.version, "version", false, "print the version, commit and build date, and exit")
 	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
 	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
 	str(&o.sandboxClientsFile, "sandbox-clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
@@ -167,6 +173,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.cfg.Build = buildinfo.Read()
+	if o.version {
+		fmt.Fprintln(stdout, o.cfg.Build)
+		return nil
+	}
 	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		return err
@@ -186,10 +197,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		logger.Info("sandbox upstream started", attrs...)
 	}
+	// Tracing is configured by the OTEL_* environment variables only (internal/telemetry).
+	tracing, err := telemetry.FromEnv(ctx, o.cfg.Build.Version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(ctx); err != nil {
+			logger.Warn("flushing spans failed", slog.Any("error", err))
+		}
+	}()
+	o.cfg.TracerProvider, o.cfg.Propagator = tracing.Provider, tracing.Propagator
 	srv, err := o.cfg.Complete()
 	if err != nil {
 		return err
 	}
+	logger.Info("tracing", slog.String("exporter", tracing.Exporter))
 	if o.printSession {
 		printSession(stdout, srv.GRPCAddr(), srv.HTTPAddr(), srv.TLS())
 	}

@@ -54,15 +54,15 @@ const gatewayWindow = 256 << 10
 
 // newGatewayConn connects to the in-memory listener. The pipe never leaves the process, so it
 // speaks plain HTTP/2 even when the listeners use TLS.
-func newGatewayConn(maxMsg int) (*gatewayConn, error) {
+func newGatewayConn(maxMsg int, extra ...grpc.DialOption) (*gatewayConn, error) {
 	lis := bufconn.Listen(gatewayBuffer)
-	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal",
+	conn, err := grpc.NewClient("passthrough:///bosa-gateway-internal", append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
 		grpc.WithInitialWindowSize(gatewayWindow), grpc.WithInitialConnWindowSize(gatewayWindow),
 		experimental.WithBufferPool(bufferPool),
-	)
+	}, extra...)...)
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -116,6 +116,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		runtime.WithRoutingErrorHandler(restRoutingError(routes)),
 		// A form POST is not a GET: every route takes JSON (or multipart for :upload).
 		runtime.WithDisablePathLengthFallback(),
+		runtime.WithMiddlewares(restRouteName),
 	)
 	ctx := context.Background()
 	conn := s.direct
@@ -161,17 +162,10 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)
 	})
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("NOT_SERVING\n"))
-			return
-		}
-		_, _ = w.Write([]byte("SERVING\n"))
-	})
-	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	root.HandleFunc("GET /healthz", s.healthz)
+	if !s.cfg.MetricsOnAdminOnly {
+		root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	}
 	// MCP: tool calls run ExecuteAction over the REST face's connection (same interceptors).
 	s.mcp = mcp.New(mcp.Config{
 		Conn: s.direct, Connectors: s.svc.client.Connectors, Connector: s.svc.client.Connector,
@@ -179,7 +173,19 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		Logger: s.log.With(slog.String("component", "mcp")),
 	})
 	s.mcp.Register(root)
-	return corsHandler(s.cfg.CORSAllowedOrigins, root), nil
+	return s.cfg.httpTracing(corsHandler(s.cfg.CORSAllowedOrigins, root)), nil
+}
+
+// healthz answers 200 SERVING or 503 NOT_SERVING, as the gRPC health service does (draining included).
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("NOT_SERVING\n"))
+		return
+	}
+	_, _ = w.Write([]byte("SERVING\n"))
 }
 
 // viaClient registers a service's REST routes over a connection (the generated RegisterXHandler
