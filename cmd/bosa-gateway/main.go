@@ -22,11 +22,21 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc/grpclog"
+
+	"bosa.dev/gateway/internal/buildinfo"
+	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/internal/telemetry"
 	"bosa.dev/gateway/sandbox"
 )
 
+// setGRPCLogger makes grpc-go's and grpc-gateway's own log lines (grpclog) structured too. grpclog is
+// process-wide and set once before any gRPC use, so only main sets it: tests run several gateways.
+var setGRPCLogger func(*slog.Logger)
+
 func main() {
+	setGRPCLogger = func(l *slog.Logger) { grpclog.SetLoggerV2(server.GRPCLogger(l)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -47,6 +57,7 @@ type options struct {
 	tokenSecret  string
 	useSandbox   bool
 	printSession bool
+	version      bool
 	// sandboxClients are the clients of --sandbox-clients-file, seeded into the embedded sandbox.
 	sandboxClientsFile string
 	sandboxClients     []sandbox.Client
@@ -92,6 +103,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
 	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
 	integer(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
+	integer(&c.MCPMaxFileBytes, "mcp-max-file-bytes", "BOSA_MCP_MAX_FILE_BYTES", mcp.DefaultMaxFileBytes, "largest file an MCP tool returns inline (embedded resource); larger ones are an error pointing to DownloadFile")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
@@ -110,6 +122,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", env.duration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
+	str(&c.AdminAddr, "admin-addr", "BOSA_ADMIN_ADDR", "", "admin HTTP listen address serving /debug/pprof/ and /metrics (empty: no admin listener)")
+	boolean(&c.MetricsOnAdminOnly, "metrics-admin-only", "BOSA_METRICS_ADMIN_ONLY", "serve /metrics on --admin-addr only, not on --http-addr")
+	fs.BoolVar(&o.version, "version", false, "print the version, commit and build date, and exit")
 	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
 	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
 	str(&o.sandboxClientsFile, "sandbox-clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
@@ -158,11 +173,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.cfg.Build = buildinfo.Read()
+	if o.version {
+		fmt.Fprintln(stdout, o.cfg.Build)
+		return nil
+	}
 	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
 	o.cfg.Logger = logger
+	if setGRPCLogger != nil {
+		setGRPCLogger(logger)
+	}
 	if o.useSandbox {
 		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
 		defer sb.Close()
@@ -174,10 +197,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		logger.Info("sandbox upstream started", attrs...)
 	}
+	// Tracing is configured by the OTEL_* environment variables only (internal/telemetry).
+	tracing, err := telemetry.FromEnv(ctx, o.cfg.Build.Version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(ctx); err != nil {
+			logger.Warn("flushing spans failed", slog.Any("error", err))
+		}
+	}()
+	o.cfg.TracerProvider, o.cfg.Propagator = tracing.Provider, tracing.Propagator
 	srv, err := o.cfg.Complete()
 	if err != nil {
 		return err
 	}
+	logger.Info("tracing", slog.String("exporter", tracing.Exporter))
 	if o.printSession {
 		printSession(stdout, srv.GRPCAddr(), srv.HTTPAddr(), srv.TLS())
 	}
@@ -221,6 +258,8 @@ func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
 		"  curl -s -X POST " + base + "/v1/users -d '{\"identifier\": \"bob\"}'",
 		"  curl -s " + base + "/openapi.json",
 		"  curl -s " + base + "/healthz",
+		"",
+		"MCP (" + base + "/mcp, or " + base + "/mcp/{connector}): every action a tool; see docs/mcp.md.",
 		"",
 		"Then: POST /v1/auth/tokens with the identifier and secret, and send the token as",
 		"'authorization: Bearer <token>' (grpcurl -H, curl -H). Stop with Ctrl-C.",

@@ -41,6 +41,8 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/experimental"
@@ -51,6 +53,8 @@ import (
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/buildinfo"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // Defaults of Config, spelled out in one place.
@@ -143,11 +147,28 @@ type Config struct {
 	// stream, so a REST body that stalls this long ends too (ReadTimeout bounds the whole body).
 	UploadIdleTimeout time.Duration
 
+	// AdminAddr, when set, is a second HTTP listener for operators: /debug/pprof/, /metrics, /healthz.
+	// MetricsOnAdminOnly then serves /metrics there only, not on HTTPAddr.
+	AdminAddr          string
+	MetricsOnAdminOnly bool
+	// Build identifies the binary in the bosa_gateway_build_info metric (buildinfo.Read() when zero).
+	Build buildinfo.Info
+
+	// TracerProvider, when set, records a span for every gRPC and REST call and a child span for
+	// each BOSA request (nil: no spans). Propagator reads the caller's traceparent and sends it on to
+	// BOSA, with or without spans (W3C trace context and baggage when nil).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
+
 	// IdempotencyWindow is how long the answer of a call with a request_id (CreateUser,
 	// ConfigureIntegration, UploadFiles) is kept for its retries (DefaultIdempotencyWindow when 0);
 	// IdempotencyMaxBytes bounds the memory of the kept answers (DefaultIdempotencyMaxBytes when 0).
 	IdempotencyWindow   time.Duration
 	IdempotencyMaxBytes int
+
+	// MCPMaxFileBytes bounds a file an MCP tool returns inline (mcp.DefaultMaxFileBytes when 0);
+	// larger files are an error pointing to DownloadFile.
+	MCPMaxFileBytes int
 
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
@@ -161,6 +182,8 @@ type Server struct {
 	log      *slog.Logger
 	grpcLis  net.Listener
 	httpLis  net.Listener
+	adminLis net.Listener // nil without AdminAddr
+	admin    *http.Server
 	grpc     *grpc.Server
 	internal *grpc.Server // serves the REST face's in-process connection
 	http     *http.Server
@@ -169,6 +192,7 @@ type Server struct {
 	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
+	mcp      *mcp.Handler
 	runOnce  sync.Once
 }
 
@@ -205,6 +229,12 @@ func (c *Config) applyDefaults() {
 	durDef(&c.UploadIdleTimeout, DefaultUploadIdleTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Build == (buildinfo.Info{}) {
+		c.Build = buildinfo.Read()
+	}
+	if c.Propagator == nil {
+		c.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
 	if c.DefaultAttempts > c.MaxAttempts {
 		c.DefaultAttempts = c.MaxAttempts
@@ -249,6 +279,9 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 // The listeners are released by Run (or by Close when Run is never called).
 func (c Config) Complete() (*Server, error) {
 	c.applyDefaults()
+	if c.MetricsOnAdminOnly && c.AdminAddr == "" {
+		return nil, errors.New("server: /metrics on the admin listener only needs an admin address")
+	}
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return nil, errors.New("server: the rate limit and burst must not be negative")
 	}
@@ -282,6 +315,7 @@ func (c Config) Complete() (*Server, error) {
 	if hc := upstreamHTTPClient(c.UpstreamHTTPClient, c.MaxUpstreamConcurrency, registry); hc != nil {
 		clientOpts = append(clientOpts, bosaclient.WithHTTPClient(hc))
 	}
+	clientOpts = append(clientOpts, bosaclient.WithTransportWrapper(c.upstreamTracing))
 	client, err := bosaclient.New(c.UpstreamURL, c.APIKey, clientOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -296,7 +330,7 @@ func (c Config) Complete() (*Server, error) {
 
 	s := &Server{cfg: c, log: c.Logger, health: health.NewServer(), registry: registry, svc: svc}
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
-	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfoMetric(c.Build))
 	logger := callLogger{log: c.Logger}
 	recover := recovery.WithRecoveryHandlerContext(recoveryHandler(c.Logger))
 	unary := []grpc.UnaryServerInterceptor{requestIDUnary, logger.unary, scrubUnary, metrics.UnaryServerInterceptor(), recovery.UnaryServerInterceptor(recover)}
@@ -318,7 +352,7 @@ func (c Config) Complete() (*Server, error) {
 		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 	}
 	// The gRPC listener: per-connection stream bound, keepalive policy, TLS.
-	opts := append(common,
+	opts := append(append(common, c.grpcTracing()...),
 		grpc.MaxConcurrentStreams(c.MaxConcurrentStreams),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: DefaultMaxConnectionIdle, Time: DefaultKeepaliveTime, Timeout: 20 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -331,29 +365,34 @@ func (c Config) Complete() (*Server, error) {
 	// shares its one connection, so the per-connection stream bound must not apply (REST callers
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
-	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32),
+	s.internal = grpc.NewServer(append(append(common, c.grpcTracing()...), grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
+	catalog, skills := &catalogService{services: svc}, &skillService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
 		bosav1.RegisterConnectorServiceServer(g, connectors)
 		bosav1.RegisterActionServiceServer(g, actions)
 		bosav1.RegisterUserServiceServer(g, users)
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
+		bosav1.RegisterCatalogServiceServer(g, catalog)
+		bosav1.RegisterSkillServiceServer(g, skills)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
-	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
+	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService",
+		"bosa.v1.CatalogService", "bosa.v1.SkillService"} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
-	if s.gateway, err = newGatewayConn(c.MaxMessageBytes); err != nil {
+	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, c.gatewayTracing()...); err != nil {
 		return nil, err
 	}
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+		{&bosav1.CatalogService_ServiceDesc, catalog}, {&bosav1.SkillService_ServiceDesc, skills},
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
@@ -367,6 +406,7 @@ func (c Config) Complete() (*Server, error) {
 		IdleTimeout:       c.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(s.mcp.Close) // MCP sessions' event streams would hold the drain
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
@@ -379,6 +419,16 @@ func (c Config) Complete() (*Server, error) {
 	if tlsCfg != nil {
 		s.httpLis = tls.NewListener(s.httpLis, tlsCfg)
 	}
+	if c.AdminAddr != "" {
+		if s.adminLis, err = net.Listen("tcp", c.AdminAddr); err != nil {
+			s.grpcLis.Close()
+			s.httpLis.Close()
+			s.gateway.close()
+			return nil, fmt.Errorf("server: listen admin on %s: %w", c.AdminAddr, err)
+		}
+		s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout,
+			ErrorLog: slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn)}
+	}
 	return s, nil
 }
 
@@ -387,6 +437,14 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 
 // HTTPAddr returns the bound HTTP address (host:port).
 func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// AdminAddr returns the bound admin address, or "" without one.
+func (s *Server) AdminAddr() string {
+	if s.adminLis == nil {
+		return ""
+	}
+	return s.adminLis.Addr().String()
+}
 
 // TLS reports whether the servers use TLS.
 func (s *Server) TLS() bool { return s.cfg.TLSCertFile != "" }
@@ -401,14 +459,17 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- s.gateway.serve(s.internal) }()
 	go func() { errc <- s.grpc.Serve(s.grpcLis) }()
 	go func() { errc <- s.http.Serve(s.httpLis) }()
+	if s.admin != nil {
+		go func() { errc <- s.admin.Serve(s.adminLis) }()
+	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "gateway serving", slog.String("grpc", s.GRPCAddr()),
 		slog.String("http", s.HTTPAddr()), slog.Bool("tls", s.TLS()), slog.String("upstream", redactURL(s.cfg.UpstreamURL)),
 		slog.Bool("api_key_configured", s.cfg.APIKey != ""), slog.Bool("expose_credentials", s.cfg.ExposeCredentials),
-		slog.Int("max_message_bytes", s.cfg.MaxMessageBytes))
+		slog.Int("max_message_bytes", s.cfg.MaxMessageBytes), slog.String("admin", s.AdminAddr()), slog.String("version", s.cfg.Build.Version))
 
 	var runErr error
 	select {
@@ -458,6 +519,9 @@ func (s *Server) shutdown() {
 		}()
 	}
 	wg.Wait()
+	if s.admin != nil {
+		s.admin.Close() // after the drain, so /metrics answers while calls finish
+	}
 	s.gateway.close()
 	s.log.Info("gateway stopped")
 }
@@ -471,6 +535,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	err = errors.Join(s.grpcLis.Close(), s.httpLis.Close())
+	if s.adminLis != nil {
+		err = errors.Join(err, s.adminLis.Close())
+	}
 	s.gateway.close()
 	return err
 }
