@@ -65,12 +65,16 @@ public final class BosaClient implements AutoCloseable {
   private final Credentials credentials;
   private final Duration timeout;
 
-  private BosaClient(ManagedChannel owned, Channel base, Credentials credentials, Duration timeout) {
+  private final boolean waitForReady;
+
+  private BosaClient(ManagedChannel owned, Channel base, Credentials credentials, Duration timeout,
+      boolean waitForReady) {
     this.owned = owned;
     this.base = base;
     this.credentials = credentials;
     this.timeout = timeout;
-    this.channel = ClientInterceptors.intercept(base, new Defaults(credentials, timeout));
+    this.waitForReady = waitForReady;
+    this.channel = ClientInterceptors.intercept(base, new Defaults(credentials, timeout, waitForReady));
   }
 
   /** A builder for a client of the gateway at target ("host:port", or any grpc-java target URI). */
@@ -80,7 +84,7 @@ public final class BosaClient implements AutoCloseable {
 
   /** A client on the same channel with other credentials; null arguments keep this one's. Closing it is a no-op. */
   public BosaClient withCredentials(String token, String integration, String apiKey) {
-    return new BosaClient(null, base, credentials.with(apiKey, token, integration), timeout);
+    return new BosaClient(null, base, credentials.with(apiKey, token, integration), timeout, waitForReady);
   }
 
   /** The default deadline of each call; null when calls wait indefinitely (the service config's still apply). */
@@ -356,10 +360,12 @@ public final class BosaClient implements AutoCloseable {
   private static final class Defaults implements ClientInterceptor {
     private final Credentials credentials;
     private final Duration timeout;
+    private final boolean waitForReady;
 
-    Defaults(Credentials credentials, Duration timeout) {
+    Defaults(Credentials credentials, Duration timeout, boolean waitForReady) {
       this.credentials = credentials;
       this.timeout = timeout;
+      this.waitForReady = waitForReady;
     }
 
     @Override
@@ -369,6 +375,9 @@ public final class BosaClient implements AutoCloseable {
       }
       if (options.getDeadline() == null && timeout != null) {
         options = options.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
+      if (waitForReady) {
+        options = options.withWaitForReady();
       }
       return next.newCall(method, options);
     }
@@ -383,6 +392,7 @@ public final class BosaClient implements AutoCloseable {
     private String integration;
     private Duration timeout = DEFAULT_TIMEOUT;
     private boolean plaintext;
+    private boolean waitForReady;
     private Map<String, ?> serviceConfig = ServiceConfig.published();
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
 
@@ -417,6 +427,15 @@ public final class BosaClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Lets every call wait, within its deadline, for the gateway to be reachable instead of failing at once with
+     * UNAVAILABLE while it is down (e.g. restarting); off by default, as gRPC's is.
+     */
+    public Builder waitForReady(boolean waitForReady) {
+      this.waitForReady = waitForReady;
+      return this;
+    }
+
     /** Connects without TLS (a local gateway, or one behind a TLS-terminating proxy). */
     public Builder usePlaintext() {
       this.plaintext = true;
@@ -445,7 +464,7 @@ public final class BosaClient implements AutoCloseable {
     public BosaClient build() {
       Credentials creds = new Credentials(apiKey, token, integration);
       if (channel != null) {
-        return new BosaClient(null, channel, creds, timeout);
+        return new BosaClient(null, channel, creds, timeout, waitForReady);
       }
       ManagedChannelBuilder<?> b = ManagedChannelBuilder.forTarget(target);
       if (plaintext) {
@@ -460,7 +479,7 @@ public final class BosaClient implements AutoCloseable {
       java.util.Collections.reverse(reversed);
       b.intercept(reversed);
       ManagedChannel ch = b.build();
-      return new BosaClient(ch, ch, creds, timeout);
+      return new BosaClient(ch, ch, creds, timeout, waitForReady);
     }
   }
 }

@@ -19,11 +19,12 @@ import java.util.regex.Pattern;
 
 /**
  * Gateway is a real {@code bosa-gateway --sandbox} process built from this repository: it starts on ports the OS
- * picks (or a given gRPC address, for a restart), reads the addresses from the banner and polls /healthz.
+ * picks (or the same gRPC address again, for a restart), reads the addresses from its log and polls /healthz.
  */
 final class Gateway implements AutoCloseable {
-  private static final Pattern GRPC = Pattern.compile("gRPC \\((\\S+?)\\)");
-  private static final Pattern REST = Pattern.compile("REST \\((https?://\\S+?)\\)");
+  // From the text log line "gateway serving grpc=127.0.0.1:port http=127.0.0.1:port ...".
+  private static final Pattern GRPC = Pattern.compile(" grpc=(\\S+)");
+  private static final Pattern HTTP = Pattern.compile(" http=(\\S+)");
   private static Path binary;
 
   private final List<String> extraFlags;
@@ -52,9 +53,16 @@ final class Gateway implements AutoCloseable {
     return binary;
   }
 
-  /** Starts a gateway on free ports with the given extra flags. */
+  /** Starts a gateway with the embedded sandbox on free ports, with the given extra flags. */
   static Gateway start(String... extraFlags) throws IOException, InterruptedException {
-    Gateway g = new Gateway(List.of(extraFlags));
+    List<String> flags = new java.util.ArrayList<>(List.of("--sandbox"));
+    flags.addAll(List.of(extraFlags));
+    return startWith(flags);
+  }
+
+  /** Starts a gateway on free ports with exactly these flags besides the addresses. */
+  static Gateway startWith(List<String> flags) throws IOException, InterruptedException {
+    Gateway g = new Gateway(flags);
     g.launch("127.0.0.1:0");
     return g;
   }
@@ -71,9 +79,8 @@ final class Gateway implements AutoCloseable {
     process = null;
   }
 
-  /** Starts the gateway again on the same gRPC address (a new sandbox: stored users are gone). */
-  void restart() throws IOException, InterruptedException {
-    stop();
+  /** Starts the stopped gateway again on the same gRPC address (a new sandbox: stored users are gone). */
+  void launchAgain() throws IOException, InterruptedException {
     launch(target);
   }
 
@@ -84,43 +91,59 @@ final class Gateway implements AutoCloseable {
 
   private void launch(String grpcAddr) throws IOException, InterruptedException {
     log = Files.createTempFile("bosa-gateway", ".log");
-    List<String> cmd = new java.util.ArrayList<>(List.of(binary().toString(), "--sandbox", "--grpc-addr", grpcAddr,
-        "--http-addr", "127.0.0.1:0", "--log-level", "warn"));
+    List<String> cmd = new java.util.ArrayList<>(List.of(binary().toString(), "--grpc-addr", grpcAddr,
+        "--http-addr", "127.0.0.1:0", "--log-level", "info", "--log-format", "text"));
     cmd.addAll(extraFlags);
-    process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-    String grpc = null;
-    String http = null;
-    StringBuilder banner = new StringBuilder();
-    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    while (grpc == null || http == null) {
-      String line = out.readLine(); // the process's exit ends the banner with null
-      if (line == null) {
-        throw new IllegalStateException("gateway did not start (exit " + process.waitFor() + "): " + banner
-            + Files.readString(log));
+    process = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process started = process;
+    // A gateway that neither serves nor exits is stopped, which ends the read below.
+    java.util.Timer watchdog = new java.util.Timer(true);
+    watchdog.schedule(new java.util.TimerTask() {
+      @Override
+      public void run() {
+        started.destroyForcibly();
       }
-      banner.append(line).append('\n');
-      Matcher m = GRPC.matcher(line);
-      if (m.find()) {
-        grpc = m.group(1);
+    }, 60_000);
+    BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8));
+    java.io.Writer sink = Files.newBufferedWriter(log);
+    try {
+      while (true) {
+        String line = err.readLine();
+        if (line == null) {
+          sink.close();
+          throw new IllegalStateException("gateway did not start (exit " + process.waitFor() + "): "
+              + Files.readString(log));
+        }
+        sink.write(line + "\n");
+        if (line.contains("gateway serving")) {
+          target = match(GRPC, line);
+          httpBase = "http://" + match(HTTP, line);
+          break;
+        }
       }
-      m = REST.matcher(line);
-      if (m.find()) {
-        http = m.group(1);
-      }
+    } finally {
+      watchdog.cancel();
     }
-    // Keep draining stdout so the gateway never blocks on a full pipe.
+    sink.flush();
+    // Keep draining the log so the gateway never blocks on a full pipe.
     Thread drain = new Thread(() -> {
-      try {
-        out.transferTo(java.io.Writer.nullWriter());
+      try (sink) {
+        err.transferTo(sink);
       } catch (IOException ignored) {
         // The process ended.
       }
     });
     drain.setDaemon(true);
     drain.start();
-    target = grpc;
-    httpBase = http;
     waitHealthy();
+  }
+
+  private static String match(Pattern p, String line) {
+    Matcher m = p.matcher(line);
+    if (!m.find()) {
+      throw new IllegalStateException("no " + p + " in " + line);
+    }
+    return m.group(1);
   }
 
   private void waitHealthy() throws IOException, InterruptedException {
