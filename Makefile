@@ -19,7 +19,7 @@ CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.pack
 all: test
 
 ## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-refclient
+test: lint lint-proto check-generated test-go fuzz test-python test-ts test-java test-refclient
 
 ## test-go: the Go test suite with the race detector.
 test-go:
@@ -108,6 +108,11 @@ test-python: $(PY_VENV)/bin/python
 ## test-ts: installs clients/typescript (npm ci), compiles it and runs node's test runner against a real gateway.
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
+
+## test-java: the Java client (clients/java): Maven generates the stubs from proto/ and runs JUnit against a real gateway.
+.PHONY: test-java
+test-java:
+	cd clients/java && mvn -q -B test
 
 ## bench: builds the binaries, runs the benchmarks (sandbox and gateway as separate processes; about 6 minutes on
 ## 2 cores) and writes docs/benchmarks.md. BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios paginate'.
