@@ -1,16 +1,19 @@
 // Package bosaclient is the Go client of the BOSA / GL Connectors HTTP API
-// (../shared/bosa-http-protocol.md, "the spec" below). It is the one place where the wire protocol lives:
+// (docs/protocol.md, "the spec" below). It is the one place where the wire protocol lives:
 // discovery (discovery.go), validation and body encodings (execute.go), responses and paging (response.go),
-// retries (retry.go), errors (errors.go), users (users.go), integrations (integrations.go), files (file.go)
-// and the fluent builder (fluent.go).
+// retries (retry.go), errors (errors.go), users (users.go), integrations (integrations.go), files (file.go),
+// the catalog (catalog.go), tenant skills (skills.go) and the fluent builder (fluent.go).
 //
 // A Client is safe for concurrent use and reuses connections; create one per base URL and API key and share it.
 // Every upstream call accepts CallOptions (WithToken, WithIntegration, WithAPIKey, ...).
 //
+// It asks for error contract 2 (WithErrorContract) and reads the error envelope into *APIError; replays
+// follow the server's recovery advice (RetryPolicy); docs/protocol-0.1.15.md describes both.
+//
 // Differences from the Python reference client (spec §14.2): JSON-schema "required" is honoured, unknown
 // parameters are rejected (or dropped, with WithUnknownParams), non-2xx answers are returned as *APIError,
-// Retry-After is honoured and waits never outlast the context deadline, paging stops when it would not advance,
-// discovery is cached with a TTL, a missing Content-Type yields a File, and RFC 5987 filename* is parsed.
+// waits never outlast the context deadline, paging stops when it would not advance, discovery is cached
+// with a TTL, a missing Content-Type yields a File, and RFC 5987 filename* is parsed.
 package bosaclient
 
 import (
@@ -69,8 +72,23 @@ type Client struct {
 	lax               bool
 	maxPages          int
 	maxResponse       int64
+	errorContract     int
 
 	disc *discovery
+}
+
+// DefaultErrorContract is the error contract a Client asks for unless WithErrorContract says otherwise.
+const DefaultErrorContract = 2
+
+// WithErrorContract sets the error contract the client asks for: 2 (the default) sends
+// X-GL-Error-Contract: 2, for non-2xx answers with the error envelope on every failure; 1 sends no
+// header, as clients that predate contracts do. Other values are ignored.
+func WithErrorContract(n int) Option {
+	return func(c *Client) {
+		if n == 1 || n == 2 {
+			c.errorContract = n
+		}
+	}
 }
 
 // Option configures a Client in New.
@@ -174,6 +192,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		retry:             RetryPolicy{MaxAttempts: 1}.withDefaults(),
 		maxPages:          DefaultMaxPages,
 		maxResponse:       DefaultMaxResponseBytes,
+		errorContract:     DefaultErrorContract,
 	}
 	c.disc = newDiscovery(c)
 	for _, o := range opts {
@@ -199,6 +218,43 @@ type callConfig struct {
 	maxAttempts int
 	timeout     time.Duration
 	rawData     bool
+	unsafe      bool          // WithUnsafeReplays
+	replaceDup  bool          // WithReplaceDuplicate
+	info        *ResponseInfo // WithResponseInfo
+}
+
+// ResponseInfo describes the last HTTP answer of a call (its final attempt), success or failure.
+type ResponseInfo struct {
+	// Status is the HTTP status.
+	Status int
+	// RequestID is the server's X-Request-ID, when well-formed ("" otherwise).
+	RequestID string
+	// ErrorContract is the X-GL-Error-Contract the server echoed: 1 or 2, or 0 for an API that
+	// predates contracts.
+	ErrorContract int
+	// Header holds all response headers.
+	Header http.Header
+}
+
+// WithResponseInfo fills info with the request id, error contract, status and headers of the call's
+// final answer; for calls whose result has no room for them (users, tokens, integrations, catalog).
+func WithResponseInfo(info *ResponseInfo) CallOption { return func(cc *callConfig) { cc.info = info } }
+
+// WithUnsafeReplays replays this call on 429, any 5xx and network errors, whatever the server's
+// recovery advice says (see RetryPolicy.ReplayUnsafe). Only for operations known to be idempotent.
+func WithUnsafeReplays() CallOption { return func(cc *callConfig) { cc.unsafe = true } }
+
+// WithReplaceDuplicate makes InitiateIntegration and ConfigureIntegration replace the credential of an
+// existing integration with the same user_identifier (creating one when none exists) instead of failing
+// with INTEGRATION_EXISTS.
+func WithReplaceDuplicate() CallOption { return func(cc *callConfig) { cc.replaceDup = true } }
+
+// record notes an answer for WithResponseInfo.
+func (cc *callConfig) record(status int, h http.Header) {
+	if cc.info != nil {
+		id, contract := responseIDs(h)
+		*cc.info = ResponseInfo{Status: status, RequestID: id, ErrorContract: contract, Header: h}
+	}
 }
 
 func (cc *callConfig) clone() *callConfig {
@@ -263,7 +319,10 @@ type request struct {
 	body        []byte
 	stream      io.Reader // a body sent once instead of body (streamed uploads); never retried
 	contentType string
-	noAuth      bool // discovery: send no key
+	noAuth      bool   // discovery, catalog lists: send no credentials
+	tokenOnly   bool   // tenant skills: the bearer token without X-API-Key
+	bare        bool   // presigned downloads: no credentials, no contract header, no client headers
+	url         string // an absolute URL instead of baseURL+path (presigned downloads)
 	timeout     time.Duration
 	connector   string
 	action      string
@@ -290,9 +349,18 @@ func (c *Client) send(ctx context.Context, req *request, cc *callConfig, retryab
 	if cc.timeout > 0 {
 		timeout = cc.timeout
 	}
-	return c.retry.do(ctx, c.logger, req, attempts, func(ctx context.Context, attempt int) (*response, error) {
+	return c.policy(cc).do(ctx, c.logger, req, attempts, func(ctx context.Context, attempt int) (*response, error) {
 		return c.attempt(ctx, req, cc, timeout, attempt)
 	})
+}
+
+// policy is the client's retry policy with the call's WithUnsafeReplays applied.
+func (c *Client) policy(cc *callConfig) RetryPolicy {
+	p := c.retry
+	if cc.unsafe {
+		p.ReplayUnsafe = true
+	}
+	return p
 }
 
 // attempt performs one HTTP exchange and reads the whole body.
@@ -308,9 +376,10 @@ func (c *Client) attempt(ctx context.Context, req *request, cc *callConfig, time
 	if err != nil {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request failed", slog.String("method", req.method),
 			slog.String("path", req.path), slog.Int("attempt", attempt), slog.Duration("elapsed", time.Since(start)))
-		return nil, networkError(req, ctx, err)
+		return nil, networkError(req, ctx, 0, err)
 	}
 	defer resp.Body.Close()
+	cc.record(resp.StatusCode, resp.Header)
 	return c.readResponse(ctx, req, resp, attempt, start)
 }
 
@@ -323,7 +392,7 @@ func (c *Client) readResponse(ctx context.Context, req *request, resp *http.Resp
 	}
 	data, err := readBody(resp, c.maxResponse)
 	if err != nil {
-		return nil, networkError(req, ctx, err)
+		return nil, networkError(req, ctx, resp.StatusCode, err)
 	}
 	if int64(len(data)) > c.maxResponse {
 		return nil, fmt.Errorf("bosaclient: %s %s: %w: more than %d bytes", req.method, req.path, ErrResponseTooLarge, c.maxResponse)
@@ -348,13 +417,23 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *request, cc *callConfi
 	case req.body != nil:
 		body = bytes.NewReader(req.body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, c.baseURL+req.path, body)
+	target := c.baseURL + req.path
+	if req.url != "" {
+		target = req.url
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("bosaclient: build request %s %s: %w", req.method, req.path, err)
 	}
 	if req.body != nil && req.stream == nil {
 		b := req.body
 		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	if req.bare {
+		return hr, nil
+	}
+	if c.errorContract == 2 {
+		hr.Header.Set("X-GL-Error-Contract", "2")
 	}
 	if c.userAgent != "" {
 		hr.Header.Set("User-Agent", c.userAgent)
@@ -371,7 +450,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, req *request, cc *callConfi
 		if cc.apiKey != nil {
 			key = *cc.apiKey
 		}
-		if key != "" {
+		if key != "" && !req.tokenOnly {
 			hr.Header.Set("X-API-Key", key)
 		}
 		if cc.token != "" {
@@ -393,6 +472,11 @@ type envelope struct {
 
 // doJSON performs a management call (users, tokens, integrations) with a JSON body and decodes data into out.
 func (c *Client) doJSON(ctx context.Context, method, path string, in any, out any, opts []CallOption) error {
+	return c.doBody(ctx, method, path, in, out, newCallConfig(opts))
+}
+
+// doBody is doJSON with the call's options already applied.
+func (c *Client) doBody(ctx context.Context, method, path string, in any, out any, cc *callConfig) error {
 	req := &request{method: method, path: path, timeout: c.managementTimeout}
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -402,7 +486,12 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in any, out an
 		req.body = b
 		req.contentType = "application/json"
 	}
-	cc := newCallConfig(opts)
+	return c.doEnvelope(ctx, req, cc, out)
+}
+
+// doEnvelope sends a management request and decodes the envelope's data into out (when not nil).
+func (c *Client) doEnvelope(ctx context.Context, req *request, cc *callConfig, out any) error {
+	method, path := req.method, req.path
 	resp, err := c.send(ctx, req, cc, cc.maxAttempts > 1)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -93,6 +94,25 @@ type APIError struct {
 	Connector, Action string
 	// Method and Path name the request.
 	Method, Path string
+
+	// The error envelope of error contract 2 (each field only when well-formed, else zero):
+	// RequestID is error.request_id, else the X-Request-ID header; Type is error.type (the
+	// server's exception class); Recovery is error.recovery; Details is error.details (a
+	// non-object value is kept as {"raw": text}); ErrorContract is the X-GL-Error-Contract the
+	// server echoed (1 or 2), 0 for an API that predates contracts.
+	RequestID     string
+	Type          string
+	Recovery      *Recovery
+	Details       map[string]any
+	ErrorContract int
+}
+
+// Recovery is the server's advice on retrying a failed request.
+type Recovery struct {
+	// Retryable says whether sending the same request again can succeed.
+	Retryable bool
+	// RetryAfterSeconds is how long to wait first, when the server says (nil otherwise).
+	RetryAfterSeconds *int
 }
 
 const maxErrorBody = 64 << 10
@@ -158,7 +178,86 @@ func newAPIError(req *request, r *response) *APIError {
 	if e.Message == "" {
 		e.Message = http.StatusText(r.status)
 	}
+	e.RequestID, e.ErrorContract = responseIDs(r.header)
+	readEnvelope(e, r.body)
 	return e
+}
+
+// requestIDPattern is what a request id must look like to be kept (as the reference client does).
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// validRequestID returns v when it is a well-formed request id that does not look like a
+// credential (a JWT or a GitHub token, which a misbehaving proxy might echo), else "".
+func validRequestID(v string) string {
+	v = strings.TrimSpace(v)
+	if !requestIDPattern.MatchString(v) || (strings.HasPrefix(v, "eyJ") && strings.Count(v, ".") >= 2) {
+		return ""
+	}
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"} {
+		if strings.HasPrefix(v, p) {
+			return ""
+		}
+	}
+	return v
+}
+
+// responseIDs reads X-Request-ID and X-GL-Error-Contract from response headers.
+func responseIDs(h http.Header) (requestID string, contract int) {
+	switch strings.TrimSpace(h.Get("X-GL-Error-Contract")) {
+	case "1":
+		contract = 1
+	case "2":
+		contract = 2
+	}
+	return validRequestID(h.Get("X-Request-ID")), contract
+}
+
+var errorTypePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]{0,127}$`)
+
+// readEnvelope fills the contract-2 fields of e from body's error object, keeping only
+// well-formed values: a valid request_id overrides the header's; recovery needs a JSON bool
+// retryable and an integer retry_after_seconds ≥ 0.
+func readEnvelope(e *APIError, body []byte) {
+	var v struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.Error) == 0 || v.Error[0] != '{' {
+		return
+	}
+	var env struct {
+		Type      any             `json:"type"`
+		RequestID any             `json:"request_id"`
+		Recovery  json.RawMessage `json:"recovery"`
+		Details   json.RawMessage `json:"details"`
+	}
+	if json.Unmarshal(v.Error, &env) != nil {
+		return
+	}
+	if t, ok := env.Type.(string); ok && errorTypePattern.MatchString(t) {
+		e.Type = t
+	}
+	if id, ok := env.RequestID.(string); ok && validRequestID(id) != "" {
+		e.RequestID = validRequestID(id)
+	}
+	var rec struct {
+		Retryable         json.RawMessage `json:"retryable"`
+		RetryAfterSeconds json.RawMessage `json:"retry_after_seconds"`
+	}
+	if json.Unmarshal(env.Recovery, &rec) == nil {
+		var retry bool
+		if s := string(rec.Retryable); (s == "true" || s == "false") && json.Unmarshal(rec.Retryable, &retry) == nil {
+			e.Recovery = &Recovery{Retryable: retry}
+			var n int
+			if json.Unmarshal(rec.RetryAfterSeconds, &n) == nil && n >= 0 {
+				e.Recovery.RetryAfterSeconds = &n
+			}
+		}
+	}
+	if len(env.Details) > 0 && string(env.Details) != "null" {
+		if json.Unmarshal(env.Details, &e.Details) != nil {
+			e.Details = map[string]any{"raw": string(env.Details)}
+		}
+	}
 }
 
 // extractError reads code and message from an error body in the order of spec §12: error.message (or a string
@@ -241,16 +340,21 @@ func asString(v any) string {
 	}
 }
 
-// NetworkError is a failed exchange with no HTTP answer: connection refused or reset, DNS failure, a
+// NetworkError is a failed exchange with no whole HTTP answer: connection refused or reset, DNS failure, a
 // per-attempt timeout, a truncated body. It matches ErrUnavailable; it does not match when the caller's own
 // context ended, in which case the client returns the context's error instead.
 type NetworkError struct {
 	Method, Path string
-	Err          error
+	// Status is the HTTP status of an answer whose body failed mid-way; 0 when no answer arrived.
+	Status int
+	Err    error
 }
 
 // Error describes the failed request without any header values.
 func (e *NetworkError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("bosaclient: %s %s: network error reading the %d answer: %v", e.Method, e.Path, e.Status, e.Err)
+	}
 	return fmt.Sprintf("bosaclient: %s %s: network error: %v", e.Method, e.Path, e.Err)
 }
 
@@ -261,8 +365,9 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 func (e *NetworkError) Is(target error) bool { return target == ErrUnavailable }
 
 // networkError classifies a transport error: when the parent context is done, it is the context's error;
-// otherwise a *NetworkError (which includes the per-attempt timeout).
-func networkError(req *request, attemptCtx context.Context, err error) error {
+// otherwise a *NetworkError (which includes the per-attempt timeout). status is the status of an answer
+// whose body failed, 0 when no answer arrived.
+func networkError(req *request, attemptCtx context.Context, status int, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
 		// *url.Error embeds the full URL; keep only the inner error, the path is added below.
@@ -271,7 +376,7 @@ func networkError(req *request, attemptCtx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) && attemptCtx.Err() != nil {
 		err = fmt.Errorf("attempt timed out: %w", err)
 	}
-	return &NetworkError{Method: req.method, Path: req.path, Err: err}
+	return &NetworkError{Method: req.method, Path: req.path, Status: status, Err: err}
 }
 
 // ValidationError is returned by Execute when the parameters do not match the action schema; no request is

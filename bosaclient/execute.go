@@ -519,6 +519,7 @@ func controlEscapes() []string {
 // kept as JSON text in RawData (validated, space trimmed) instead of decoded into Data.
 func decodeAction(resp *response, raw bool) (*ActionResponse, error) {
 	r := &ActionResponse{Status: resp.status, Header: resp.header}
+	r.RequestID, r.ErrorContract = responseIDs(resp.header)
 	if !isJSON(resp.header.Get("Content-Type")) {
 		r.File = newDownload(resp.header, resp.body)
 		return r, nil

@@ -83,6 +83,12 @@ func (a *ActionCall) MaxAttempts(n int) *ActionCall {
 	return a.with(func(x *ActionCall) { x.cc.maxAttempts = n })
 }
 
+// ReplayUnsafe replays on 429, 5xx and network errors whatever the server's recovery advice says
+// (WithUnsafeReplays); only for idempotent actions.
+func (a *ActionCall) ReplayUnsafe() *ActionCall {
+	return a.with(func(n *ActionCall) { n.cc.unsafe = true })
+}
+
 // Timeout sets the per-attempt timeout.
 func (a *ActionCall) Timeout(d time.Duration) *ActionCall {
 	return a.with(func(n *ActionCall) { n.cc.timeout = d })

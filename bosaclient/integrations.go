@@ -20,6 +20,9 @@ type Integration struct {
 	AuthString     string   `json:"auth_string,omitempty"`
 	AuthScopes     []string `json:"auth_scopes,omitempty"`
 	Selected       bool     `json:"selected"`
+	// AuthStatus is the credential's state as the server reports it ("active", "needs_reconnect", …;
+	// "" when it does not say).
+	AuthStatus string `json:"auth_status,omitempty"`
 	// Raw is the whole object as sent by the server.
 	Raw map[string]any `json:"-"`
 }
@@ -66,12 +69,15 @@ func (c *Client) HasIntegration(ctx context.Context, connector string, opts ...C
 }
 
 // InitiateIntegration starts the OAuth2 flow for connector and returns the URL to send the user's browser
-// to; after consent the server redirects to callbackURL.
+// to; after consent the server redirects to callbackURL. With WithReplaceDuplicate an existing integration
+// of the same account has its credential replaced instead of the flow failing as a duplicate.
 func (c *Client) InitiateIntegration(ctx context.Context, connector, callbackURL string, opts ...CallOption) (string, error) {
 	var out struct {
 		URL string `json:"url"`
 	}
-	if err := c.doJSON(ctx, http.MethodPost, integrationPath(connector), map[string]string{"callback_url": callbackURL}, &out, opts); err != nil {
+	cc := newCallConfig(opts)
+	body := map[string]any{"callback_url": callbackURL, "replace_duplicate": cc.replaceDup}
+	if err := c.doBody(ctx, http.MethodPost, integrationPath(connector), body, &out, cc); err != nil {
 		return "", err
 	}
 	if out.URL == "" {
@@ -81,11 +87,13 @@ func (c *Client) InitiateIntegration(ctx context.Context, connector, callbackURL
 }
 
 // ConfigureIntegration stores a custom (non-OAuth2) integration, e.g. database credentials, and returns the
-// server's answer. Name it with an "identifier" key in config.
+// server's answer. Name it with an "identifier" key in config. An existing one of that name is an error
+// matching ErrAlreadyExists, unless WithReplaceDuplicate replaces its credential.
 func (c *Client) ConfigureIntegration(ctx context.Context, connector string, config map[string]any, opts ...CallOption) (map[string]any, error) {
 	var out map[string]any
-	body := map[string]any{"auth_type": "custom", "configuration": config}
-	if err := c.doJSON(ctx, http.MethodPost, integrationPath(connector), body, &out, opts); err != nil {
+	cc := newCallConfig(opts)
+	body := map[string]any{"auth_type": "custom", "configuration": config, "replace_duplicate": cc.replaceDup}
+	if err := c.doBody(ctx, http.MethodPost, integrationPath(connector), body, &out, cc); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -94,8 +102,17 @@ func (c *Client) ConfigureIntegration(ctx context.Context, connector string, con
 // GetIntegration returns one integration of the user (uid is its user_identifier).
 func (c *Client) GetIntegration(ctx context.Context, connector, uid string, opts ...CallOption) (*Integration, error) {
 	var out Integration
-	if err := c.doJSON(ctx, http.MethodGet, integrationPath(connector, uid), nil, &out, opts); err != nil {
+	path := integrationPath(connector, uid)
+	if err := c.doJSON(ctx, http.MethodGet, path, nil, &out, opts); err != nil {
 		return nil, err
+	}
+	if ok, isBool := out.Raw["success"].(bool); isBool && !ok {
+		// Error contract 1 answers a failed lookup with HTTP 200 and {"success": false, "error": …}.
+		msg := asString(out.Raw["error"])
+		if msg == "" {
+			msg = "integration lookup failed"
+		}
+		return nil, &APIError{StatusCode: http.StatusOK, Message: msg, Method: http.MethodGet, Path: path}
 	}
 	if out.Connector == "" {
 		out.Connector = connector

@@ -30,6 +30,10 @@ type ActionResponse struct {
 	Status int
 	// Header holds the response headers.
 	Header http.Header
+	// RequestID is the server's X-Request-ID, when well-formed; quote it to support.
+	RequestID string
+	// ErrorContract is the error contract the server echoed (1 or 2), 0 for an API that predates them.
+	ErrorContract int
 	// File is set when the action answered with a non-JSON body.
 	File *File
 

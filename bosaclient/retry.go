@@ -14,14 +14,18 @@ import (
 )
 
 // RetryPolicy controls retries; it is the only place where they are decided. Retries are opt-in: with
-// MaxAttempts 1 (the default, as in the Python SDK) nothing is retried.
+// MaxAttempts 1 (the default, as in the Python SDK) nothing is replayed.
 //
-// Retried: 429, every 5xx, and network errors (*NetworkError, including a per-attempt timeout) — POSTs
-// included, because the caller opted in. The wait before retry k (k = 0, 1, …) is
-// min(BaseDelay·2^k, MaxDelay) with "equal jitter" (half fixed, half uniform random); when the answer carries
-// Retry-After (seconds or an HTTP date) that value is used instead, capped at MaxRetryAfter. A wait that would
-// end after the context deadline is not started: the last error is returned at once. Cancelling the context
-// aborts both an attempt in flight and a wait.
+// By default a request is replayed only when the server says a retry can succeed: a non-2xx answer whose
+// error envelope has recovery.retryable true (error contract 2). Network errors and answers without that
+// advice are never replayed, since a POST may already have run. The wait is recovery.retry_after_seconds,
+// else the Retry-After header (seconds or an HTTP date), else min(BaseDelay·2^k, MaxDelay) with "equal
+// jitter" (half fixed, half uniform random) for retry k = 0, 1, …; a server's wait is capped at
+// MaxRetryAfter. With ReplayUnsafe the older rule applies instead: 429, every 5xx and network errors
+// (*NetworkError, including a per-attempt timeout) are replayed whatever the advice, with the same waits —
+// but never a 2xx whose body was cut off: the action ran, and replaying it could run it twice.
+// A wait that would end after the context deadline is not started: the last error is returned at once.
+// Cancelling the context aborts both an attempt in flight and a wait.
 type RetryPolicy struct {
 	// MaxAttempts is the total number of attempts, at least 1.
 	MaxAttempts int
@@ -29,8 +33,11 @@ type RetryPolicy struct {
 	BaseDelay time.Duration
 	// MaxDelay caps one backoff (default 30 s).
 	MaxDelay time.Duration
-	// MaxRetryAfter caps a server's Retry-After (default 60 s).
+	// MaxRetryAfter caps a server's requested wait (default 60 s).
 	MaxRetryAfter time.Duration
+	// ReplayUnsafe replays on 429, 5xx and network errors regardless of the server's recovery advice;
+	// only for operations known to be idempotent (per call: WithUnsafeReplays).
+	ReplayUnsafe bool
 }
 
 // DefaultRetryPolicy returns the defaults: 1 attempt, 500 ms base, 30 s cap, 60 s Retry-After cap.
@@ -68,20 +75,28 @@ func (p RetryPolicy) backoff(k int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// retryable reports whether err deserves another attempt, and the server's requested wait if any.
-func retryable(err error) (bool, time.Duration) {
+// retryable reports whether err deserves another attempt under the policy, and the wait the server asked
+// for (recovery.retry_after_seconds, else Retry-After); asked is false when it named none.
+func (p RetryPolicy) retryable(err error) (retry bool, wait time.Duration, asked bool) {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		if ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500 {
-			return true, ae.RetryAfter
+		switch {
+		case ae.Recovery != nil && ae.Recovery.RetryAfterSeconds != nil:
+			wait, asked = time.Duration(*ae.Recovery.RetryAfterSeconds)*time.Second, true
+		case ae.RetryAfter > 0:
+			wait, asked = ae.RetryAfter, true
 		}
-		return false, 0
+		if p.ReplayUnsafe {
+			return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500, wait, asked
+		}
+		return ae.Recovery != nil && ae.Recovery.Retryable, wait, asked
 	}
 	var ne *NetworkError
 	if errors.As(err, &ne) {
-		return true, 0
+		// Never a 2xx whose body was cut off, even when unsafe: the action ran, a replay could run it twice.
+		return p.ReplayUnsafe && (ne.Status < 200 || ne.Status > 299), 0, false
 	}
-	return false, 0
+	return false, 0, false
 }
 
 // do runs fn up to attempts times. fn gets the 1-based attempt number.
@@ -102,12 +117,11 @@ func (p RetryPolicy) do(ctx context.Context, log *slog.Logger, req *request, att
 			// The caller's context ended during the attempt: report that, not a transport error.
 			return nil, fmt.Errorf("bosaclient: %s %s: %w", req.method, req.path, ctxErr)
 		}
-		retry, after := retryable(err)
+		retry, wait, asked := p.retryable(err)
 		if !retry || attempt >= attempts {
 			return nil, err
 		}
-		wait := after
-		if wait > 0 {
+		if asked {
 			wait = min(wait, p.MaxRetryAfter)
 		} else {
 			wait = p.backoff(attempt - 1)

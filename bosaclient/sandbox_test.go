@@ -668,23 +668,32 @@ func TestSandboxRetries(t *testing.T) {
 	e := newEnv(t, "retrier")
 	ctx := context.Background()
 	params := map[string]any{"owner": "acme", "repo": "api"}
+	no, yes := false, true
 	tests := []struct {
 		name      string
 		faults    []sandbox.Fault
 		attempts  int
 		wantCalls int
 		wantErr   func(error) bool
+		unsafe    bool
 	}{
-		{"503 twice then success", []sandbox.Fault{{Status: 503, Times: 2}}, 3, 3, nil},
-		{"500 then 502 then success", []sandbox.Fault{{Status: 500, Times: 1}, {Status: 502, Times: 1}}, 5, 3, nil},
-		{"429 then success", []sandbox.Fault{{Status: 429, Times: 1}}, 2, 2, nil},
-		{"dropped connection then success", []sandbox.Fault{{Kind: sandbox.FaultDropConnection, Times: 1}}, 2, 2, nil},
-		{"no retry by default", []sandbox.Fault{{Status: 503, Times: 1}}, 0, 1, IsUnavailable},
-		{"attempts exhausted", []sandbox.Fault{{Status: 503, Times: 5}}, 3, 3, IsUnavailable},
-		{"400 is not retried", []sandbox.Fault{{Status: 400, Times: 1}}, 3, 1, IsInvalidArgument},
-		{"404 is not retried", []sandbox.Fault{{Status: 404, Times: 1}}, 3, 1, IsNotFound},
+		{"503 twice then success", []sandbox.Fault{{Status: 503, Times: 2}}, 3, 3, nil, false},
+		{"500 then 502 then success", []sandbox.Fault{{Status: 500, Times: 1}, {Status: 502, Times: 1}}, 5, 3, nil, false},
+		{"429 then success", []sandbox.Fault{{Status: 429, Times: 1}}, 2, 2, nil, false},
+		{"a 503 the server says is permanent is not replayed", []sandbox.Fault{{Status: 503, Times: 1, Retryable: &no}}, 3, 1, IsUnavailable, false},
+		{"a 400 the server says is retryable is replayed", []sandbox.Fault{{Status: 400, Times: 1, Retryable: &yes}}, 3, 2, nil, false},
+		{"unsafe replays ignore the advice", []sandbox.Fault{{Status: 503, Times: 1, Retryable: &no}}, 3, 2, nil, true},
+		{"a dropped connection is not replayed", []sandbox.Fault{{Kind: sandbox.FaultDropConnection, Times: 1}}, 2, 1, IsUnavailable, false},
+		{"a dropped connection is replayed when unsafe", []sandbox.Fault{{Kind: sandbox.FaultDropConnection, Times: 1}}, 2, 2, nil, true},
+		{"no retry by default", []sandbox.Fault{{Status: 503, Times: 1}}, 0, 1, IsUnavailable, false},
+		{"attempts exhausted", []sandbox.Fault{{Status: 503, Times: 5}}, 3, 3, IsUnavailable, false},
+		{"400 is not retried", []sandbox.Fault{{Status: 400, Times: 1}}, 3, 1, IsInvalidArgument, false},
+		{"404 is not retried", []sandbox.Fault{{Status: 404, Times: 1}}, 3, 1, IsNotFound, false},
 		{"malformed JSON is not retried", []sandbox.Fault{{Kind: sandbox.FaultMalformedJSON, Times: 1}}, 3, 1,
-			func(err error) bool { return err != nil }},
+			func(err error) bool { return err != nil }, false},
+		// The action ran: replaying it could run it twice.
+		{"200 with a cut-off body is not retried", []sandbox.Fault{{Kind: sandbox.FaultTruncatedBody, Times: 1}}, 3, 1, IsUnavailable, false},
+		{"200 with a cut-off body is not retried even when unsafe", []sandbox.Fault{{Kind: sandbox.FaultTruncatedBody, Times: 1}}, 3, 1, IsUnavailable, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -696,6 +705,9 @@ func TestSandboxRetries(t *testing.T) {
 			call := e.c.Connect("github").Action("get_repository").Params(params).Token(e.token)
 			if tt.attempts > 0 {
 				call = call.MaxAttempts(tt.attempts)
+			}
+			if tt.unsafe {
+				call = call.ReplayUnsafe()
 			}
 			_, err := call.Execute(ctx)
 			if tt.wantErr == nil && err != nil {
@@ -806,12 +818,19 @@ func TestSandboxRetries(t *testing.T) {
 			t.Fatalf("calls = %+v, want one cancelled call and no retry", cc)
 		}
 	})
-	t.Run("attempt timeout is retried", func(t *testing.T) {
+	t.Run("attempt timeout is replayed only when unsafe", func(t *testing.T) {
 		e.srv.ClearFaults()
 		e.srv.ResetCalls()
 		e.srv.Inject("github", "get_repository", sandbox.Fault{Latency: 5 * time.Second, Times: 1})
 		_, err := e.c.Execute(ctx, "github", "get_repository", params, WithToken(e.token),
 			WithMaxAttempts(2), WithCallTimeout(100*time.Millisecond))
+		if !IsUnavailable(err) || e.srv.Calls("github", "get_repository").Total != 1 {
+			t.Fatalf("safe: %v after %d calls", err, e.srv.Calls("github", "get_repository").Total)
+		}
+		e.srv.ResetCalls()
+		e.srv.Inject("github", "get_repository", sandbox.Fault{Latency: 5 * time.Second, Times: 1})
+		_, err = e.c.Execute(ctx, "github", "get_repository", params, WithToken(e.token),
+			WithMaxAttempts(2), WithCallTimeout(100*time.Millisecond), WithUnsafeReplays())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,6 +52,10 @@ type Download struct {
 	// Status is the HTTP status; Header holds every response header.
 	Status int
 	Header http.Header
+	// RequestID and ErrorContract are the server's X-Request-ID and X-GL-Error-Contract (as in
+	// ResponseInfo).
+	RequestID     string
+	ErrorContract int
 	// Body reads the file's bytes as they arrive. A failure while reading is a *NetworkError
 	// (ErrUnavailable; a truncated body is also io.ErrUnexpectedEOF), or the context's error when
 	// the caller's context ended.
@@ -80,7 +84,7 @@ func (c *Client) Download(ctx context.Context, connector, action string, params 
 		attempts = cc.maxAttempts
 	}
 	var dl *Download
-	r, err := c.retry.do(ctx, c.logger, req, attempts, func(ctx context.Context, attempt int) (*response, error) {
+	r, err := c.policy(cc).do(ctx, c.logger, req, attempts, func(ctx context.Context, attempt int) (*response, error) {
 		resp, stop, err := c.open(ctx, req, cc, attempt)
 		if err != nil {
 			return nil, err
@@ -99,6 +103,7 @@ func (c *Client) Download(ctx context.Context, connector, action string, params 
 			Size: resp.ContentLength, Status: resp.StatusCode, Header: resp.Header,
 			Body: &streamBody{body: resp.Body, ctx: ctx, req: req, stop: stop},
 		}
+		dl.RequestID, dl.ErrorContract = responseIDs(resp.Header)
 		return &response{status: resp.StatusCode, header: resp.Header}, nil
 	})
 	if err != nil {
@@ -169,8 +174,9 @@ func (c *Client) open(ctx context.Context, req *request, cc *callConfig, attempt
 		if timedOut.Load() {
 			err = fmt.Errorf("attempt timed out: %w", context.DeadlineExceeded)
 		}
-		return nil, nil, networkError(req, ctx, err)
+		return nil, nil, networkError(req, ctx, 0, err)
 	}
+	cc.record(resp.StatusCode, resp.Header)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa stream", slog.String("method", req.method),
 		slog.String("path", req.path), slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt),
 		slog.Int64("content_length", resp.ContentLength), slog.Duration("elapsed", time.Since(start)))

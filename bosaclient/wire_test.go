@@ -456,7 +456,9 @@ func TestRetryAfterHTTPDateHonoured(t *testing.T) {
 		if n.Add(1) == 1 {
 			// An HTTP date has one-second resolution: ask for 2 s so that at least ~1 s remains.
 			w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(503)
+			_, _ = io.WriteString(w, `{"error": {"message": "busy", "code": "UPSTREAM_ERROR", "recovery": {"retryable": true}}}`)
 			return
 		}
 		echoHandler(w, r)
@@ -922,14 +924,15 @@ func TestDiscoveryNegativeCacheAndRetry(t *testing.T) {
 		t.Fatalf("discovery fetched %d times, want 1 (the fresh listing answers unknown names)", n)
 	}
 
-	// Discovery is an idempotent GET: retried per the client's policy.
+	// Discovery is retried per the client's policy, when the server says a retry can succeed.
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
 		if n.Add(1) == 1 {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"error": {"message": "busy", "recovery": {"retryable": true, "retry_after_seconds": 0}}}`)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `["a"]`)
 	}))
 	defer srv.Close()

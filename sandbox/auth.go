@@ -53,8 +53,9 @@ func (s *Sandbox) addClient(name, key string, seeded bool) *client {
 	return c
 }
 
-// clientFor checks X-API-Key (any header casing) and returns its client.
-func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
+// clientForKey checks X-API-Key (any header casing) and returns its client: routes that need
+// the key itself (POST /users, the control surface).
+func (s *Sandbox) clientForKey(r *http.Request) (*client, *apiError) {
 	key := r.Header.Get("X-API-Key")
 	if key == "" {
 		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Message: "Missing X-API-Key header"}
@@ -62,10 +63,35 @@ func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
 	return s.clientByKey(key)
 }
 
+// clientFor returns the client of X-API-Key or, without a key, of the bearer token's client_id
+// claim: today's API takes a user token alone (the reference client sends no key unless one
+// is configured). A key, when sent, must still belong to the token's client (userFor).
+func (s *Sandbox) clientFor(r *http.Request) (*client, *apiError) {
+	if r.Header.Get("X-API-Key") != "" {
+		return s.clientForKey(r)
+	}
+	raw := bearer(r)
+	if raw == "" {
+		return nil, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidClient,
+			Message: "Missing credentials: send a user token (Authorization: Bearer …) or X-API-Key"}
+	}
+	claims, aerr := s.verifyToken(raw)
+	if aerr != nil {
+		return nil, aerr
+	}
+	s.mu.RLock()
+	c := s.clientByID[claims.ClientID]
+	s.mu.RUnlock()
+	if c == nil {
+		return nil, errUnauthorized("Invalid token")
+	}
+	return c, nil
+}
+
 // clientAndBody checks X-API-Key, then decodes the optional JSON object body into v; on failure it
 // answers the error and returns false.
 func (s *Sandbox) clientAndBody(w http.ResponseWriter, r *http.Request, v any) (*client, bool) {
-	c, aerr := s.clientFor(r)
+	c, aerr := s.clientForKey(r)
 	if aerr == nil {
 		aerr = readJSONObject(r, v)
 	}
@@ -110,18 +136,9 @@ func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
 	if raw == "" {
 		return nil, errUnauthorized("Missing bearer token")
 	}
-	claims, ok := s.verified.get(raw, s.cfg.now())
-	if !ok {
-		_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.signingKey, nil },
-			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithTimeFunc(s.cfg.now), jwt.WithExpirationRequired())
-		switch {
-		case errors.Is(err, jwt.ErrTokenExpired):
-			return nil, &apiError{Status: http.StatusUnauthorized, Code: codeTokenExpired, Message: "Token has expired"}
-		case err != nil:
-			return nil, errUnauthorized("Invalid token")
-		}
-		s.verified.put(raw, claims)
+	claims, aerr := s.verifyToken(raw)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if claims.ClientID != c.id {
 		return nil, &apiError{Status: http.StatusForbidden, Code: codeForbidden, Message: "Token was issued to another client"}
@@ -137,6 +154,25 @@ func (s *Sandbox) userFor(r *http.Request, c *client) (*user, *apiError) {
 		return nil, errInactiveUser()
 	}
 	return u, nil
+}
+
+// verifyToken checks a token's signature and expiry and returns its claims.
+func (s *Sandbox) verifyToken(raw string) (tokenClaims, *apiError) {
+	claims, ok := s.verified.get(raw, s.cfg.now())
+	if ok {
+		return claims, nil
+	}
+	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return s.signingKey, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithTimeFunc(s.cfg.now), jwt.WithExpirationRequired())
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return claims, &apiError{Status: http.StatusUnauthorized, Code: codeTokenExpired, Message: "Token has expired"}
+	case err != nil:
+		return claims, errUnauthorized("Invalid token")
+	}
+	s.verified.put(raw, claims)
+	return claims, nil
 }
 
 // errInactiveUser answers the calls of a deactivated user (protocol §12, §16 row 4).
@@ -281,7 +317,7 @@ func (s *Sandbox) userView(c *client, u *user) map[string]any {
 		for _, in := range u.integrations[name] {
 			integs = append(integs, map[string]any{
 				"id": in.id, "client_id": c.id, "user_id": u.id, "connector": in.connector,
-				"user_identifier": in.uid, "selected": in.selected,
+				"user_identifier": in.uid, "selected": in.selected, "auth_status": in.authStatus,
 			})
 		}
 	}
@@ -296,12 +332,25 @@ func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
 		Identifier string `json:"identifier"`
 		Secret     string `json:"secret"`
 	}
-	c, ok := s.clientAndBody(w, r, &req)
-	if !ok {
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
 		return
 	}
 	if req.Identifier == "" || req.Secret == "" {
 		writeError(w, errValidation("Invalid parameters: identifier and secret are required"))
+		return
+	}
+	// Today's API issues a token from identifier and secret alone: the secret names its user,
+	// and so its client. A key, when sent, must be that client's.
+	var c *client
+	if r.Header.Get("X-API-Key") != "" {
+		var aerr *apiError
+		if c, aerr = s.clientForKey(r); aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+	} else if c = s.clientOfSecret(req.Secret); c == nil {
+		writeError(w, errUnauthorized("Invalid identifier or secret"))
 		return
 	}
 	s.mu.RLock()
@@ -332,6 +381,28 @@ func (s *Sandbox) handleToken(w http.ResponseWriter, r *http.Request) {
 		"token": tok, "token_type": "Bearer", "expires_at": exp.Format("2006-01-02T15:04:05.000000"),
 		"is_revoked": false, "user_id": u.id, "client_id": c.id,
 	}, nil)
+}
+
+// clientOfSecret finds the client of the user a secret names (sk-user-<b64 user id>.…); nil when
+// none. The secret itself is checked by the caller.
+func (s *Sandbox) clientOfSecret(secret string) *client {
+	head, ok := strings.CutPrefix(secret, "sk-user-")
+	if !ok {
+		return nil
+	}
+	enc, _, _ := strings.Cut(head, ".")
+	id, err := b64.DecodeString(enc)
+	if err != nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.clients {
+		if c.usersByID[string(id)] != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 func (s *Sandbox) handleMe(w http.ResponseWriter, r *http.Request) {

@@ -161,7 +161,7 @@ func TestTokenErrors(t *testing.T) {
 			c.post("/clients/oauth-token", tt.body).wantError(t, tt.status, tt.code)
 		})
 	}
-	c.with("", "").post("/auth/tokens", map[string]any{"identifier": "dave", "secret": secret}).wantError(t, 401, "INVALID_CLIENT")
+	c.with("sk-client-wrong", "").post("/auth/tokens", map[string]any{"identifier": "dave", "secret": secret}).wantError(t, 401, "INVALID_CLIENT")
 }
 
 func TestMe(t *testing.T) {
@@ -220,7 +220,7 @@ func TestCredentialErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"missing key", u.with("", u.token), nil, 401, "INVALID_CLIENT"},
+		{"neither key nor token", u.with("", ""), nil, 401, "INVALID_CLIENT"},
 		{"wrong key", u.with("sk-client-wrong", u.token), nil, 401, "INVALID_CLIENT"},
 		{"missing token", u.with(sandbox.DemoAPIKey, ""), nil, 401, "UNAUTHORIZED"},
 		{"no Bearer prefix", u.with(sandbox.DemoAPIKey, ""), []string{"Authorization", u.token}, 401, "UNAUTHORIZED"},

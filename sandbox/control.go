@@ -9,13 +9,14 @@ import (
 
 // The HTTP control surface (WithControl(true)); its requests are neither counted nor faulted.
 //
-//	POST   /sandbox/control/faults   {"connector", "action", "kind", "status", "retry_after_seconds", "latency_ms", "times"}
+//	POST   /sandbox/control/faults   {"connector", "action", "kind", "status", "retry_after_seconds", "latency_ms", "times", "retryable"}
 //	DELETE /sandbox/control/faults   clear every fault
 //	GET    /sandbox/control/faults   the faults still queued
 //	GET    /sandbox/control/calls    every counter; ?connector=github&action=list_commits for one ("*" sums a connector)
 //	DELETE /sandbox/control/calls    reset the counters
 //	POST   /sandbox/control/clients  {"name"} → a new client with its key
 //	POST   /sandbox/control/users    {"identifier", "is_active"}, X-API-Key naming the client → the user
+//	POST   /sandbox/control/search   {"enabled"}: false makes /catalog/search degrade as with its backend down
 //
 // kind is one of status (default), malformed_json, no_content_type, drop_connection, oversized_body, truncated_body.
 
@@ -27,6 +28,7 @@ type faultSpec struct {
 	RetryAfterSeconds float64 `json:"retry_after_seconds,omitempty"`
 	LatencyMS         float64 `json:"latency_ms,omitempty"`
 	Times             int     `json:"times"`
+	Retryable         *bool   `json:"retryable,omitempty"`
 }
 
 func (s *Sandbox) controlRoute(method string, segs []string) (routed, *apiError) {
@@ -43,6 +45,8 @@ func (s *Sandbox) controlRoute(method string, segs []string) (routed, *apiError)
 		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlCreateClient}
 	case "users":
 		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlSetUserActive}
+	case "search":
+		h = map[string]http.HandlerFunc{http.MethodPost: s.ctlSearch}
 	default:
 		return routed{}, errNotFound("Not found")
 	}
@@ -77,7 +81,7 @@ func (s *Sandbox) ctlInject(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if spec.Action == "" {
-		writeError(w, errValidation("Invalid parameters: action: required (an action name, \"*\", or with connector \"\" one of discovery, users, auth, clients, integrations)"))
+		writeError(w, errValidation("Invalid parameters: action: required (an action name, \"*\", or with connector \"\" one of discovery, users, auth, clients, integrations, catalog, skills)"))
 		return
 	}
 	if !s.validTarget(spec.Connector, spec.Action) {
@@ -89,7 +93,7 @@ func (s *Sandbox) ctlInject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errValidation("Invalid parameters: status: not an HTTP status"))
 		return
 	}
-	f := Fault{Status: spec.Status, Kind: kind, Times: spec.Times,
+	f := Fault{Status: spec.Status, Kind: kind, Times: spec.Times, Retryable: spec.Retryable,
 		RetryAfter: time.Duration(spec.RetryAfterSeconds * float64(time.Second)),
 		Latency:    time.Duration(spec.LatencyMS * float64(time.Millisecond))}
 	s.Inject(spec.Connector, spec.Action, f)
@@ -111,7 +115,8 @@ func (s *Sandbox) ctlListFaults(w http.ResponseWriter, _ *http.Request) {
 				times = e.remaining
 			}
 			out = append(out, faultSpec{Connector: k.connector, Action: k.action, Kind: e.f.Kind.String(), Status: e.f.Status,
-				RetryAfterSeconds: e.f.RetryAfter.Seconds(), LatencyMS: float64(e.f.Latency) / float64(time.Millisecond), Times: times})
+				RetryAfterSeconds: e.f.RetryAfter.Seconds(), LatencyMS: float64(e.f.Latency) / float64(time.Millisecond), Times: times,
+				Retryable: e.f.Retryable})
 		}
 	}
 	s.faults.mu.Unlock()
@@ -199,7 +204,7 @@ func (s *Sandbox) ctlSetUserActive(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) validTarget(connector, action string) bool {
 	if connector == "" {
 		switch action {
-		case groupDiscovery, groupUsers, groupAuth, groupClients, groupIntegrations:
+		case groupDiscovery, groupUsers, groupAuth, groupClients, groupIntegrations, groupCatalog, groupSkills:
 			return true
 		}
 		return false
@@ -209,4 +214,21 @@ func (s *Sandbox) validTarget(connector, action string) bool {
 		return false
 	}
 	return action == "*" || action == groupIntegrations || c.actions[action] != nil
+}
+
+// ctlSearch turns the catalog's search backend on or off.
+func (s *Sandbox) ctlSearch(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if aerr := readJSONObject(r, &req); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if req.Enabled == nil {
+		writeError(w, errValidation(`Invalid parameters: enabled is required, e.g. {"enabled": false}`))
+		return
+	}
+	s.SetSearchEnabled(*req.Enabled)
+	writeData(w, map[string]any{"enabled": *req.Enabled}, nil)
 }

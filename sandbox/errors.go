@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"bosa.dev/gateway/schema"
+	"github.com/google/uuid"
 )
 
 // Error codes of protocol §12.
@@ -27,12 +28,40 @@ const (
 	codeMethodNotAllowed    = "METHOD_NOT_ALLOWED"
 )
 
-// apiError is an error answered with the canonical body {"error": {"message", "code"}}.
+// errorTypes names the exception class behind each code (the envelope's "type").
+var errorTypes = map[string]string{
+	codeValidation: "ValidationError", codeUserExists: "UserAlreadyExists", codeIntegrationExists: "IntegrationExists",
+	codeInvalidClient: "InvalidClient", codeUnauthorized: "Unauthorized", codeTokenExpired: "TokenExpired",
+	codeForbidden: "Forbidden", codeNotFound: "NotFound", codeIntegrationNotFound: "IntegrationDoesNotExist",
+	codeRateLimited: "RateLimited", codeInternal: "InternalError", codeUpstream: "UpstreamError",
+	codeMethodNotAllowed: "MethodNotAllowed",
+}
+
+// apiError is an error answered with the error envelope {"error": {"message", "code", "type",
+// "request_id", "recovery", "details"}}.
 type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// Retryable overrides the default recovery of the code (retryableCode).
+	Retryable *bool
+	// RetryAfter is recovery.retry_after_seconds (and Retry-After) when positive.
+	RetryAfter int
+	// Details is the envelope's details object; its keys never name secrets.
+	Details map[string]any
 	allow   []string // for 405
+}
+
+// retryableCode says whether a retry can fix a failure with this code when nothing else is
+// known: a rate limit and an upstream outage pass; a bad request, missing credentials or a
+// sandbox bug (INTERNAL_ERROR) answer the same again.
+func retryableCode(code string) bool { return code == codeRateLimited || code == codeUpstream }
+
+func (e *apiError) retryable() bool {
+	if e.Retryable != nil {
+		return *e.Retryable
+	}
+	return retryableCode(e.Code)
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -51,7 +80,8 @@ func errMethod(allow ...string) *apiError {
 }
 func errIntegrationNotFound(uid, connector string) *apiError {
 	return &apiError{Status: http.StatusNotFound, Code: codeIntegrationNotFound,
-		Message: "Integration " + uid + " not found for connector " + connector}
+		Message: "Integration " + uid + " not found for connector " + connector,
+		Details: map[string]any{"connector": connector, "user_identifier": uid}}
 }
 
 // codeForStatus picks the §12 code for an injected fault status.
@@ -83,24 +113,49 @@ func asAPIError(err error) *apiError {
 	var ve *schema.ValidationError
 	if errors.As(err, &ve) {
 		parts := make([]string, 0, len(ve.Violations))
+		list := make([]any, 0, len(ve.Violations))
 		for _, v := range ve.Violations {
 			if v.Field == "" {
 				parts = append(parts, v.Description)
 			} else {
 				parts = append(parts, v.Field+": "+v.Description)
 			}
+			list = append(list, map[string]any{"field": v.Field, "message": v.Description})
 		}
-		return errValidation("Invalid parameters: " + strings.Join(parts, "; "))
+		ae := errValidation("Invalid parameters: " + strings.Join(parts, "; "))
+		ae.Details = map[string]any{"errors": list}
+		return ae
 	}
 	return &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "Internal error"}
 }
 
+// writeError answers the error envelope, with the request id stamped on the response
+// (stampResponse); a request that was never stamped gets a fresh one.
 func writeError(w http.ResponseWriter, err error) {
 	ae := asAPIError(err)
+	h := w.Header()
 	if len(ae.allow) > 0 {
-		w.Header().Set("Allow", strings.Join(ae.allow, ", "))
+		h.Set("Allow", strings.Join(ae.allow, ", "))
 	}
-	writeJSON(w, ae.Status, map[string]any{"error": map[string]string{"message": ae.Message, "code": ae.Code}})
+	id := h.Get(headerRequestID)
+	if id == "" {
+		id = uuid.NewString()
+		h.Set(headerRequestID, id)
+	}
+	recovery := map[string]any{"retryable": ae.retryable()}
+	if ae.RetryAfter > 0 {
+		recovery["retry_after_seconds"] = ae.RetryAfter
+		h.Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	typ := errorTypes[ae.Code]
+	if typ == "" {
+		typ = "APIError"
+	}
+	body := map[string]any{"message": ae.Message, "code": ae.Code, "type": typ, "request_id": id, "recovery": recovery}
+	if len(ae.Details) > 0 {
+		body["details"] = ae.Details
+	}
+	writeJSON(w, ae.Status, map[string]any{"error": body})
 }
 
 // envelope is the JSON body of every non-discovery success (protocol §3.3).

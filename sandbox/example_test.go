@@ -1,10 +1,9 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"bosa.dev/gateway/sandbox"
@@ -20,13 +19,21 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
-		body, _ := io.ReadAll(res.Body)
+		var body struct {
+			Error struct {
+				Code     string `json:"code"`
+				Recovery struct {
+					Retryable bool `json:"retryable"`
+				} `json:"recovery"`
+			} `json:"error"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&body)
 		res.Body.Close()
-		fmt.Println(res.StatusCode, res.Header.Get("Retry-After"), strings.TrimSpace(string(body)))
+		fmt.Println(res.StatusCode, res.Header.Get("Retry-After"), body.Error.Code, body.Error.Recovery.Retryable)
 	}
 	fmt.Println(srv.Calls("", "discovery").Total)
 	// Output:
-	// 503 1 {"error":{"code":"UPSTREAM_ERROR","message":"Service Unavailable (injected fault)"}}
-	// 200  ["github","google_drive"]
+	// 503 1 UPSTREAM_ERROR true
+	// 200   false
 	// 2
 }

@@ -55,6 +55,17 @@ type Fault struct {
 	Latency    time.Duration // delay before handling; abandoned when the client cancels
 	Kind       FaultKind
 	Times      int // the next Times matching calls; 0 = every matching call until ClearFaults
+	// Retryable sets the error's recovery.retryable. Nil means the default: true for 429 and
+	// 5xx (an injected failure stands for a transient one), false otherwise.
+	Retryable *bool
+}
+
+// retryable is the recovery.retryable of the fault's error answer.
+func (f Fault) retryable() bool {
+	if f.Retryable != nil {
+		return *f.Retryable
+	}
+	return f.Status == http.StatusTooManyRequests || f.Status >= 500
 }
 
 // CallCount counts the requests that reached one route (after routing, before auth) and how
@@ -210,14 +221,13 @@ func (s *Sandbox) dispatch(w http.ResponseWriter, r *http.Request, rt routed) {
 			rt.handle(w, r)
 			return
 		}
-		if f.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.FormatInt(int64((f.RetryAfter+time.Second-1)/time.Second), 10))
-		}
 		msg := http.StatusText(f.Status)
 		if msg == "" {
 			msg = "Injected fault"
 		}
-		writeError(w, &apiError{Status: f.Status, Code: codeForStatus(f.Status), Message: msg + " (injected fault)"})
+		retry := f.retryable()
+		writeError(w, &apiError{Status: f.Status, Code: codeForStatus(f.Status), Message: msg + " (injected fault)",
+			Retryable: &retry, RetryAfter: int((f.RetryAfter + time.Second - 1) / time.Second)})
 	case FaultMalformedJSON:
 		status := f.Status
 		if status == 0 {

@@ -93,7 +93,31 @@ func (r *resp) wantError(t *testing.T, status int, code string) string {
 	if msg == "" {
 		t.Fatalf("empty error message: %s", r.body)
 	}
+	// The envelope of error contract 2 is on every error: the response's request id, a type and
+	// a recovery whose retryable is a JSON bool.
+	if id := r.header.Get("X-Request-ID"); id == "" || e["request_id"] != id {
+		t.Fatalf("request_id %v, X-Request-ID %q", e["request_id"], id)
+	}
+	if typ, _ := e["type"].(string); typ == "" {
+		t.Fatalf("no error type: %s", r.body)
+	}
+	if rec, ok := e["recovery"].(map[string]any); !ok {
+		t.Fatalf("no recovery: %s", r.body)
+	} else if _, ok := rec["retryable"].(bool); !ok {
+		t.Fatalf("recovery.retryable is not a bool: %s", r.body)
+	}
+	if c := r.header.Get("X-GL-Error-Contract"); c != "1" && c != "2" {
+		t.Fatalf("X-GL-Error-Contract %q", c)
+	}
 	return msg
+}
+
+// recovery returns the error's recovery object.
+func (r *resp) recovery(t *testing.T) map[string]any {
+	t.Helper()
+	e, _ := r.obj(t)["error"].(map[string]any)
+	rec, _ := e["recovery"].(map[string]any)
+	return rec
 }
 
 // noRedirect is an HTTP client that does not follow redirects.

@@ -17,27 +17,37 @@ type integration struct {
 	authString         string
 	scopes             []string
 	selected           bool
+	authStatus         string // "active"; "needs_reconnect" after SetIntegrationAuthStatus
 }
 
 // integrationView renders the integration as in /users/me (§9.3). Callers hold s.mu.
 func integrationView(c *client, u *user, in *integration) map[string]any {
 	return map[string]any{"id": in.id, "client_id": c.id, "user_id": u.id, "connector": in.connector,
-		"user_identifier": in.uid, "selected": in.selected}
+		"user_identifier": in.uid, "selected": in.selected, "auth_status": in.authStatus}
 }
 
 // addIntegration stores a new integration; the user's first one for the connector is selected (§10.2).
-func (s *Sandbox) addIntegration(c *client, u *user, conn, uid, authString string, scopes []string) (map[string]any, *apiError) {
+// An existing one with the same uid is a duplicate (400 INTEGRATION_EXISTS) unless replace is
+// set (replace_duplicate): then its credential is replaced and it keeps its id and selection.
+func (s *Sandbox) addIntegration(c *client, u *user, conn, uid, authString string, scopes []string, replace bool) (map[string]any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := u.integrations[conn]
 	for _, in := range list {
-		if in.uid == uid {
-			return nil, &apiError{Status: http.StatusBadRequest, Code: codeIntegrationExists,
-				Message: "Integration " + uid + " already exists for connector " + conn}
+		if in.uid != uid {
+			continue
 		}
+		if !replace {
+			return nil, &apiError{Status: http.StatusBadRequest, Code: codeIntegrationExists,
+				Message: "Integration " + uid + " already exists for connector " + conn +
+					"; send replace_duplicate: true to replace its credential",
+				Details: map[string]any{"connector": conn, "user_identifier": uid}}
+		}
+		in.authString, in.scopes, in.authStatus = authString, append([]string{}, scopes...), "active"
+		return integrationView(c, u, in), nil
 	}
 	in := &integration{id: uuid.NewString(), connector: conn, uid: uid, authString: authString,
-		scopes: append([]string{}, scopes...), selected: len(list) == 0}
+		scopes: append([]string{}, scopes...), selected: len(list) == 0, authStatus: "active"}
 	u.integrations[conn] = append(list, in)
 	return integrationView(c, u, in), nil
 }
@@ -110,14 +120,16 @@ func (s *Sandbox) handleStartIntegration(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	var req struct {
-		AuthType      string         `json:"auth_type"`
-		CallbackURL   string         `json:"callback_url"`
-		Configuration map[string]any `json:"configuration"`
+		AuthType         string         `json:"auth_type"`
+		CallbackURL      string         `json:"callback_url"`
+		Configuration    map[string]any `json:"configuration"`
+		ReplaceDuplicate *bool          `json:"replace_duplicate"`
 	}
 	if aerr := readJSONObject(r, &req); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
+	replace := req.ReplaceDuplicate != nil && *req.ReplaceDuplicate
 	switch req.AuthType {
 	case "", "oauth2":
 		cb, err := url.Parse(req.CallbackURL)
@@ -126,9 +138,9 @@ func (s *Sandbox) handleStartIntegration(w http.ResponseWriter, r *http.Request,
 			return
 		}
 		state := s.encodeState(oauthState{Client: c.id, User: u.id, Connector: conn.name, Callback: req.CallbackURL,
-			Nonce: randomToken(16), Expires: s.cfg.now().Add(time.Hour).Unix()})
+			Nonce: randomToken(16), Expires: s.cfg.now().Add(time.Hour).Unix(), Replace: replace})
 		q := url.Values{"state": {state}, "login": {conn.defaultLogin(u.identifier)}}
-		writeData(w, map[string]any{"url": baseURL(r) + "/sandbox/oauth/" + url.PathEscape(conn.name) + "/authorize?" + q.Encode()}, nil)
+		writeData(w, map[string]any{"url": s.baseURL(r) + "/sandbox/oauth/" + url.PathEscape(conn.name) + "/authorize?" + q.Encode()}, nil)
 	case "custom":
 		if !conn.customAuth {
 			writeError(w, errValidation("Auth type custom is not supported by connector "+conn.name))
@@ -144,7 +156,7 @@ func (s *Sandbox) handleStartIntegration(w http.ResponseWriter, r *http.Request,
 			return
 		}
 		raw, _ := json.Marshal(req.Configuration)
-		view, aerr := s.addIntegration(c, u, conn.name, uid, string(raw), nil)
+		view, aerr := s.addIntegration(c, u, conn.name, uid, string(raw), nil, replace)
 		if aerr != nil {
 			writeError(w, aerr)
 			return
@@ -209,14 +221,21 @@ func (s *Sandbox) handleIntegration(w http.ResponseWriter, r *http.Request, conn
 	}
 	if idx < 0 {
 		s.mu.Unlock()
-		writeError(w, errIntegrationNotFound(uid, conn.name))
+		ae := errIntegrationNotFound(uid, conn.name)
+		if contractOf(w) == 1 {
+			// Contract 1 answers these three routes' failures with HTTP 200 and the legacy shape.
+			writeData(w, map[string]any{"success": false, "error": ae.Message}, nil)
+			return
+		}
+		writeError(w, ae)
 		return
 	}
 	in := list[idx]
 	switch r.Method {
 	case http.MethodGet:
 		view := map[string]any{"id": in.id, "connector": in.connector, "user_identifier": in.uid,
-			"auth_string": in.authString, "auth_scopes": append([]string{}, in.scopes...), "selected": in.selected}
+			"auth_string": in.authString, "auth_scopes": append([]string{}, in.scopes...), "selected": in.selected,
+			"auth_status": in.authStatus}
 		s.mu.Unlock()
 		writeData(w, view, nil)
 	case http.MethodPost:
@@ -248,6 +267,7 @@ type oauthState struct {
 	Callback  string `json:"cb"`
 	Nonce     string `json:"x"`
 	Expires   int64  `json:"e"`
+	Replace   bool   `json:"r,omitempty"` // replace_duplicate
 }
 
 // oauthCode is the fake authorization code the authorize page hands to the callback.
@@ -279,9 +299,11 @@ func (s *Sandbox) decodeState(raw string) (oauthState, bool) {
 	return st, ok
 }
 
-// baseURL is the address the client used to reach the sandbox, so URLs handed out work behind
-// any address or proxy.
-func baseURL(r *http.Request) string {
+// baseURL is the address the client used to reach the sandbox, with the path prefix, so URLs
+// handed out work behind any address or proxy.
+func (s *Sandbox) baseURL(r *http.Request) string { return hostURL(r) + s.PathPrefix() }
+
+func hostURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -322,7 +344,7 @@ func (s *Sandbox) handleAuthorize(w http.ResponseWriter, r *http.Request, conn *
 		}
 		back.Set("code", s.encodeSigned("oauth-code", oauthCode{Nonce: st.Nonce, Login: login}))
 	}
-	http.Redirect(w, r, baseURL(r)+"/connectors/"+url.PathEscape(conn.name)+"/success-authorize-callback?"+back.Encode(), http.StatusFound)
+	http.Redirect(w, r, s.baseURL(r)+"/connectors/"+url.PathEscape(conn.name)+"/success-authorize-callback?"+back.Encode(), http.StatusFound)
 }
 
 // handleOAuthCallback is GET /connectors/{c}/success-authorize-callback (§10.3): it exchanges
@@ -387,9 +409,32 @@ func (s *Sandbox) handleOAuthCallback(w http.ResponseWriter, r *http.Request, co
 	}
 	cred, _ := json.Marshal(map[string]string{"access_token": conn.tokenPrefix + randomToken(24),
 		"token_type": "bearer", "scope": strings.Join(conn.oauthScopes, " ")})
-	if _, aerr := s.addIntegration(c, u, conn.name, code.Login, string(cred), conn.oauthScopes); aerr != nil {
+	if _, aerr := s.addIntegration(c, u, conn.name, code.Login, string(cred), conn.oauthScopes, st.Replace); aerr != nil {
 		fail("duplicate_user_error")
 		return
 	}
 	http.Redirect(w, r, st.Callback, http.StatusFound)
+}
+
+// SetIntegrationAuthStatus sets the auth_status that /users/me and the integration route report
+// for one integration (e.g. "needs_reconnect", as for a revoked credential); replacing the
+// credential (replace_duplicate) makes it "active" again. The error names what is unknown.
+func (s *Sandbox) SetIntegrationAuthStatus(apiKey, identifier, connector, uid, status string) error {
+	c, aerr := s.clientByKey(apiKey)
+	if aerr != nil {
+		return aerr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := c.users[identifier]
+	if u == nil {
+		return errNotFound("User " + identifier + " not found")
+	}
+	for _, in := range u.integrations[connector] {
+		if in.uid == uid {
+			in.authStatus = status
+			return nil
+		}
+	}
+	return errIntegrationNotFound(uid, connector)
 }

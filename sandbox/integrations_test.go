@@ -259,7 +259,7 @@ func TestSelectionRules(t *testing.T) {
 	u.post("/connectors/github/integrations/three", map[string]any{"selected": true}).data(t)
 	check("three")
 	u.post("/connectors/github/integrations/one", map[string]any{"selected": false}).wantError(t, 400, "VALIDATION_ERROR")
-	u.post("/connectors/github/integrations/nope", nil).wantError(t, 404, "INTEGRATION_NOT_FOUND")
+	u.post("/connectors/github/integrations/nope", nil, contract2...).wantError(t, 404, "INTEGRATION_NOT_FOUND")
 
 	// Per-call selection does not change the default.
 	for _, h := range []string{"X-Bosa-Integration", "X-Integration", "x-bosa-integration"} {
@@ -284,13 +284,13 @@ func TestSelectionRules(t *testing.T) {
 	check("two")
 	u.do(http.MethodDelete, "/connectors/github/integrations/one", nil).data(t)
 	check("two")
-	u.do(http.MethodDelete, "/connectors/github/integrations/one", nil).wantError(t, 404, "INTEGRATION_NOT_FOUND")
+	u.do(http.MethodDelete, "/connectors/github/integrations/one", nil, contract2...).wantError(t, 404, "INTEGRATION_NOT_FOUND")
 	u.do(http.MethodDelete, "/connectors/github/integrations/two", nil).data(t)
 	if sel := selectedOf(t, u, "github"); len(sel) != 0 {
 		t.Fatalf("selected after deleting all: %v", sel)
 	}
 	viewer(t, u).wantError(t, 404, "INTEGRATION_NOT_FOUND")
-	u.get("/connectors/github/integrations/two").wantError(t, 404, "INTEGRATION_NOT_FOUND")
+	u.get("/connectors/github/integrations/two", contract2...).wantError(t, 404, "INTEGRATION_NOT_FOUND")
 }
 
 func TestIntegrationPathEscaping(t *testing.T) {

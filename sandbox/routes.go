@@ -17,6 +17,8 @@ const (
 	groupAuth         = "auth"
 	groupIntegrations = "integrations"
 	groupClients      = "clients"
+	groupCatalog      = "catalog"
+	groupSkills       = "skills"
 )
 
 // routed is a resolved route.
@@ -113,7 +115,25 @@ func (s *Sandbox) route(method string, segs []string) (routed, *apiError) {
 		case len(segs) == 2 && segs[1] == "oauth-token":
 			return group(groupAuth, http.MethodPost, s.handleToken)
 		}
+	case "catalog":
+		if len(segs) == 2 {
+			if h := s.catalogHandler(segs[1]); h != nil {
+				return group(groupCatalog, http.MethodGet, h)
+			}
+		}
+	case "api":
+		switch {
+		case len(segs) == 2 && segs[1] == "skills":
+			return group(groupSkills, http.MethodGet, s.handleListSkills)
+		case len(segs) == 3 && segs[1] == "skills":
+			id := segs[2]
+			return group(groupSkills, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { s.handleGetSkill(w, r, id) })
+		}
 	case "sandbox":
+		if len(segs) == 4 && segs[1] == "skills" && segs[3] == "download" {
+			id := segs[2]
+			return group(groupSkills, http.MethodGet, func(w http.ResponseWriter, r *http.Request) { s.handleSkillDownload(w, r, id) })
+		}
 		if len(segs) == 4 && segs[1] == "oauth" && segs[3] == "authorize" {
 			conn := s.connectors[segs[2]]
 			if conn == nil {

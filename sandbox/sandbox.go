@@ -1,5 +1,5 @@
 // Package sandbox is a faithful, in-memory emulator of the BOSA (GL Connectors) HTTP API
-// (protocol: /work/shared/bosa-http-protocol.md) with two demo connectors, github and
+// (protocol: docs/protocol.md) with two demo connectors, github and
 // google_drive, backed by deterministic seeded data.
 //
 // Its surface follows net/http/httptest: New returns an http.Handler, NewServer serves it on a
@@ -10,6 +10,9 @@
 // Request lifecycle (protocol §11): route (404/405) → call counter and injected faults → client key
 // (401) → token for user-scoped routes (401/403) → integration resolution (404) → body validation
 // (400) → run → page → shape → envelope.
+//
+// Today's API adds error contract 2, request ids, recovery advice, the catalog and tenant skills
+// (docs/protocol-0.1.15.md): every response carries X-Request-ID and X-GL-Error-Contract.
 package sandbox
 
 import (
@@ -19,6 +22,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +40,10 @@ type Sandbox struct {
 	connectors map[string]*connector
 	names      []string // connector names, sorted
 	discovery  discoveryCache
+	catalog    catalogData
+	skills     skillStore
+	// searchEnabled is off when the catalog's search backend is down (SetSearchEnabled).
+	searchEnabled atomic.Bool
 
 	mu         sync.RWMutex
 	clients    map[string]*client // by API key
@@ -55,6 +63,7 @@ type config struct {
 	logger        *slog.Logger
 	masterKey     string
 	maxUpload     int64
+	pathPrefix    []string // segments every route is served under (WithPathPrefix)
 }
 
 // Option configures a Sandbox.
@@ -91,6 +100,20 @@ func WithMasterKey(k string) Option { return func(c *config) { c.masterKey = k }
 
 // WithMaxUploadSize sets the largest file google_drive/upload_file accepts (default 64 MiB).
 func WithMaxUploadSize(n int64) Option { return func(c *config) { c.maxUpload = n } }
+
+// WithPathPrefix serves every route under prefix (e.g. "/pre": /pre/connectors/…), as a BOSA
+// deployment behind a path-routing proxy; URLs the sandbox hands out carry it. Requests outside
+// it get 404.
+func WithPathPrefix(prefix string) Option {
+	return func(c *config) {
+		c.pathPrefix = nil
+		for _, seg := range strings.Split(prefix, "/") {
+			if seg != "" {
+				c.pathPrefix = append(c.pathPrefix, seg)
+			}
+		}
+	}
+}
 
 // Client is a tenant of the sandbox: its id, name and client API key.
 type Client struct {
@@ -133,6 +156,8 @@ func New(opts ...Option) *Sandbox {
 	}
 	s.faults.init()
 	s.counters.init()
+	s.skills.init()
+	s.searchEnabled.Store(true)
 	s.connectors = map[string]*connector{}
 	for _, c := range []*connector{githubConnector(), driveConnector()} {
 		s.connectors[c.name] = c
@@ -149,6 +174,7 @@ func New(opts ...Option) *Sandbox {
 	for _, c := range cfg.clients {
 		s.addClient(c.Name, c.APIKey, true)
 	}
+	s.catalog = buildCatalog(s.names, s.connectors)
 	return s
 }
 
@@ -173,14 +199,18 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
+	id, contract := stampResponse(rec, r)
 	s.serve(rec, r)
 	s.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, "request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("request_id", id),
+		slog.Int("contract", contract), slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 }
 
 func (s *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	segs, ok := splitPath(r.URL.EscapedPath())
+	if ok {
+		segs, ok = s.stripPrefix(segs)
+	}
 	if !ok {
 		writeError(w, errNotFound("Not found"))
 		return
@@ -213,6 +243,28 @@ func splitPath(escaped string) ([]string, bool) {
 		segs = append(segs, seg)
 	}
 	return segs, true
+}
+
+// stripPrefix removes the configured path prefix; false when the path is outside it.
+func (s *Sandbox) stripPrefix(segs []string) ([]string, bool) {
+	p := s.cfg.pathPrefix
+	if len(segs) < len(p) {
+		return nil, false
+	}
+	for i, seg := range p {
+		if segs[i] != seg {
+			return nil, false
+		}
+	}
+	return segs[len(p):], true
+}
+
+// PathPrefix is the path every route is served under (WithPathPrefix): "" or e.g. "/pre".
+func (s *Sandbox) PathPrefix() string {
+	if len(s.cfg.pathPrefix) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(s.cfg.pathPrefix, "/")
 }
 
 // statusRecorder remembers the status for the request log.

@@ -1,6 +1,7 @@
 // Command bosa-bench runs the gateway benchmarks (package bench) and prints their tables; with -out it
 // also writes them as markdown (docs/benchmarks.md). It starts the bosa-sandbox and bosa-gateway
-// binaries from -bin as separate processes, so build them first; `make bench` does both:
+// binaries from -bin as separate processes, and itself again as the floor proxy (-floor-proxy), and
+// drives the unary cells with wrk and ghz; `make bench` builds and installs all of them:
 //
 //	go build -o bin/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench
 //	bin/bosa-bench -bin bin -out docs/benchmarks.md
@@ -20,7 +21,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +57,9 @@ type options struct {
 	cases             map[string]bool
 	paths             []bench.Path
 	base, baseBin     string
+	wrk, ghz          string
+	floorProxy        string
+	streams           int
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -66,13 +69,18 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.bin, "bin", "bin", "directory holding the bosa-sandbox and bosa-gateway binaries")
 	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (e.g. docs/benchmarks.md)")
 	fs.StringVar(&o.workDir, "logs", "", "directory for the processes' logs (default: a new temporary directory)")
-	scen := fs.String("scenarios", "unary,paginate,files", "scenarios to run, comma-separated")
-	cases := fs.String("cases", "floor,1KiB,35KiB,100KiB", "unary cases to run, comma-separated")
-	paths := fs.String("paths", "direct,grpc,rest", "unary paths to run, comma-separated")
-	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated")
-	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unary warm-up per cell")
-	fs.DurationVar(&o.duration, "duration", 2*time.Second, "unary measured time per run of a cell")
-	fs.IntVar(&o.repeat, "repeat", 3, "unary runs per cell, interleaved across paths; the table reports their median and min–max")
+	scen := fs.String("scenarios", "unary,sizing,paginate,files", "scenarios to run, comma-separated")
+	cases := fs.String("cases", "1KiB", "unary cases to run, comma-separated: 1KiB (the targets' case), 35KiB, 100KiB")
+	paths := fs.String("paths", "direct,floor,rest,empty,grpc", "unary: paths to run, comma-separated (fewer paths leave ratios out; for profiling one path); compare mode: grpc, rest, empty (default grpc,rest)")
+	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated (latency at 1, throughput above)")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unary: warm-up run of the load tool before every measured run")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary: measured run of the load tool (wrk rounds to whole seconds)")
+	fs.IntVar(&o.repeat, "repeat", 5, "unary: rounds, every path of a cell once per round; the tables report medians and min–max")
+	fs.StringVar(&o.wrk, "wrk", "", "wrk binary (default: wrk on $PATH)")
+	fs.StringVar(&o.ghz, "ghz", "", "ghz binary (default: -bin/ghz, else ghz on $PATH)")
+	fs.StringVar(&o.floorProxy, "floor-proxy", "", "serve the floor proxy (a plain httputil.ReverseProxy) in front of this URL and do nothing else")
+	fs.IntVar(&o.streams, "streams", 1000, "sizing: concurrent calls held open to measure memory per call")
+	smoke := fs.Bool("smoke", false, "a short run that proves the pipeline (2 rounds of 1 s, fewer pages and transfers, 10 MiB files, 200 streams); its numbers are not for docs")
 	fs.IntVar(&o.pages, "pages", 50, "pagination: pages per run (N)")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "pagination: sandbox latency per page (L)")
 	fs.DurationVar(&o.work, "consumer-work", 20*time.Millisecond, "pagination: consumer work per page (C)")
@@ -92,30 +100,34 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *smoke {
+		for name, v := range map[string]string{"warmup": "500ms", "duration": "1s", "repeat": "2", "pages": "10", "page-repeats": "1",
+			"file-sizes": "10", "file-repeats": "1", "streams": "200"} {
+			if !set[name] {
+				if err := fs.Set(name, v); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	if o.base != "" && o.baseBin != "" {
 		return nil, errors.New("-base and -base-bin exclude each other")
 	}
-	if o.comparing() {
-		// Shorter defaults than the full run's, for a comparison per commit.
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["cases"] {
-			*cases = compareCases
-		}
-		if !set["concurrency"] {
-			*conc = compareConcurrency
-		}
-		if !set["paths"] {
-			*paths = "grpc,rest"
-		}
+	if o.comparing() && !set["concurrency"] {
+		*conc = compareConcurrency // shorter than the full run's, for a comparison per commit
+	}
+	if o.comparing() && !set["paths"] {
+		*paths = "grpc,rest"
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(*scen, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "unary", "paginate", "files":
+		case "unary", "sizing", "paginate", "files":
 			o.scenarios[s] = true
 		default:
 			return nil, fmt.Errorf("-scenarios: unknown scenario %q", s)
@@ -134,7 +146,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	for _, p := range strings.Split(*paths, ",") {
 		switch p := bench.Path(strings.TrimSpace(p)); p {
-		case bench.Direct, bench.GRPC, bench.REST:
+		case bench.GRPC, bench.REST, bench.Empty:
+			o.paths = append(o.paths, p)
+		case bench.Direct, bench.Floor:
+			if o.comparing() {
+				return nil, fmt.Errorf("-paths: compare mode measures the gateway: grpc, rest, empty (not %q)", p)
+			}
 			o.paths = append(o.paths, p)
 		default:
 			return nil, fmt.Errorf("-paths: unknown path %q", p)
@@ -148,9 +165,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-file-apis: unknown API %q", a)
 		}
 	}
-	if o.comparing() && slices.Contains(o.paths, bench.Direct) {
-		return nil, errors.New("-paths: compare mode measures the gateway: grpc and rest only")
-	}
 	var err error
 	if o.concurrency, err = ints(*conc); err != nil {
 		return nil, fmt.Errorf("-concurrency: %w", err)
@@ -162,17 +176,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	for _, n := range mib {
 		o.fileSizes = append(o.fileSizes, n<<20)
 	}
-	if o.duration <= 0 || o.repeat < 1 || o.pages < 1 || o.pageRepeats < 1 || o.fileRepeats < 1 {
-		return nil, errors.New("-duration, -repeat, -pages, -page-repeats and -file-repeats must be positive")
+	if o.duration <= 0 || o.repeat < 1 || o.pages < 1 || o.pageRepeats < 1 || o.fileRepeats < 1 || o.streams < 1 {
+		return nil, errors.New("-duration, -repeat, -pages, -page-repeats, -file-repeats and -streams must be positive")
 	}
 	return o, nil
 }
 
-// The compare mode's default cells.
-const (
-	compareCases       = "floor,1KiB,35KiB"
-	compareConcurrency = "1,16"
-)
+// compareConcurrency is the compare mode's default concurrency levels.
+const compareConcurrency = "1,16"
 
 // comparing reports whether the run compares two gateway builds.
 func (o *options) comparing() bool { return o.base != "" || o.baseBin != "" }
@@ -194,10 +205,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.floorProxy != "" {
+		return bench.ServeFloorProxy(ctx, o.floorProxy, "127.0.0.1:0", stdout)
+	}
 	bins := bench.Binaries{Dir: o.bin}
-	for _, p := range []string{bins.Sandbox(), bins.Gateway()} {
+	for _, p := range []string{bins.Sandbox(), bins.Gateway(), bins.Bench()} {
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%w (build with: go build -o %s/ ./cmd/bosa-sandbox ./cmd/bosa-gateway)", err, o.bin)
+			return fmt.Errorf("%w (build with: go build -o %s/ ./cmd/bosa-sandbox ./cmd/bosa-gateway ./cmd/bosa-bench)", err, o.bin)
+		}
+	}
+	tools := bench.ToolPaths(o.bin, o.wrk, o.ghz)
+	if o.scenarios["unary"] || o.comparing() {
+		if err := tools.Check(); err != nil {
+			return err
 		}
 	}
 	if o.workDir == "" {
@@ -239,14 +259,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer sb.Stop() //nolint:errcheck
 	gwN := 0
-	starter := func(bin string) bench.StartFunc {
+	starter := func(bin string, env ...string) bench.StartFunc {
 		return func(ctx context.Context) (*bench.GatewayProcess, error) {
 			gwN++
-			return bench.StartGateway(ctx, bin, sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)), o.gatewayEnv...)
+			return bench.StartGateway(ctx, bin, sb.URL, filepath.Join(o.workDir, fmt.Sprintf("gateway-%02d.log", gwN)),
+				append(env, o.gatewayEnv...)...)
 		}
 	}
 	startGateway := starter(bins.Gateway())
-	logf("sandbox %s (pid %d); every unary run and file row through the gateway starts a fresh gateway", sb.URL, sb.PID)
+	logf("sandbox %s (pid %d)", sb.URL, sb.PID)
 
 	sess, err := bench.NewSession(ctx, sb.URL, "", "")
 	if err != nil {
@@ -255,9 +276,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer sess.Close()
 
 	if o.comparing() {
+		base, err := starter(baseBins.Gateway())(ctx)
+		if err != nil {
+			return err
+		}
+		defer base.Stop() //nolint:errcheck
+		current, err := startGateway(ctx)
+		if err != nil {
+			return err
+		}
+		defer current.Stop() //nolint:errcheck
 		cr := &bench.Comparison{Machine: machine, Started: started, Command: command, Config: bench.CompareConfig{
 			Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration,
-			Repeat: o.repeat, Base: starter(baseBins.Gateway()), Current: startGateway,
+			Repeat: o.repeat, Tools: tools, Dir: o.workDir, Base: base, Current: current,
 			BaseLabel: baseLabel, CurrentLabel: bench.Describe(ctx, ".")}}
 		cr.LoadAvg[0] = load0
 		logf("comparing gateways: base %s, new %s (%s); %d runs of %s per cell and build",
@@ -277,12 +308,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	r := &bench.Report{Machine: machine, Started: started, Command: command}
 	r.LoadAvg[0] = load0
-
+	// One gateway serves the unary and sizing scenarios; pagination and files start their own.
+	var gw *bench.GatewayProcess
+	if o.scenarios["unary"] || o.scenarios["sizing"] || o.scenarios["paginate"] {
+		if gw, err = startGateway(ctx); err != nil {
+			return err
+		}
+		defer gw.Stop() //nolint:errcheck
+		if err := sess.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
+			return err
+		}
+	}
 	if o.scenarios["unary"] {
+		floor, err := bench.StartFloorProxy(ctx, bins.Bench(), sb.URL, filepath.Join(o.workDir, "floor.log"))
+		if err != nil {
+			return err
+		}
+		defer floor.Stop() //nolint:errcheck
+		sess.FloorURL = floor.URL
 		r.UnaryConfig = bench.UnaryConfig{Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup,
-			Duration: o.duration, Repeat: o.repeat, Restart: startGateway}
-		logf("1. unary: %d cases × %d paths, %d runs of %s per cell", len(r.UnaryConfig.Cases), len(o.paths), o.repeat, o.warmup+o.duration)
-		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
+			Duration: o.duration, Repeat: o.repeat, Tools: tools, Dir: o.workDir}
+		logf("1. unary: %d cases, %d rounds of %s per cell; gateway pid %d, floor proxy %s (pid %d); wrk %s, ghz %s",
+			len(r.UnaryConfig.Cases), o.repeat, o.warmup+o.duration, gw.PID, floor.URL, floor.PID, tools.WRK, tools.GHZ)
+		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Gateway: &gw.Proc, Floor: &floor.Proc, Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
 			l := u.Runs[len(u.Runs)-1].Load
 			logf("   %-6s %-6s c=%-3d run %d: p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency, len(u.Runs),
 				l.P(50).Round(time.Microsecond), l.P(99).Round(time.Microsecond), l.Throughput())
@@ -290,16 +338,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		_ = floor.Stop()
+	}
+	if o.scenarios["sizing"] {
+		r.SizingConfig = bench.SizingConfig{Streams: o.streams, Hold: 3 * time.Second}
+		logf("sizing: %d concurrent calls held %s in the sandbox, over gRPC and over REST", o.streams, r.SizingConfig.Hold)
+		if r.Sizing, err = bench.RunSizing(ctx, sess, gw, r.SizingConfig); err != nil {
+			return err
+		}
 	}
 	if o.scenarios["paginate"] {
-		gw, err := startGateway(ctx)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = gw.Stop() }()
-		if err := sess.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
-			return err
-		}
 		r.PaginateConfig = bench.PaginateConfig{Pages: o.pages, Latency: o.latency, Work: o.work, Repeats: o.pageRepeats,
 			Prefetch: []int{0, 1, 4}, RESTPrefetch: 4}
 		logf("2. pagination: %d pages, L=%s, C=%s, %d runs per mode", o.pages, o.latency, o.work, o.pageRepeats)
@@ -307,11 +355,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if gw != nil {
+		_ = gw.Stop()
+	}
 	if o.scenarios["files"] {
 		r.FilesConfig = bench.FilesConfig{Sizes: o.fileSizes, Paths: []bench.Path{bench.Direct, bench.GRPC, bench.REST},
 			APIs: o.fileAPIs, Repeats: o.fileRepeats}
 		logf("3. files: sizes %v bytes, %d transfers per row", o.fileSizes, o.fileRepeats)
-		r.Files, err = bench.RunFiles(ctx, sess, startGateway, r.FilesConfig, func(f bench.FileRow) {
+		// The buffered API sends a file as base64 in one JSON body: its gateways take bodies of that size.
+		filesGateway := starter(bins.Gateway(), fmt.Sprintf("BOSA_MAX_JSON_BODY_BYTES=%d", bench.BufferedJSONLimit(o.fileSizes)))
+		r.Files, err = bench.RunFiles(ctx, sess, filesGateway, r.FilesConfig, func(f bench.FileRow) {
 			logf("   %-8s %-8s %-6s %-6s median %-12v peak RSS %d MiB", f.Direction, f.API, f.Path, fmt.Sprint(f.Size>>20, "MiB"),
 				f.Times.Percentile(50).Round(time.Millisecond), f.GatewayPeakRSS>>20)
 		})

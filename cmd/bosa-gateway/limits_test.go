@@ -4,10 +4,12 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"bosa.dev/gateway/internal/server"
 )
 
-// TestLimitFlags: the protection and transport-security settings have flags and environment
-// variables, flags winning.
+// TestLimitFlags: the protection, size-limit and transport-security settings have flags and
+// environment variables, flags winning.
 func TestLimitFlags(t *testing.T) {
 	t.Setenv("BOSA_RATE_LIMIT", "2.5")
 	t.Setenv("BOSA_MAX_UPSTREAM_CONCURRENCY", "16")
@@ -25,6 +27,16 @@ func TestLimitFlags(t *testing.T) {
 	if c.ReadHeaderTimeout != 3*time.Second || c.ReadTimeout != 30*time.Second || c.IdleTimeout != time.Minute ||
 		c.MaxRetryAfter != 5*time.Second || c.RetryBaseDelay != 100*time.Millisecond {
 		t.Errorf("timeouts: %v %v %v %v %v", c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout, c.MaxRetryAfter, c.RetryBaseDelay)
+	}
+	if c.MaxJSONBodyBytes != server.DefaultMaxJSONBodyBytes {
+		t.Errorf("JSON body limit %d without flag or variable, want the default", c.MaxJSONBodyBytes)
+	}
+	t.Setenv("BOSA_MAX_JSON_BODY_BYTES", "1048576")
+	if o, err := parse(nil, io.Discard); err != nil || o.cfg.MaxJSONBodyBytes != 1<<20 {
+		t.Errorf("BOSA_MAX_JSON_BODY_BYTES: %v, %+v", err, o)
+	}
+	if o, err := parse([]string{"--max-json-body-bytes", "2097152"}, io.Discard); err != nil || o.cfg.MaxJSONBodyBytes != 2<<20 {
+		t.Errorf("--max-json-body-bytes over the variable: %v, %+v", err, o)
 	}
 	t.Setenv("BOSA_RATE_LIMIT", "fast")
 	if _, err := parse(nil, io.Discard); err == nil {

@@ -22,11 +22,19 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc/grpclog"
+
+	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/sandbox"
 )
 
+// setGRPCLogger makes grpc-go's and grpc-gateway's own log lines (grpclog) structured too. grpclog is
+// process-wide and set once before any gRPC use, so only main sets it: tests run several gateways.
+var setGRPCLogger func(*slog.Logger)
+
 func main() {
+	setGRPCLogger = func(l *slog.Logger) { grpclog.SetLoggerV2(server.GRPCLogger(l)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -43,6 +51,7 @@ type options struct {
 	cfg          server.Config
 	logLevel     string
 	logFormat    string
+	corsOrigins  string // --cors-allowed-origins, split into Config.CORSAllowedOrigins
 	tokenSecret  string
 	useSandbox   bool
 	printSession bool
@@ -82,13 +91,16 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	secret(&c.APIKey, "api-key", "BOSA_API_KEY", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
 	str(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
 	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
+	str(&o.corsOrigins, "cors-allowed-origins", "BOSA_CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the HTTP API (CORS), e.g. https://app.example; * allows any (default: CORS off)")
 	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
 	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
 	str(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
 	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
 	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
-	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message, REST body and upstream answer, files included")
+	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
+	integer(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
+	integer(&c.MCPMaxFileBytes, "mcp-max-file-bytes", "BOSA_MCP_MAX_FILE_BYTES", mcp.DefaultMaxFileBytes, "largest file an MCP tool returns inline (embedded resource); larger ones are an error pointing to DownloadFile")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
@@ -127,6 +139,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	for origin := range strings.SplitSeq(o.corsOrigins, ",") {
+		if origin = strings.TrimSpace(origin); origin != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, origin)
+		}
+	}
 	if streams < 0 {
 		return nil, errors.New("--max-concurrent-streams must not be negative")
 	}
@@ -155,6 +172,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.cfg.Logger = logger
+	if setGRPCLogger != nil {
+		setGRPCLogger(logger)
+	}
 	if o.useSandbox {
 		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
 		defer sb.Close()
@@ -213,6 +233,8 @@ func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
 		"  curl -s -X POST " + base + "/v1/users -d '{\"identifier\": \"bob\"}'",
 		"  curl -s " + base + "/openapi.json",
 		"  curl -s " + base + "/healthz",
+		"",
+		"MCP (" + base + "/mcp, or " + base + "/mcp/{connector}): every action a tool; see docs/mcp.md.",
 		"",
 		"Then: POST /v1/auth/tokens with the identifier and secret, and send the token as",
 		"'authorization: Bearer <token>' (grpcurl -H, curl -H). Stop with Ctrl-C.",

@@ -62,6 +62,7 @@ type config struct {
 	masterKey     string
 	maxUpload     int64
 	verbose       bool
+	pathPrefix    string
 }
 
 // keyList is a repeatable string flag.
@@ -99,6 +100,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	cfg.masterKey = getenv("BOSA_SANDBOX_MASTER_KEY")
+	cfg.pathPrefix = getenv("BOSA_SANDBOX_PATH_PREFIX")
 	if v := getenv("BOSA_SANDBOX_MAX_UPLOAD"); v != "" {
 		if cfg.maxUpload, err = strconv.ParseInt(v, 10, 64); err != nil {
 			return cfg, fmt.Errorf("BOSA_SANDBOX_MAX_UPLOAD: %w", err)
@@ -122,6 +124,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.masterKey, "master-key", cfg.masterKey, "operator key enabling POST /clients (env BOSA_SANDBOX_MASTER_KEY)")
 	fs.Int64Var(&cfg.maxUpload, "max-upload", cfg.maxUpload, "largest uploaded file in bytes (env BOSA_SANDBOX_MAX_UPLOAD)")
 	fs.BoolVar(&cfg.verbose, "verbose", cfg.verbose, "log every request (env BOSA_SANDBOX_VERBOSE)")
+	fs.StringVar(&cfg.pathPrefix, "path-prefix", cfg.pathPrefix, "serve every route under this path, e.g. /pre (env BOSA_SANDBOX_PATH_PREFIX)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -160,6 +163,9 @@ func (c config) options(logger *slog.Logger) []sandbox.Option {
 	if c.masterKey != "" {
 		opts = append(opts, sandbox.WithMasterKey(c.masterKey))
 	}
+	if c.pathPrefix != "" {
+		opts = append(opts, sandbox.WithPathPrefix(c.pathPrefix))
+	}
 	return opts
 }
 
@@ -181,7 +187,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "BOSA sandbox serving on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "BOSA sandbox serving on http://%s%s\n", ln.Addr(), sb.PathPrefix())
 	if len(cfg.apiKeys) == 0 {
 		fmt.Fprintf(stdout, "demo client key (X-API-Key): %s\n", sandbox.DemoAPIKey)
 	} else {

@@ -1,12 +1,10 @@
 package bench
 
 import (
-	"context"
 	"errors"
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -116,40 +114,6 @@ func TestProcSelf(t *testing.T) {
 	if _, err := (Proc{PID: -1}).CPUTime(); err == nil {
 		t.Error("CPUTime of pid -1: no error")
 	}
-	if SelfCPUTime() <= 0 {
-		t.Error("SelfCPUTime = 0")
-	}
-}
-
-func TestLoad(t *testing.T) {
-	var calls atomic.Int64
-	boom := errors.New("boom")
-	between := false
-	r := Load(context.Background(), 4, 20*time.Millisecond, 100*time.Millisecond, func(context.Context) error {
-		if calls.Add(1)%10 == 0 {
-			return boom
-		}
-		time.Sleep(time.Millisecond)
-		return nil
-	}, func() { between = true })
-	if !between {
-		t.Error("between was not called")
-	}
-	if r.Concurrency != 4 || r.Errors == 0 || !errors.Is(r.FirstErr, boom) {
-		t.Errorf("result %+v", r)
-	}
-	// 4 workers × 100 ms / ~1 ms per call: far more than 40 calls, unless Load serialised them.
-	if n := len(r.Latencies); n < 80 {
-		t.Errorf("%d calls recorded, want ≥ 80", n)
-	}
-	for i := 1; i < len(r.Latencies); i++ {
-		if r.Latencies[i] < r.Latencies[i-1] {
-			t.Fatal("latencies not sorted")
-		}
-	}
-	if r.P(50) < time.Millisecond || r.Throughput() <= 0 || r.Elapsed < 100*time.Millisecond {
-		t.Errorf("p50 %v, throughput %v, elapsed %v", r.P(50), r.Throughput(), r.Elapsed)
-	}
 }
 
 func TestTimed(t *testing.T) {
@@ -203,51 +167,94 @@ func TestPaginateBounds(t *testing.T) {
 
 func lat(d ...time.Duration) Latencies { return Latencies(d) }
 
-func TestEvaluate(t *testing.T) {
+// unaryRun is a run with a p50, a p99 (p90 = p50), a throughput and a hop CPU per call; the
+// tool's CPU per call is the hop's.
+func unaryRun(p50, p99 time.Duration, perSecond int, cpu time.Duration) UnaryRun {
+	return UnaryRun{Load: LoadResult{Calls: perSecond, Elapsed: time.Second,
+		Percentiles: map[float64]time.Duration{50: p50, 90: p50, 99: p99}}, HopCPU: cpu, ToolCPU: cpu}
+}
+
+// hopReport is a report of the 1 KiB case over every path, two rounds; the floor adds 200 µs
+// (round 1) and 100 µs (round 2) at p50.
+func hopReport(rest64 [2]int, grpcCPU time.Duration) *Report {
 	us := time.Microsecond
-	row := func(p Path, p50, p99 time.Duration, conc, n int) UnaryRow {
-		l := make(Latencies, 0, n)
-		for i := range n {
-			if i < n*98/100 {
-				l = append(l, p50)
-			} else {
-				l = append(l, p99)
-			}
-		}
-		return UnaryRow{Case: "1KiB", Path: p, Concurrency: conc, Runs: []UnaryRun{{Load: LoadResult{Latencies: l, Elapsed: time.Second},
-			GatewayCPU: 100 * us, SandboxCPU: 100 * us, ClientCPU: 100 * us}}}
+	row := func(p Path, conc int, runs ...UnaryRun) UnaryRow {
+		return UnaryRow{Case: "1KiB", Path: p, Concurrency: conc, Runs: runs}
 	}
-	r := &Report{
+	return &Report{
 		Machine: Machine{CPUs: 2},
 		Unary: []UnaryRow{
-			row(Direct, 400*us, 900*us, 1, 100),
-			row(GRPC, 500*us, 1500*us, 1, 100),   // +100 µs p50 (met), +600 µs p99 (met)
-			row(REST, 800*us, 1200*us, 1, 100),   // +400 µs p50 (not met)
-			row(GRPC, 900*us, 2000*us, 16, 6000), // 6000/s (met)
+			row(Direct, 1, unaryRun(400*us, 1000*us, 2000, 0), unaryRun(500*us, 1000*us, 2000, 0)),
+			row(Floor, 1, unaryRun(600*us, 1500*us, 1500, 80*us), unaryRun(600*us, 1300*us, 1500, 80*us)),
+			row(REST, 1, unaryRun(620*us, 1500*us, 1000, 300*us), unaryRun(620*us, 1500*us, 1000, 300*us)), // added 220, 120: 1.1 ×, 1.2 ×
+			row(Empty, 1, unaryRun(150*us, 300*us, 5000, 50*us), unaryRun(150*us, 300*us, 5000, 50*us)),
+			row(GRPC, 1, unaryRun(1000*us, 2000*us, 800, 250*us), unaryRun(900*us, 2000*us, 800, 250*us)), // hop 450, 250: 2.25 ×, 2.5 ×
+			row(Direct, 64, unaryRun(0, 0, 20000, 0), unaryRun(0, 0, 20000, 0)),
+			row(Floor, 64, unaryRun(0, 0, 10000, 60*us), unaryRun(0, 0, 8000, 60*us)),
+			row(REST, 64, unaryRun(0, 0, rest64[0], 200*us), unaryRun(0, 0, rest64[1], 200*us)),
+			row(GRPC, 64, unaryRun(0, 0, 6000, grpcCPU), unaryRun(0, 0, 6000, grpcCPU)),
 		},
-		PaginateConfig: PaginateConfig{Pages: 50, Latency: 20 * time.Millisecond, Work: 20 * time.Millisecond},
-		Paginate: []PaginateRow{
-			{Mode: "direct", Path: Direct, Prefetch: -1, Times: lat(2 * time.Second)},
-			{Mode: "p0", Path: GRPC, Prefetch: 0, Times: lat(2 * time.Second)},
-			{Mode: "p1", Path: GRPC, Prefetch: 1, Times: lat(1100 * time.Millisecond)},
-			{Mode: "p4", Path: GRPC, Prefetch: 4, Times: lat(1200 * time.Millisecond)},
-		},
-		Files: []FileRow{
-			{Size: 10 << 20, Direction: Download, API: Stream, Path: Direct, Times: lat(time.Second)},
-			{Size: 10 << 20, Direction: Download, API: Stream, Path: GRPC, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 29 << 20},
-			{Size: 10 << 20, Direction: Upload, API: Stream, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 31 << 20},
-			// Buffered rows have no verdict.
-			{Size: 10 << 20, Direction: Upload, API: Buffered, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 90 << 20},
-		},
+	}
+}
+
+// TestHop: added latencies and ratios to the floor are taken round by round (each round's path
+// against the direct and floor runs of the same round), then their median.
+func TestHop(t *testing.T) {
+	us := time.Microsecond
+	h := hopReport([2]int{9500, 7000}, 150*us).Hop("1KiB")
+	if h.FloorAddedP50 != 150*us || h.RESTAddedP50 != 170*us || h.GRPCHopP50 != 350*us {
+		t.Errorf("added p50: floor %v, REST %v, gRPC hop %v", h.FloorAddedP50, h.RESTAddedP50, h.GRPCHopP50)
+	}
+	if r := h.RESTAdded; r.Median != (1.1+1.2)/2 || r.Lo != 1.1 || r.Hi != 1.2 || r.Rounds != 2 {
+		t.Errorf("REST added ratio %+v", r)
+	}
+	if r := h.GRPCHop; r.Median != 2.375 || r.Lo != 2.25 || r.Hi != 2.5 {
+		t.Errorf("gRPC hop ratio %+v", r)
+	}
+	if got := h.GRPCHop.String(); got != "2.38 × (2.25–2.50 over 2 rounds)" {
+		t.Errorf("ratio text %q", got)
+	}
+	// The tool spent 200 µs more per ExecuteAction call than per empty call: net hop 250, 50 µs.
+	if h.ToolExtraCPU != 200*us || h.GRPCHopNetP50 != 150*us || h.GRPCHopNet.Lo != 0.5 || h.GRPCHopNet.Hi != 1.25 {
+		t.Errorf("net of the tool: extra %v, hop %v, ratio %+v", h.ToolExtraCPU, h.GRPCHopNetP50, h.GRPCHopNet)
+	}
+	t64 := h.Throughput[64]
+	if t64.REST.Median != (0.95+0.875)/2 || t64.FloorRate != 9000 || t64.CPU.Median != 0.75 {
+		t.Errorf("c=64: %+v", t64)
+	}
+	// A round where the floor added nothing (noise) gives no ratio, and says so.
+	r := hopReport([2]int{9500, 7000}, 150*us)
+	r.Unary[1].Runs[1].Load.Percentiles[50] = 500 * us
+	if h := r.Hop("1KiB"); h.RESTAdded.Rounds != 1 || h.RESTAdded.String() != "1.10 × (1.10–1.10 over 1 rounds of 2)" {
+		t.Errorf("with a round undefined: %+v %q", h.RESTAdded, h.RESTAdded.String())
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	us := time.Microsecond
+	r := hopReport([2]int{9500, 7000}, 150*us) // REST at c=64: 0.95 ×, 0.875 ×: median 0.9125 × (met)
+	r.PaginateConfig = PaginateConfig{Pages: 50, Latency: 20 * time.Millisecond, Work: 20 * time.Millisecond}
+	r.Paginate = []PaginateRow{
+		{Mode: "direct", Path: Direct, Prefetch: -1, Times: lat(2 * time.Second)},
+		{Mode: "p0", Path: GRPC, Prefetch: 0, Times: lat(2 * time.Second)},
+		{Mode: "p1", Path: GRPC, Prefetch: 1, Times: lat(1100 * time.Millisecond)},
+		{Mode: "p4", Path: GRPC, Prefetch: 4, Times: lat(1200 * time.Millisecond)},
+	}
+	r.Files = []FileRow{
+		{Size: 10 << 20, Direction: Download, API: Stream, Path: Direct, Times: lat(time.Second)},
+		{Size: 10 << 20, Direction: Download, API: Stream, Path: GRPC, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 29 << 20},
+		{Size: 10 << 20, Direction: Upload, API: Stream, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 31 << 20},
+		// Buffered rows have no verdict.
+		{Size: 10 << 20, Direction: Upload, API: Buffered, Path: REST, Times: lat(time.Second), GatewayIdleRSS: 10 << 20, GatewayPeakRSS: 90 << 20},
 	}
 	want := []struct {
 		prefix string
 		met    bool
 	}{
-		{"gRPC adds ≤ 150 µs at p50", true},
-		{"gRPC adds ≤ 1 ms at p99", true},
-		{"REST adds ≤ 300 µs at p50", false},
-		{"≥ 5,000 ExecuteAction/s", true},
+		{"REST added p50 ≤ 1.2 × the floor's added p50 (1KiB, c=1)", true},
+		{"gRPC hop (beyond an empty gRPC call and the upstream call) ≤ 1.5 ×", false},
+		{"REST throughput at c=64 ≥ 0.9 × the floor's", true},
+		{"gateway CPU per call over gRPC ≤ over REST (1KiB, c=64)", true},
 		{"p1 within", true},
 		{"p4 within", false},
 		{"files: gateway peak memory < 3 × size (download 10MiB over grpc, streaming)", true},
@@ -262,8 +269,13 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("verdict %d = %q met=%v (%s); want %q met=%v", i, got[i].Target, got[i].Met, got[i].Measured, w.prefix, w.met)
 		}
 	}
-	if !strings.Contains(got[3].Measured, "6000/s at concurrency 16") {
-		t.Errorf("throughput measured %q", got[3].Measured)
+	if m := got[2].Measured; !strings.Contains(m, "0.91 × (0.88–0.95 over 2 rounds)") || !strings.Contains(m, "8250/s vs 9000/s") {
+		t.Errorf("throughput measured %q", m)
+	}
+	// Below the targets: REST at 0.85 × the floor, gRPC costing more CPU than REST.
+	low := Evaluate(hopReport([2]int{8500, 6800}, 300*us))
+	if low[2].Met || low[3].Met {
+		t.Errorf("verdicts below target: %+v", low[2:4])
 	}
 }
 
@@ -296,17 +308,10 @@ func TestMedianBounds(t *testing.T) {
 }
 
 // TestUnaryRowRuns: a row of several runs reports the median of the runs' statistics and their
-// range, and the highest peak.
+// range.
 func TestUnaryRowRuns(t *testing.T) {
 	ms := time.Millisecond
-	run := func(p50 time.Duration, calls int, gwCPU time.Duration, peak int64) UnaryRun {
-		l := make(Latencies, calls)
-		for i := range l {
-			l[i] = p50
-		}
-		return UnaryRun{Load: LoadResult{Latencies: l, Elapsed: time.Second}, GatewayCPU: gwCPU, GatewayPeakRSS: peak}
-	}
-	u := UnaryRow{Runs: []UnaryRun{run(3*ms, 300, 30, 10), run(1*ms, 1000, 10, 30), run(2*ms, 500, 20, 20)}}
+	u := UnaryRow{Runs: []UnaryRun{unaryRun(3*ms, 3*ms, 300, 30), unaryRun(1*ms, 1*ms, 1000, 10), unaryRun(2*ms, 2*ms, 500, 20)}}
 	if got := u.P(50); got != 2*ms {
 		t.Errorf("P(50) = %v", got)
 	}
@@ -319,37 +324,11 @@ func TestUnaryRowRuns(t *testing.T) {
 	if lo, hi := u.ThroughputRange(); lo != 300 || hi != 1000 {
 		t.Errorf("ThroughputRange = %v, %v", lo, hi)
 	}
-	if got := u.GatewayCPU(); got != 20 {
-		t.Errorf("GatewayCPU = %v", got)
-	}
-	if peak, since := u.GatewayPeakRSS(); peak != 30 || since {
-		t.Errorf("GatewayPeakRSS = %v, %v", peak, since)
+	if got := u.HopCPU(); got != 20 {
+		t.Errorf("HopCPU = %v", got)
 	}
 	cells := (&Report{Unary: []UnaryRow{u}}).unaryCells(u)
 	if cells[3] != "2000 µs (1000–3000 µs)" || cells[6] != "500 (300–1000)" {
 		t.Errorf("cells %q", cells)
-	}
-}
-
-// TestAddedMeasured: with several runs, the verdict gives the per-round differences, each round's
-// gateway run against the direct run of the same round.
-func TestAddedMeasured(t *testing.T) {
-	us := time.Microsecond
-	rows := func(p50s ...time.Duration) *UnaryRow {
-		u := &UnaryRow{}
-		for _, d := range p50s {
-			u.Runs = append(u.Runs, UnaryRun{Load: LoadResult{Latencies: Latencies{d}}})
-		}
-		return u
-	}
-	a := rows(400*us, 500*us, 450*us)
-	b := rows(500*us, 700*us, 560*us) // per round +100, +200, +110
-	got := addedMeasured(b, a, 50, 150*us)
-	want := "+110 µs (560 µs vs 450 µs; medians of 3 runs, per round +100 µs to +200 µs, within target in 2 of 3)"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-	if got := addedMeasured(rows(500*us), rows(400*us), 50, 150*us); got != "+100 µs (500 µs vs 400 µs)" {
-		t.Errorf("one run: %q", got)
 	}
 }

@@ -65,13 +65,15 @@ type Result struct {
 type Session struct {
 	SandboxURL string
 	Token      string
+	// FloorURL is the floor proxy's base URL, when one runs.
+	FloorURL string
 
-	direct      *bosaclient.Client
-	floorClient *http.Client // plain HTTP to the sandbox, for the transport floor
-	conn        *grpc.ClientConn
-	action      bosav1.ActionServiceClient
-	rest        *http.Client
-	base        string // gateway REST base URL
+	direct   *bosaclient.Client
+	conn     *grpc.ClientConn
+	grpcAddr string
+	action   bosav1.ActionServiceClient
+	rest     *http.Client
+	base     string // gateway REST base URL
 }
 
 // NewSession creates a user on the sandbox at sandboxURL (directly), connects GitHub and Google Drive
@@ -106,9 +108,7 @@ func NewSession(ctx context.Context, sandboxURL, grpcAddr, httpAddr string) (*Se
 		}
 		resp.Body.Close()
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	s := &Session{SandboxURL: sandboxURL, Token: tok.Token, direct: c, floorClient: &http.Client{Transport: tr}}
+	s := &Session{SandboxURL: sandboxURL, Token: tok.Token, direct: c}
 	if err := s.Attach(grpcAddr, httpAddr); err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Session) Attach(grpcAddr, httpAddr string) error {
 		if err != nil {
 			return fmt.Errorf("bench: dial gateway: %w", err)
 		}
-		s.conn, s.action = conn, bosav1.NewActionServiceClient(conn)
+		s.conn, s.action, s.grpcAddr = conn, bosav1.NewActionServiceClient(conn), grpcAddr
 	}
 	if httpAddr != "" {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -142,18 +142,14 @@ func (s *Session) detach() {
 	if s.rest != nil {
 		s.rest.CloseIdleConnections()
 	}
-	s.conn, s.action, s.rest, s.base = nil, nil, nil, ""
+	s.conn, s.action, s.grpcAddr, s.rest, s.base = nil, nil, "", nil, ""
 }
 
 // Close closes the session's connections.
 func (s *Session) Close() {
 	s.detach()
 	s.direct.CloseIdleConnections()
-	s.floorClient.CloseIdleConnections()
 }
-
-// Direct returns the bosaclient client of the session (for paging).
-func (s *Session) Direct() *bosaclient.Client { return s.direct }
 
 // Prepare builds the call of req over path once (request messages, JSON bodies), so that the load
 // loop measures calls, not request building. The returned function is safe for concurrent use.
@@ -169,54 +165,23 @@ func (s *Session) Prepare(path Path, req Request) (func(ctx context.Context) (Re
 	return nil, fmt.Errorf("bench: unknown path %q", path)
 }
 
-// PrepareFloor returns the cheapest round trip of path: GET /connectors/names on the sandbox (direct),
-// the gRPC health check of the gateway (grpc) or GET /healthz on its HTTP port (rest).
-func (s *Session) PrepareFloor(path Path) (func(ctx context.Context) (Result, error), error) {
-	get := func(client *http.Client, url string) func(ctx context.Context) (Result, error) {
-		return func(ctx context.Context) (Result, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				return Result{}, err
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				return Result{}, err
-			}
-			defer resp.Body.Close()
-			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-				return Result{}, err
-			}
-			if resp.StatusCode != http.StatusOK {
-				return Result{}, fmt.Errorf("bench: GET %s: %d", url, resp.StatusCode)
-			}
-			return Result{}, nil
-		}
+// PrepareEmpty returns the empty gRPC call: the gateway's health check (same server and
+// interceptors as ExecuteAction, no upstream call).
+func (s *Session) PrepareEmpty() (func(ctx context.Context) (Result, error), error) {
+	if s.conn == nil {
+		return nil, errors.New("bench: no gateway gRPC address")
 	}
-	switch path {
-	case Direct:
-		return get(s.floorClient, s.SandboxURL+"/connectors/names"), nil
-	case GRPC:
-		if s.conn == nil {
-			return nil, errors.New("bench: no gateway gRPC address")
+	hc := healthpb.NewHealthClient(s.conn)
+	return func(ctx context.Context) (Result, error) {
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil {
+			return Result{}, err
 		}
-		hc := healthpb.NewHealthClient(s.conn)
-		return func(ctx context.Context) (Result, error) {
-			resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
-			if err != nil {
-				return Result{}, err
-			}
-			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				return Result{}, fmt.Errorf("bench: gateway health %s", resp.GetStatus())
-			}
-			return Result{}, nil
-		}, nil
-	case REST:
-		if s.rest == nil {
-			return nil, errors.New("bench: no gateway HTTP address")
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return Result{}, fmt.Errorf("bench: gateway health %s", resp.GetStatus())
 		}
-		return get(s.rest, s.base+"/healthz"), nil
-	}
-	return nil, fmt.Errorf("bench: unknown path %q", path)
+		return Result{}, nil
+	}, nil
 }
 
 func (s *Session) prepareDirect(req Request) func(ctx context.Context) (Result, error) {

@@ -122,12 +122,14 @@ func Describe(ctx context.Context, repoDir string) string {
 // CompareConfig sets up a comparison of two gateway builds over the unary cells.
 type CompareConfig struct {
 	Cases            []UnaryCase
-	Paths            []Path // GRPC, REST
+	Paths            []Path // GRPC, REST, Empty
 	Concurrency      []int
 	Warmup, Duration time.Duration
 	Repeat           int // runs per cell and build
-	// Base and Current start a fresh gateway of each build; BaseLabel and CurrentLabel name them.
-	Base, Current           StartFunc
+	Tools            Tools
+	Dir              string // the tools' temporary files
+	// Base and Current are the running gateways of each build; BaseLabel and CurrentLabel name them.
+	Base, Current           *GatewayProcess
 	BaseLabel, CurrentLabel string
 }
 
@@ -142,31 +144,32 @@ type CompareRow struct {
 // RunCompare runs every (case, path, concurrency) cell with the base and the current gateway
 // alternately, cfg.Repeat times each: round by round, and within a round path by path, base then
 // current in even rounds and current then base in odd ones, so that neither build always runs
-// first or last. Both gateways use the same sandbox. progress is called after every run.
+// first or last. Both gateways use the same sandbox. progress is called after every pair of runs.
 func RunCompare(ctx context.Context, s *Session, sandbox *Proc, cfg CompareConfig, progress func(CompareRow)) ([]CompareRow, error) {
 	var rows []CompareRow
+	ucfg := UnaryConfig{Warmup: cfg.Warmup, Duration: cfg.Duration, Tools: cfg.Tools, Dir: cfg.Dir}
 	for _, uc := range cfg.Cases {
-		levels := cfg.Concurrency
-		if uc.Floor {
-			levels = []int{1}
-		}
-		for _, c := range levels {
-			cell := make([]CompareRow, len(cfg.Paths))
-			for i, path := range cfg.Paths {
-				cell[i] = CompareRow{Case: uc.Name, Path: path, Concurrency: c}
+		for _, c := range cfg.Concurrency {
+			var cell []CompareRow
+			for _, path := range cfg.Paths {
+				if path != Empty || c == 1 {
+					cell = append(cell, CompareRow{Case: uc.Name, Path: path, Concurrency: c})
+				}
 			}
 			for round := range max(cfg.Repeat, 1) {
 				for i := range cell {
 					builds := []struct {
-						start StartFunc
-						row   *UnaryRow
+						gw  *GatewayProcess
+						row *UnaryRow
 					}{{cfg.Base, &cell[i].Base}, {cfg.Current, &cell[i].Current}}
 					if round%2 == 1 {
 						builds[0], builds[1] = builds[1], builds[0]
 					}
 					for _, b := range builds {
-						ucfg := UnaryConfig{Warmup: cfg.Warmup, Duration: cfg.Duration, Restart: b.start}
-						run, err := runCell(ctx, s, Procs{Sandbox: sandbox}, uc, cell[i].Path, c, ucfg)
+						if err := s.Attach(b.gw.GRPCAddr, b.gw.HTTPAddr); err != nil {
+							return rows, err
+						}
+						run, err := runCell(ctx, s, Procs{Gateway: &b.gw.Proc, Sandbox: sandbox}, uc, cell[i].Path, c, ucfg)
 						if err != nil {
 							return rows, err
 						}
@@ -219,7 +222,7 @@ func (r CompareRow) cells() []string {
 	return []string{r.Case, string(r.Path), fmt.Sprint(r.Concurrency),
 		fmtDur(b.P(50)), fmtDur(c.P(50)), ratio(float64(c.P(50)), float64(b.P(50))), r.lowerIn(50),
 		fmtDur(b.P(99)), fmtDur(c.P(99)), ratio(float64(c.P(99)), float64(b.P(99))),
-		fmtDur(b.GatewayCPU()), fmtDur(c.GatewayCPU()), ratio(float64(c.GatewayCPU()), float64(b.GatewayCPU())),
+		fmtDur(b.HopCPU()), fmtDur(c.HopCPU()), ratio(float64(c.HopCPU()), float64(b.HopCPU())),
 		fmt.Sprintf("%.0f", b.Throughput()), fmt.Sprintf("%.0f", c.Throughput()), ratio(c.Throughput(), b.Throughput())}
 }
 
@@ -246,8 +249,8 @@ func (cr *Comparison) WriteMarkdown(w io.Writer) {
 	p("# Gateway comparison: %s vs %s\n\n", cfg.BaseLabel, cfg.CurrentLabel)
 	p("Written by `make bench-compare` (`bosa-bench -base`). The gateway of the base revision, built from `git archive` of it, and\n")
 	p("the gateway of the current tree serve the unary cells of `make bench` in turn, against one sandbox (the current\n")
-	p("tree's), with the same load generator: every cell runs %d times per build, alternating (base, new, then new, base in\n", max(cfg.Repeat, 1))
-	p("the next round), %s of warm-up then %s measured per run, each run on a freshly started gateway. Columns are the\n", cfg.Warmup, cfg.Duration)
+	p("tree's), with the same load tools (wrk for REST, ghz for gRPC): every cell runs %d times per build, alternating (base,\n", max(cfg.Repeat, 1))
+	p("new, then new, base in the next round), %s of warm-up then %s measured per run. Columns are the\n", cfg.Warmup, cfg.Duration)
 	p("medians over the runs; `new/base` below 1 is better for latency and CPU, above 1 for req/s; `new faster` counts the\n")
 	p("rounds where the new gateway's p50 was lower than the base's in the same round. CPU per request is the gateway's\n")
 	p("utime+stime over the measured phase divided by the calls: it is less sensitive to a busy machine than latency.\n\n")

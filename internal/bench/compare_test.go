@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,43 +142,41 @@ func TestUntar(t *testing.T) {
 	}
 }
 
-// TestRunCompare compares two gateways (here both in process, on the same server) and renders the
-// comparison: every cell has runs of both builds, alternating which goes first.
+// TestRunCompare compares two gateways (here two in-process gateways on one sandbox) with the real
+// load tools and renders the comparison: every cell has runs of both builds, alternating which
+// goes first.
 func TestRunCompare(t *testing.T) {
 	ip := startInProcess(t)
-	self := &GatewayProcess{Process: &Process{Proc: Proc{PID: os.Getpid()}}, GRPCAddr: ip.grpcAddr, HTTPAddr: ip.httpAddr}
-	var order []string
-	starter := func(name string) StartFunc {
-		return func(context.Context) (*GatewayProcess, error) {
-			order = append(order, name)
-			return self, nil
-		}
-	}
+	other := startInProcessGateway(t, ip.sb.URL)
+	self := Proc{PID: os.Getpid()}
+	base := &GatewayProcess{Process: &Process{Proc: self}, GRPCAddr: ip.grpcAddr, HTTPAddr: ip.httpAddr}
+	current := &GatewayProcess{Process: &Process{Proc: self}, GRPCAddr: other.GRPCAddr(), HTTPAddr: other.HTTPAddr()}
 	var cases []UnaryCase
 	for _, c := range UnaryCases() {
-		if c.Name == "floor" || c.Name == "1KiB" {
+		if c.Name == "1KiB" {
 			cases = append(cases, c)
 		}
 	}
-	cfg := CompareConfig{Cases: cases, Paths: []Path{GRPC, REST}, Concurrency: []int{1, 2}, Duration: 20 * time.Millisecond,
-		Repeat: 2, Base: starter("base"), Current: starter("new"), BaseLabel: "v1", CurrentLabel: "v2"}
-	progressed := 0
-	rows, err := RunCompare(context.Background(), ip.sess, &self.Proc, cfg, func(CompareRow) { progressed++ })
+	cfg := CompareConfig{Cases: cases, Paths: []Path{GRPC, REST, Empty}, Concurrency: []int{1, 2}, Duration: time.Second,
+		Repeat: 2, Tools: testTools(t), Dir: t.TempDir(), Base: base, Current: current, BaseLabel: "v1", CurrentLabel: "v2"}
+	var order []string
+	rows, err := RunCompare(context.Background(), ip.sess, &self, cfg, func(r CompareRow) {
+		order = append(order, fmt.Sprintf("%s/%d/%d", r.Path, r.Concurrency, len(r.Base.Runs)))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// floor at concurrency 1 only: (1 + 2 levels) × 2 paths.
-	if len(rows) != 6 || progressed != 12 {
-		t.Fatalf("%d rows, %d progress calls", len(rows), progressed)
+	// The empty call at concurrency 1 only: 3 + 2 cells, 2 rounds each.
+	if len(rows) != 5 || len(order) != 10 {
+		t.Fatalf("%d rows, %d progress calls: %v", len(rows), len(order), order)
+	}
+	if want := "grpc/1/1 rest/1/1 empty/1/1 grpc/1/2 rest/1/2 empty/1/2 grpc/2/1"; strings.Join(order[:7], " ") != want {
+		t.Errorf("runs in order %v, want them to start %s", order, want)
 	}
 	for _, r := range rows {
-		if len(r.Base.Runs) != 2 || len(r.Current.Runs) != 2 || r.Base.P(50) <= 0 || r.Current.P(50) <= 0 {
+		if len(r.Base.Runs) != 2 || len(r.Current.Runs) != 2 || r.Base.P(50) <= 0 || r.Current.P(50) <= 0 || r.Current.Throughput() <= 0 {
 			t.Errorf("%s/%s/%d: base %d runs, new %d runs", r.Case, r.Path, r.Concurrency, len(r.Base.Runs), len(r.Current.Runs))
 		}
-	}
-	// Round 1 runs base first, round 2 new first.
-	if want := "base new base new new base new base"; strings.Join(order[:8], " ") != want {
-		t.Errorf("gateways started in order %v, want it to start %s", order, want)
 	}
 	cr := &Comparison{Machine: ReadMachine(), Started: time.Now(), Command: "test", Config: cfg, Rows: rows}
 	var text, md bytes.Buffer
@@ -186,7 +185,7 @@ func TestRunCompare(t *testing.T) {
 	if !strings.Contains(text.String(), "base v1 vs new v2") || !strings.Contains(text.String(), "new/base") {
 		t.Errorf("text:\n%s", text.String())
 	}
-	for _, want := range []string{"# Gateway comparison: v1 vs v2", "| 1KiB | rest | 2 |", "| floor | grpc | 1 |", "p50 base | p50 new | new/base"} {
+	for _, want := range []string{"# Gateway comparison: v1 vs v2", "| 1KiB | rest | 2 |", "| 1KiB | empty | 1 |", "p50 base | p50 new | new/base"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
@@ -194,9 +193,7 @@ func TestRunCompare(t *testing.T) {
 }
 
 func TestCompareCells(t *testing.T) {
-	run := func(p50 time.Duration, cpu time.Duration) UnaryRun {
-		return UnaryRun{Load: LoadResult{Latencies: Latencies{p50}, Elapsed: time.Second}, GatewayCPU: cpu}
-	}
+	run := func(p50 time.Duration, cpu time.Duration) UnaryRun { return unaryRun(p50, p50, 1, cpu) }
 	r := CompareRow{Case: "1KiB", Path: GRPC, Concurrency: 1,
 		Base:    UnaryRow{Runs: []UnaryRun{run(1000*time.Microsecond, 800*time.Microsecond), run(1200*time.Microsecond, 900*time.Microsecond)}},
 		Current: UnaryRow{Runs: []UnaryRun{run(500*time.Microsecond, 400*time.Microsecond), run(1300*time.Microsecond, 500*time.Microsecond)}}}

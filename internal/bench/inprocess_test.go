@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +27,21 @@ func startInProcess(tb testing.TB) *inProcess {
 	tb.Helper()
 	sb := sandbox.NewServer(sandbox.WithControl(true))
 	tb.Cleanup(sb.Close)
+	srv := startInProcessGateway(tb, sb.URL)
+	sess, err := NewSession(context.Background(), sb.URL, srv.GRPCAddr(), srv.HTTPAddr())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(sess.Close)
+	return &inProcess{sb: sb, sess: sess, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr()}
+}
+
+// startInProcessGateway runs a gateway in this process in front of upstream, until the test ends.
+func startInProcessGateway(tb testing.TB, upstream string) *server.Server {
+	tb.Helper()
 	// As the binary logs by default: JSON at level info (here to nowhere).
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := server.Config{UpstreamURL: sb.URL, APIKey: sandbox.DemoAPIKey, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+	srv, err := server.Config{UpstreamURL: upstream, APIKey: sandbox.DemoAPIKey, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		Logger: logger}.Complete()
 	if err != nil {
 		tb.Fatal(err)
@@ -40,12 +55,40 @@ func startInProcess(tb testing.TB) *inProcess {
 			tb.Error(err)
 		}
 	})
-	sess, err := NewSession(context.Background(), sb.URL, srv.GRPCAddr(), srv.HTTPAddr())
-	if err != nil {
-		tb.Fatal(err)
+	return srv
+}
+
+// testTools returns the load tools, as `make bench` installs them (wrk from Debian, ghz into bin/);
+// `make test` installs them too (target bench-tools).
+func testTools(tb testing.TB) Tools {
+	tb.Helper()
+	tools := ToolPaths(filepath.Join("..", "..", "bin"), "", "")
+	if err := tools.Check(); err != nil {
+		tb.Fatalf("%v; run `make bench-tools`", err)
 	}
-	tb.Cleanup(sess.Close)
-	return &inProcess{sb: sb, sess: sess, grpcAddr: srv.GRPCAddr(), httpAddr: srv.HTTPAddr()}
+	return tools
+}
+
+// startFloor runs the floor proxy in this process in front of upstream and returns its URL.
+func startFloor(tb testing.TB, upstream string) string {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- ServeFloorProxy(ctx, upstream, "127.0.0.1:0", w) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Error(err)
+		}
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	u, ok := strings.CutPrefix(strings.TrimSpace(line), "floor proxy serving on ")
+	if err != nil || !ok {
+		tb.Fatalf("floor proxy printed %q (%v)", line, err)
+	}
+	return u
 }
 
 // BenchmarkUnary is the unary scenario in one process, one call at a time:
@@ -57,7 +100,7 @@ func BenchmarkUnary(b *testing.B) {
 	for _, uc := range UnaryCases() {
 		for _, path := range []Path{Direct, GRPC, REST} {
 			b.Run(uc.Name+"/"+string(path), func(b *testing.B) {
-				call, err := uc.prepare(ip.sess, path)
+				call, err := ip.sess.Prepare(path, uc.Req)
 				if err != nil {
 					b.Fatal(err)
 				}

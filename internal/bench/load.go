@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -20,90 +18,6 @@ func (l Latencies) Percentile(p float64) time.Duration {
 	}
 	rank := int(math.Ceil(p / 100 * float64(len(l))))
 	return l[min(max(rank, 1), len(l))-1]
-}
-
-// LoadResult is what one closed-loop load run measured.
-type LoadResult struct {
-	Concurrency int
-	Elapsed     time.Duration // length of the measured phase
-	Latencies   Latencies     // sorted, successful calls of the measured phase
-	Errors      int
-	FirstErr    error
-}
-
-// Throughput returns successful calls per second.
-func (r LoadResult) Throughput() float64 {
-	if r.Elapsed <= 0 {
-		return 0
-	}
-	return float64(len(r.Latencies)) / r.Elapsed.Seconds()
-}
-
-// P returns the p-th percentile latency.
-func (r LoadResult) P(p float64) time.Duration { return r.Latencies.Percentile(p) }
-
-// Call is one request of a load run; it returns an error when the call failed.
-type Call func(ctx context.Context) error
-
-// Load runs call in a closed loop from concurrency workers: first for warmup (discarded), then for
-// duration (recorded). Each worker starts its next call as soon as the previous one returned.
-// between, when not nil, runs after the warmup and before the measured phase (to take a CPU sample).
-func Load(ctx context.Context, concurrency int, warmup, duration time.Duration, call Call, between func()) LoadResult {
-	if warmup > 0 {
-		loadPhase(ctx, concurrency, warmup, call)
-	}
-	if between != nil {
-		between()
-	}
-	r := loadPhase(ctx, concurrency, duration, call)
-	r.Concurrency = concurrency
-	return r
-}
-
-func loadPhase(ctx context.Context, concurrency int, d time.Duration, call Call) LoadResult {
-	type worker struct {
-		lat   Latencies
-		errs  int
-		first error
-	}
-	workers := make([]worker, concurrency)
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for i := range workers {
-		w := &workers[i]
-		w.lat = make(Latencies, 0, 4096)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if t0.After(deadline) {
-					return
-				}
-				err := call(ctx)
-				if err != nil {
-					w.errs++
-					if w.first == nil {
-						w.first = err
-					}
-					continue
-				}
-				w.lat = append(w.lat, time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	r := LoadResult{Elapsed: time.Since(start)}
-	for _, w := range workers {
-		r.Latencies = append(r.Latencies, w.lat...)
-		r.Errors += w.errs
-		if r.FirstErr == nil && w.first != nil {
-			r.FirstErr = w.first
-		}
-	}
-	slices.Sort(r.Latencies)
-	return r
 }
 
 // Timed runs f n times and returns the sorted durations; it stops at the first error.

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -102,15 +101,6 @@ func (p Proc) ResetPeak() error {
 		return fmt.Errorf("bench: reset peak RSS of %d: %w", p.PID, err)
 	}
 	return nil
-}
-
-// SelfCPUTime returns the CPU time this process has used (getrusage), for the load generator's share.
-func SelfCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Machine describes the machine a run happened on.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,27 +93,69 @@ func StartSandbox(ctx context.Context, bin, logPath string) (*SandboxProcess, er
 	if err != nil {
 		return nil, err
 	}
-	urlc := make(chan string, 1)
+	u, err := waitForLine(ctx, p, out, "BOSA sandbox serving on ")
+	if err != nil {
+		return nil, err
+	}
+	return &SandboxProcess{Process: p, URL: u}, nil
+}
+
+// FloorProcess is a running floor proxy (ServeFloorProxy in a bosa-bench process).
+type FloorProcess struct {
+	*Process
+	URL string
+}
+
+// StartFloorProxy runs `benchBin -floor-proxy upstream` and waits for its address.
+func StartFloorProxy(ctx context.Context, benchBin, upstream, logPath string) (*FloorProcess, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("bench: floor proxy log: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(benchBin, "-floor-proxy", upstream)
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: floor proxy stdout: %w", err)
+	}
+	p, err := start("floor proxy", cmd)
+	if err != nil {
+		return nil, err
+	}
+	u, err := waitForLine(ctx, p, out, "floor proxy serving on ")
+	if err != nil {
+		return nil, err
+	}
+	return &FloorProcess{Process: p, URL: u}, nil
+}
+
+// waitForLine returns the rest of the first line of out that starts with prefix, within 10 s.
+func waitForLine(ctx context.Context, p *Process, out io.Reader, prefix string) (string, error) {
+	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "BOSA sandbox serving on "); ok {
-				urlc <- strings.TrimSpace(rest)
+			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				select {
+				case found <- strings.TrimSpace(rest):
+				default: // only the first counts
+				}
 			}
 		}
 		_, _ = io.Copy(io.Discard, out)
 	}()
 	select {
-	case u := <-urlc:
-		return &SandboxProcess{Process: p, URL: u}, nil
+	case u := <-found:
+		return u, nil
 	case <-p.done:
-		return nil, p.exited()
+		return "", p.exited()
 	case <-time.After(10 * time.Second):
 		_ = p.Stop()
-		return nil, errors.New("bench: sandbox did not report its address within 10 s")
+		return "", fmt.Errorf("bench: %s did not report its address within 10 s", p.name)
 	case <-ctx.Done():
 		_ = p.Stop()
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	}
 }
 
@@ -187,3 +228,6 @@ func (b Binaries) Sandbox() string { return filepath.Join(b.Dir, "bosa-sandbox")
 
 // Gateway returns the path of bosa-gateway.
 func (b Binaries) Gateway() string { return filepath.Join(b.Dir, "bosa-gateway") }
+
+// Bench returns the path of bosa-bench (which serves the floor proxy).
+func (b Binaries) Bench() string { return filepath.Join(b.Dir, "bosa-bench") }

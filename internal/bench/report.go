@@ -17,9 +17,11 @@ type Report struct {
 	LoadAvg        [2]string // /proc/loadavg at start and end
 	Command        string
 	UnaryConfig    UnaryConfig
+	SizingConfig   SizingConfig
 	PaginateConfig PaginateConfig
 	FilesConfig    FilesConfig
 	Unary          []UnaryRow
+	Sizing         []SizingRow
 	Paginate       []PaginateRow
 	Files          []FileRow
 	Verdicts       []Verdict
@@ -34,11 +36,26 @@ var findings string
 func (r *Report) WriteText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if len(r.Unary) > 0 {
-		fmt.Fprintln(w, "\n== 1. Unary ExecuteAction: (a) bosaclient → sandbox, (b) gRPC → gateway → sandbox, (c) REST → gateway → sandbox")
-		fmt.Fprintln(tw, "case\tpath\tconc\tp50 (min–max)\tp90\tp99 (min–max)\treq/s (min–max)\t+p50\t+p99\tp50 ×\tgw CPU/req\tgw peak RSS\tsandbox CPU/req\tclient CPU/req\t")
+		fmt.Fprintln(w, "\n== 1. The hop against the floor: "+unaryLegend)
+		fmt.Fprintln(tw, strings.Join(hopHeader, "\t")+"\t")
+		for _, c := range r.unaryCaseNames() {
+			for _, cells := range r.hopRows(c) {
+				fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+			}
+		}
+		tw.Flush()
+		fmt.Fprintln(w, "\n   cells (medians of the rounds, min–max):")
+		fmt.Fprintln(tw, strings.Join(cellHeader, "\t")+"\t")
 		for _, u := range r.Unary {
-			c := r.unaryCells(u)
-			fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
+			fmt.Fprintln(tw, strings.Join(r.unaryCells(u), "\t")+"\t")
+		}
+		tw.Flush()
+	}
+	if rows := r.sizingRows(); len(rows) > 0 {
+		fmt.Fprintln(w, "\n== Sizing")
+		fmt.Fprintln(tw, "\tgRPC\tREST\t")
+		for _, cells := range rows {
+			fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 		}
 		tw.Flush()
 	}
@@ -75,33 +92,110 @@ func metWord(ok bool) string {
 	return "NOT MET"
 }
 
-// baseline returns the direct row of the same case and concurrency.
-func (r *Report) baseline(u UnaryRow) *UnaryRow {
-	for i := range r.Unary {
-		if b := &r.Unary[i]; b.Case == u.Case && b.Concurrency == u.Concurrency && b.Path == Direct {
-			return b
+// unaryLegend names the paths of the unary scenario.
+const unaryLegend = "direct = wrk → sandbox; floor = wrk → httputil.ReverseProxy → sandbox; rest = wrk → gateway REST; " +
+	"grpc = ghz → gateway gRPC; empty = ghz → gateway grpc.health.v1.Health/Check"
+
+var hopHeader = []string{"case", "hop", "added p50 c=1", "× floor", "added p99 c=1", "× floor", "req/s c=16", "× floor",
+	"req/s c=64", "× floor", "CPU/call c=1", "CPU/call c=64"}
+
+var cellHeader = []string{"case", "path", "conc", "p50 (min–max)", "p90", "p99 (min–max)", "req/s (min–max)", "hop CPU/call",
+	"sandbox CPU/call", "tool CPU/call"}
+
+// unaryCaseNames returns the cases of the unary rows, in order.
+func (r *Report) unaryCaseNames() []string {
+	var out []string
+	for _, u := range r.Unary {
+		if len(out) == 0 || out[len(out)-1] != u.Case {
+			out = append(out, u.Case)
 		}
 	}
-	return nil
+	return out
+}
+
+// hopRows returns the rows of the ratio table of a case: the floor, REST, and the gRPC hop.
+func (r *Report) hopRows(c string) [][]string {
+	h := r.Hop(c)
+	rate := func(conc int, f func(HopThroughput) (float64, Ratio)) (string, string) {
+		t, ok := h.Throughput[conc]
+		if !ok {
+			return "", ""
+		}
+		v, ratio := f(t)
+		if v == 0 {
+			return "", ""
+		}
+		return fmt.Sprintf("%.0f", v), ratio.String()
+	}
+	cpu64 := func(f func(HopThroughput) time.Duration) string {
+		if t, ok := h.Throughput[64]; ok && f(t) > 0 {
+			return fmtDur(f(t))
+		}
+		return ""
+	}
+	one := Ratio{Median: 1, Rounds: 1, Of: 1}
+	f16, f16r := rate(16, func(t HopThroughput) (float64, Ratio) { return t.FloorRate, one })
+	f64, f64r := rate(64, func(t HopThroughput) (float64, Ratio) { return t.FloorRate, one })
+	r16, r16r := rate(16, func(t HopThroughput) (float64, Ratio) { return t.RESTRate, t.REST })
+	r64, r64r := rate(64, func(t HopThroughput) (float64, Ratio) { return t.RESTRate, t.REST })
+	g16, g16r := rate(16, func(t HopThroughput) (float64, Ratio) { return t.GRPCRate, t.GRPC })
+	g64, g64r := rate(64, func(t HopThroughput) (float64, Ratio) { return t.GRPCRate, t.GRPC })
+	return [][]string{
+		{c, "floor (ReverseProxy)", signed(h.FloorAddedP50), "1", signed(h.FloorAddedP99), "1", f16, f16r, f64, f64r,
+			fmtDur(h.FloorCPU1), cpu64(func(t HopThroughput) time.Duration { return t.FloorCPU })},
+		{c, "gateway REST", signed(h.RESTAddedP50), h.RESTAdded.String(), signed(h.RESTAddedP99), h.RESTAdded99.String(), r16, r16r, r64, r64r,
+			fmtDur(h.RESTCPU1), cpu64(func(t HopThroughput) time.Duration { return t.RESTCPU })},
+		{c, "gateway gRPC (hop beyond empty call + upstream)", signed(h.GRPCHopP50), h.GRPCHop.String(), signed(h.GRPCHopP99), h.GRPCHop99.String(),
+			g16, g16r, g64, g64r, fmtDur(h.GRPCCPU1), cpu64(func(t HopThroughput) time.Duration { return t.GRPCCPU })},
+		{c, fmt.Sprintf("gateway gRPC hop, net of ghz's extra %s CPU/call", fmtDur(h.ToolExtraCPU)), signed(h.GRPCHopNetP50), h.GRPCHopNet.String(),
+			"", "", "", "", "", "", "", ""},
+	}
+}
+
+// sizingRows returns the sizing table's rows (label, gRPC, REST); none when nothing was measured.
+func (r *Report) sizingRows() [][]string {
+	var rows [][]string
+	conc := 0
+	for _, u := range r.Unary {
+		if u.Case == TargetCase && u.Path == GRPC {
+			conc = max(conc, u.Concurrency)
+		}
+	}
+	perCore := func(p Path) string {
+		if u := r.row(TargetCase, p, conc); u != nil && u.HopCPU() > 0 {
+			return fmt.Sprintf("%.0f", float64(time.Second)/float64(u.HopCPU()))
+		}
+		return ""
+	}
+	if conc > 1 {
+		rows = append(rows, []string{fmt.Sprintf("calls/s per gateway core (%s ExecuteAction: 1 s ÷ gateway CPU per call at c=%d)", TargetCase, conc),
+			perCore(GRPC), perCore(REST)})
+	}
+	if len(r.Sizing) > 0 {
+		cells := map[Path]SizingRow{}
+		for _, s := range r.Sizing {
+			cells[s.Path] = s
+		}
+		mem := func(p Path, f func(SizingRow) string) string {
+			if s, ok := cells[p]; ok {
+				return f(s)
+			}
+			return ""
+		}
+		rows = append(rows,
+			[]string{fmt.Sprintf("memory per 1,000 concurrent calls (%d held %s upstream; peak RSS − RSS before, scaled)", r.SizingConfig.Streams, fmtDur(r.SizingConfig.Hold)),
+				mem(GRPC, func(s SizingRow) string { return fmtBytes(s.PerThousand()) }), mem(REST, func(s SizingRow) string { return fmtBytes(s.PerThousand()) })},
+			[]string{"gateway RSS before / peak",
+				mem(GRPC, func(s SizingRow) string { return fmtBytes(s.IdleRSS) + " / " + fmtBytes(s.PeakRSS) }),
+				mem(REST, func(s SizingRow) string { return fmtBytes(s.IdleRSS) + " / " + fmtBytes(s.PeakRSS) })})
+	}
+	return rows
 }
 
 func (r *Report) unaryCells(u UnaryRow) []string {
-	added50, added99, ratio := "", "", ""
-	if b := r.baseline(u); b != nil && u.Path != Direct {
-		added50, added99 = signed(u.P(50)-b.P(50)), signed(u.P(99)-b.P(99))
-		if b.P(50) > 0 {
-			ratio = fmt.Sprintf("%.2f", float64(u.P(50))/float64(b.P(50)))
-		}
-	}
-	gwCPU, gwRSS := "", ""
+	hopCPU := ""
 	if u.Path != Direct {
-		gwCPU = fmtDur(u.GatewayCPU())
-		if peak, sinceStart := u.GatewayPeakRSS(); peak > 0 {
-			gwRSS = fmtBytes(peak)
-			if sinceStart {
-				gwRSS += "*"
-			}
-		}
+		hopCPU = fmtDur(u.HopCPU())
 	}
 	p50, p99 := fmtDur(u.P(50)), fmtDur(u.P(99))
 	rps := fmt.Sprintf("%.0f", u.Throughput())
@@ -112,7 +206,7 @@ func (r *Report) unaryCells(u UnaryRow) []string {
 		rps += fmt.Sprintf(" (%.0f–%.0f)", lo, hi)
 	}
 	return []string{u.Case, string(u.Path), fmt.Sprint(u.Concurrency), p50, fmtDur(u.P(90)), p99, rps,
-		added50, added99, ratio, gwCPU, gwRSS, fmtDur(u.SandboxCPU()), fmtDur(u.ClientCPU())}
+		hopCPU, fmtDur(u.SandboxCPU()), fmtDur(u.ToolCPU())}
 }
 
 func (r *Report) paginateCells(p PaginateRow) []string {
@@ -140,19 +234,20 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	m := r.Machine
 
 	p("# Benchmarks\n\n")
-	p("What the gateway costs, measured by `make bench` (program `cmd/bosa-bench`, package `bench/`): one run on one\n")
-	p("machine over loopback, with the sandbox (`bosa-sandbox --control`) and the gateway (`bosa-gateway`, pointed at the\n")
-	p("sandbox with `BOSA_API_URL`, logging JSON at level info to a file) as separate processes, so that the gateway's CPU\n")
-	p("time and peak memory are its own. This file is generated by that command; only the profile findings are written by hand\n")
-	p("(`internal/bench/findings.md`).\n\n")
+	p("What the gateway costs, measured by `make bench` (program `cmd/bosa-bench`, package `internal/bench`): one run on one\n")
+	p("machine over loopback, with the sandbox (`bosa-sandbox --control`), the gateway (`bosa-gateway`, pointed at the sandbox\n")
+	p("with `BOSA_API_URL`, logging JSON at level info to a file) and the floor proxy as separate processes, so that each one's\n")
+	p("CPU time and peak memory are its own; established tools drive the load (wrk for HTTP, ghz for gRPC). This file is\n")
+	p("generated by that command; only the profile findings are written by hand (`internal/bench/findings.md`).\n\n")
 	p("| | |\n|---|---|\n")
 	p("| date | %s (run took %s) |\n", r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Elapsed.Round(time.Second))
 	p("| machine | %d CPUs (`nproc`), %s, %s RAM, Linux %s |\n", m.CPUs, m.CPUModel, m.MemTotal, m.Kernel)
 	p("| Go | %s |\n", m.GoVersion)
 	p("| load average (1, 5, 15 min) | at start %s; at end %s |\n", r.LoadAvg[0], r.LoadAvg[1])
 	p("| command | `%s` |\n\n", r.Command)
-	p("All three processes and the load generator share the %d cores: every number below includes that contention, as a\n", m.CPUs)
-	p("sidecar deployment on a small VM would.\n\n")
+	p("The sandbox, the hop (gateway or floor proxy) and the load tool share the %d cores: every number below includes that\n", m.CPUs)
+	p("contention, as a sidecar deployment on a small VM would; the ratios to the floor, taken within a round, are what to\n")
+	p("compare across machines.\n\n")
 
 	if len(r.Verdicts) > 0 {
 		p("## Targets\n\n")
@@ -166,22 +261,29 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 
 	if len(r.Unary) > 0 {
 		uc := r.UnaryConfig
-		p("## 1. Unary ExecuteAction, side by side\n\n")
-		p("(a) `direct`: bosaclient → sandbox (the baseline); (b) `grpc`: gRPC client → gateway → sandbox; (c) `rest`: HTTP/JSON →\n")
-		p("gateway (grpc-gateway) → sandbox. Closed loop: each of `conc` workers sends its next call when the previous one returned;\n")
-		p("a run is %s of warm-up, then %s measured; latencies of every call recorded, percentiles by nearest rank. Every cell\n", uc.Warmup, uc.Duration)
-		p("is run %d times, and the runs of a case at a concurrency are interleaved across the paths (direct, grpc, rest, direct,\n", uc.runs())
-		p("grpc, rest, …), so that a noisy neighbour on the shared machine hits all paths alike rather than one cell: `p50`,\n")
-		p("`p90`, `p99`, `req/s` and the CPU columns are the median over the runs, with the runs' min–max in parentheses (a wide\n")
-		p("range means the machine was busy; trust the median, and compare paths within a round). The runs are short (%s) to\n", uc.Duration)
-		p("keep `make bench` within about 8 minutes on 2 cores: repeated short runs resist a neighbour's burst better than one long\n")
-		p("run. `+p50`/`+p99` are the added latency over (a) at the same concurrency (difference of the medians), `p50 ×` the\n")
-		p("ratio; the target verdicts also give the per-round differences. CPU per request is the process's utime+stime\n")
-		p("(`/proc/<pid>/stat`) over the measured phase divided by the calls. Every gateway run starts a fresh gateway, so\n")
-		p("`gw peak RSS` (its VmHWM from `/proc/<pid>/status` at the end of the run; the highest of the runs) belongs to that\n")
-		p("cell alone. Clients: one shared bosaclient; one gRPC connection; HTTP/1.1 keep-alive for REST. Every client decodes\n")
-		p("the answer (JSON into Go values, or the proto message).\n\n")
-		p("Cases (answer size is the sandbox's body):\n\n")
+		p("## 1. The hop against the floor\n\n")
+		p("What the gateway adds to a call of BOSA, next to what any Go hop adds. Five paths, each driven by an established\n")
+		p("load tool: `direct`, wrk → sandbox (the upstream call alone); `floor`, wrk → a plain `httputil.ReverseProxy` →\n")
+		p("sandbox (`bosa-bench -floor-proxy`, its own process); `rest`, wrk → gateway REST → sandbox; `grpc`, ghz →\n")
+		p("gateway gRPC → sandbox; `empty`, ghz → the gateway's `grpc.health.v1.Health/Check` (same server and interceptors, no\n")
+		p("upstream call). wrk (Debian `wrk`, HTTP/1.1 keep-alive, `conc` connections) and ghz (%s, `conc` concurrent calls on\n", GHZVersion)
+		p("one connection) run closed loops; every run is %s of warm-up (a separate tool run, discarded), then %s measured.\n", uc.Warmup, uc.Duration)
+		p("There are %d rounds; within a round every path of a (case, concurrency) runs once, back to back, so that a noisy\n", uc.runs())
+		p("neighbour hits the paths alike.\n\n")
+		p("Added latency at c=1 is taken round by round: the floor's and REST's are path − direct; the gRPC hop is grpc − empty −\n")
+		p("direct, what the gateway adds beyond a gRPC round trip and the upstream call. `× floor` is the ratio to the floor's added\n")
+		p("latency (or, for req/s, to the floor's throughput) in the same round: the median over the rounds, with their range.\n")
+		p("Absolute numbers move with the machine's load; the ratios, taken within a round, much less. CPU per call is the hop\n")
+		p("process's (the gateway, or the floor proxy) utime+stime from `/proc/<pid>/stat` over the measured run, divided by the\n")
+		p("calls; the load tools' own CPU is not in it.\n\n")
+		row(hopHeader...)
+		sep(len(hopHeader))
+		for _, c := range r.unaryCaseNames() {
+			for _, cells := range r.hopRows(c) {
+				row(cells...)
+			}
+		}
+		p("\nCases (answer size is the sandbox's body):\n\n")
 		for _, c := range uc.Cases {
 			wire := 0
 			for _, u := range r.Unary {
@@ -190,17 +292,29 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 					break
 				}
 			}
-			if c.Floor {
-				p("- `%s`: %s.\n", c.Name, c.About)
-				continue
-			}
 			p("- `%s`: %s; %d bytes.\n", c.Name, c.About, wire)
 		}
-		p("\n")
-		row("case", "path", "conc", "p50 (min–max)", "p90", "p99 (min–max)", "req/s (min–max)", "+p50", "+p99", "p50 ×", "gw CPU/req", "gw peak RSS", "sandbox CPU/req", "client CPU/req")
-		sep(14)
+		p("\nEvery cell (medians of the rounds, min–max in parentheses):\n\n")
+		row(cellHeader...)
+		sep(len(cellHeader))
 		for _, u := range r.Unary {
 			row(r.unaryCells(u)...)
+		}
+		p("\n")
+	}
+
+	if rows := r.sizingRows(); len(rows) > 0 {
+		p("## Sizing\n\n")
+		p("For capacity planning (the operations docs quote this table). Calls per second per core: one second of CPU divided\n")
+		p("by the gateway's CPU per call in the unary scenario at its highest concurrency, the load tool and the sandbox\n")
+		p("excluded (each on other cores in a real deployment; BOSA's own latency does not cost the gateway CPU). Memory: %d\n", r.SizingConfig.Streams)
+		p("ExecuteAction calls (%s) held open at once while the sandbox delays each by %s: over gRPC as %d streams of one\n", TargetCase, fmtDur(r.SizingConfig.Hold), r.SizingConfig.Streams)
+		p("connection, over REST as %d HTTP/1.1 connections; the gateway's VmHWM during the calls minus its RSS before, per\n", r.SizingConfig.Streams)
+		p("1,000 calls. Each call in flight also holds an upstream connection to BOSA.\n\n")
+		row("", "gRPC", "REST")
+		sep(3)
+		for _, cells := range rows {
+			row(cells...)
 		}
 		p("\n")
 	}
@@ -235,7 +349,8 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("arrive and not kept. Every transfer is checked byte for byte inside its timing: a download's length and SHA-256\n")
 		p("(buffered answers are hashed too), an upload's answer (size and `md5Checksum` the sandbox computed from what it\n")
 		p("stored). Each gateway row runs on a freshly started gateway: `gw idle RSS` before the first transfer, `gw peak RSS`\n")
-		p("its VmHWM after the last.\n\n")
+		p("its VmHWM after the last. The buffered API's gateways run with `BOSA_MAX_JSON_BODY_BYTES` raised to %d bytes, so that\n", BufferedJSONLimit(fc.Sizes))
+		p("the largest file fits one REST body in base64 (the default, 4 MiB, refuses such bodies: files go through `:upload`).\n\n")
 		row("size", "direction", "API", "path", "median", "MiB/s", "gw idle RSS", "gw peak RSS", "peak ÷ size")
 		sep(9)
 		for _, f := range r.Files {
@@ -252,30 +367,33 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 const rerun = `## How to rerun
 
 ` + "```sh" + `
-make bench                                   # builds bin/bosa-{sandbox,gateway,bench}, runs everything, rewrites this file
-make bench BENCHFLAGS='-scenarios paginate'  # one scenario (unary, paginate, files)
-make bench BENCHFLAGS='-repeat 5 -duration 4s -cases floor,1KiB'  # the target cells, more and longer runs
+make bench                                   # installs wrk and ghz, builds bin/bosa-{sandbox,gateway,bench}, runs everything, rewrites this file
+make bench BENCHFLAGS=-smoke                 # a short run that proves the pipeline (its numbers are not for this file)
+make bench BENCHFLAGS='-scenarios unary'     # one scenario (unary, sizing, paginate, files)
+make bench BENCHFLAGS='-repeat 9 -duration 5s'         # the target cells, more and longer rounds
 make bench-compare BASE=main                 # this tree's gateway against main's, side by side (bin/bench-compare.md)
-bin/bosa-bench -help                         # every knob: -repeat, -duration, -concurrency, -cases, -paths, -file-sizes, -file-apis, -gateway-env, ...
+bin/bosa-bench -help                         # every knob: -repeat, -duration, -concurrency, -cases, -streams, -file-sizes, -gateway-env, ...
 ` + "```" + `
 
-` + "`bin/bosa-bench` without `-out` prints the tables only. The sandbox and each gateway log to a temporary directory\n" +
-	"(printed at the start; `-logs DIR` chooses it). For a quiet measurement stop other work on the machine first: every\n" +
-	"process shares the same cores.\n\n" +
+` + "`bin/bosa-bench` without `-out` prints the tables only. The sandbox, the gateway and the floor proxy log to a temporary\n" +
+	"directory (printed at the start; `-logs DIR` chooses it). For a quiet measurement stop other work on the machine first:\n" +
+	"every process shares the same cores. The floor proxy is `bin/bosa-bench -floor-proxy URL`: a plain\n" +
+	"`httputil.ReverseProxy` (keep-alive pool of 256 connections, full-duplex HTTP/1), nothing else.\n\n" +
 	"Per commit: `make bench-compare BASE=<git ref>` exports the tree of BASE with `git archive` into a temporary\n" +
 	"directory (the working tree is untouched), builds its gateway there, and runs the unary gRPC and REST cells\n" +
-	"(default `floor`, `1KiB` and `35KiB` at concurrency 1 and 16, 3 runs each) with the base gateway and the current\n" +
-	"tree's alternately against the current sandbox, printing p50, p99, gateway CPU per request and req/s side by side\n" +
-	"with new/base ratios and the rounds in which the new gateway was faster; the same table goes to\n" +
-	"`bin/bench-compare.md`. `BENCHFLAGS` changes the cells (`-cases`, `-concurrency`, `-paths`, `-repeat`, `-duration`);\n" +
-	"`bin/bosa-bench -base-bin DIR` compares with a gateway binary built elsewhere. About 3 minutes with the defaults.\n\n" +
-	"Profiles: the gateway binary serves no `/debug/pprof`, so `bench/inprocess_test.go` runs the same calls with sandbox\n" +
-	"and gateway in the test process:\n\n" + "```sh" + `
-go test ./bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
-go tool pprof -top -cum -focus _ActionService_ExecuteAction_Handler /tmp/bench.test /tmp/cpu.out
-go test ./bench -run '^$' -bench 'Files/upload/stream/grpc' -benchtime 4x -memprofile /tmp/mem.out -o /tmp/bench.test
-go tool pprof -sample_index=alloc_space -top -cum /tmp/bench.test /tmp/mem.out
-` + "```" + `
-
-` + "`go test ./bench -run '^$' -bench Unary -count 6 > new.txt` on two commits gives files to compare with benchstat\n" +
-	"(golang.org/x/perf/cmd/benchstat): the in-process numbers, without process boundaries."
+	"(default the 1 KiB case at concurrency 1 and 16) against the base gateway and the current tree's alternately, with\n" +
+	"the same tools and sandbox, printing p50, p99, gateway CPU per call and req/s side by side with new/base ratios and\n" +
+	"the rounds in which the new gateway was faster; the same table goes to `bin/bench-compare.md`. `BENCHFLAGS` changes\n" +
+	"the cells (`-cases`, `-concurrency`, `-paths grpc,rest,empty`, `-repeat`, `-duration`); `bin/bosa-bench -base-bin DIR`\n" +
+	"compares with a gateway binary built elsewhere.\n\n" +
+	"Profiles: the gateway binary serves no `/debug/pprof`. Under the real load, build it with one extra import through\n" +
+	"`go build -overlay` (no source change) and point `-bin` at it, then fetch profiles while `bosa-bench` runs; in process,\n" +
+	"`internal/bench/inprocess_test.go` runs the same calls with sandbox and gateway in the test binary:\n\n" + "```sh" + `
+printf 'package main\nimport _ "net/http/pprof"\nimport "net/http"\nfunc init() { go http.ListenAndServe("127.0.0.1:6060", nil) }\n' > /tmp/pprof.go
+printf '{"Replace":{"cmd/bosa-gateway/pprof.go":"/tmp/pprof.go"}}' > /tmp/overlay.json
+go build -overlay /tmp/overlay.json -o /tmp/pprof-bin/ ./cmd/bosa-gateway && cp bin/bosa-sandbox bin/bosa-bench bin/ghz /tmp/pprof-bin/
+bin/bosa-bench -bin /tmp/pprof-bin -scenarios unary -concurrency 64 -repeat 3 &
+go tool pprof -top -cum 'http://127.0.0.1:6060/debug/pprof/profile?seconds=10'
+go tool pprof -sample_index=alloc_space -top 'http://127.0.0.1:6060/debug/pprof/allocs'
+go test ./internal/bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
+` + "```"

@@ -18,10 +18,12 @@ import (
 	"time"
 )
 
-// TestScenariosInProcess runs the unary and pagination scenarios, shortened, against an in-process
-// sandbox and gateway over real sockets, then renders the report.
+// TestScenariosInProcess runs the unary (with the real wrk and ghz), sizing and pagination
+// scenarios, shortened, against an in-process sandbox, gateway and floor proxy over real sockets,
+// then renders the report.
 func TestScenariosInProcess(t *testing.T) {
 	ip := startInProcess(t)
+	ip.sess.FloorURL = startFloor(t, ip.sb.URL)
 	ctx := context.Background()
 	self := &Proc{PID: os.Getpid()}
 
@@ -31,35 +33,42 @@ func TestScenariosInProcess(t *testing.T) {
 			cases = append(cases, c)
 		}
 	}
-	ucfg := UnaryConfig{Cases: cases, Paths: []Path{Direct, GRPC, REST}, Concurrency: []int{1, 4},
-		Duration: 30 * time.Millisecond, Repeat: 2}
+	ucfg := UnaryConfig{Cases: cases, Concurrency: []int{1, 4}, Duration: time.Second, Repeat: 2, Tools: testTools(t), Dir: t.TempDir()}
 	var order []string
-	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Sandbox: self}, ucfg, func(u UnaryRow) {
+	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Floor: self, Sandbox: self}, ucfg, func(u UnaryRow) {
 		order = append(order, fmt.Sprintf("%s/%d/%s/%d", u.Case, u.Concurrency, u.Path, len(u.Runs)))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The floor runs at concurrency 1 only: 3 + 2 cases × 2 levels × 3 paths.
-	if len(rows) != 15 || len(order) != 30 {
-		t.Fatalf("%d rows, %d progress calls, want 15 and 30", len(rows), len(order))
+	// 2 cases × (5 paths at concurrency 1 + 4 at 4), 2 rounds.
+	if len(rows) != 18 || len(order) != 36 {
+		t.Fatalf("%d rows, %d progress calls, want 18 and 36", len(rows), len(order))
 	}
 	// The runs of a cell alternate over the paths, round by round.
-	wantStart := []string{"floor/1/direct/1", "floor/1/grpc/1", "floor/1/rest/1", "floor/1/direct/2", "floor/1/grpc/2", "floor/1/rest/2",
-		"1KiB/1/direct/1", "1KiB/1/grpc/1", "1KiB/1/rest/1", "1KiB/1/direct/2"}
+	wantStart := []string{"1KiB/1/direct/1", "1KiB/1/floor/1", "1KiB/1/rest/1", "1KiB/1/empty/1", "1KiB/1/grpc/1", "1KiB/1/direct/2"}
 	if !slices.Equal(order[:len(wantStart)], wantStart) {
 		t.Errorf("runs in order %q, want them to start %q", order, wantStart)
 	}
 	for _, r := range rows {
-		if len(r.Runs) != 2 || len(r.Runs[1].Load.Latencies) == 0 || r.Runs[1].Load.Errors != 0 {
+		if len(r.Runs) != 2 || r.Runs[1].Load.Calls == 0 || r.P(50) <= 0 || r.P(99) < r.P(50) || r.Throughput() <= 0 {
 			t.Errorf("%s/%s/%d: runs %+v", r.Case, r.Path, r.Concurrency, r.Runs)
 		}
-		if peak, _ := r.GatewayPeakRSS(); r.Path != Direct && peak <= 0 {
-			t.Errorf("%s/%s/%d: no peak RSS", r.Case, r.Path, r.Concurrency)
+		if r.Path != Direct && r.HopCPU() <= 0 || r.ToolCPU() <= 0 {
+			t.Errorf("%s/%s/%d: hop CPU %v, tool CPU %v", r.Case, r.Path, r.Concurrency, r.HopCPU(), r.ToolCPU())
 		}
 		if r.Case == "1KiB" && r.WireBytes < 900 || r.Case == "100KiB" && r.WireBytes != 102866 {
 			t.Errorf("%s: answer of %d bytes", r.Case, r.WireBytes)
 		}
+	}
+	gw := &GatewayProcess{Process: &Process{Proc: *self}, GRPCAddr: ip.grpcAddr, HTTPAddr: ip.httpAddr}
+	scfg := SizingConfig{Streams: 50, Hold: 500 * time.Millisecond}
+	srows, err := RunSizing(ctx, ip.sess, gw, scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(srows) != 2 || srows[0].Path != GRPC || srows[1].Path != REST || srows[0].PeakRSS < srows[0].IdleRSS/2 {
+		t.Errorf("sizing rows %+v", srows)
 	}
 
 	pcfg := PaginateConfig{Pages: 4, Latency: 10 * time.Millisecond, Work: 10 * time.Millisecond, Repeats: 1,
@@ -95,17 +104,18 @@ func TestScenariosInProcess(t *testing.T) {
 	}
 
 	r := &Report{Machine: ReadMachine(), Started: time.Now(), Command: "test", UnaryConfig: ucfg, PaginateConfig: pcfg,
-		Unary: rows, Paginate: prows}
+		Unary: rows, Paginate: prows, SizingConfig: scfg, Sizing: srows}
 	r.Verdicts = Evaluate(r)
 	var text, md bytes.Buffer
 	r.WriteText(&text)
 	r.WriteMarkdown(&md)
-	for _, want := range []string{"1. Unary", "2. Streaming pagination", "Targets", "floor"} {
+	for _, want := range []string{"1. The hop against the floor", "Sizing", "2. Streaming pagination", "Targets", "floor (ReverseProxy)"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q", want)
 		}
 	}
-	for _, want := range []string{"# Benchmarks", "## Targets", "## 1. Unary", "## 2. Streaming pagination", "| 1KiB | grpc | 4 |", "## Profile findings"} {
+	for _, want := range []string{"# Benchmarks", "## Targets", "## 1. The hop against the floor", "## Sizing", "memory per 1,000 concurrent calls",
+		"## 2. Streaming pagination", "| 1KiB | grpc | 4 |", "| 1KiB | gateway REST |", "## Profile findings"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}

@@ -7,9 +7,32 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
+	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/sandbox"
+)
+
+// The unary scenario measures the hop: what the gateway adds over calling BOSA (the sandbox)
+// directly, next to what any Go hop adds — the floor, a plain httputil.ReverseProxy in front of the
+// same sandbox. Five paths, each driven by an established load tool:
+//
+//	direct  wrk → sandbox                         (the upstream call alone)
+//	floor   wrk → ReverseProxy → sandbox          (the floor)
+//	rest    wrk → gateway REST → sandbox
+//	grpc    ghz → gateway gRPC → sandbox
+//	empty   ghz → gateway grpc.health.v1.Health/Check (an empty gRPC call: no upstream call)
+//
+// The floor's added latency is floor − direct; REST's is rest − direct; the gRPC hop is grpc −
+// empty − direct: what the gateway adds beyond a gRPC round trip and the upstream call.
+
+// Floor and Empty are the unary scenario's paths besides Direct, GRPC and REST.
+const (
+	Floor Path = "floor"
+	Empty Path = "empty"
 )
 
 // UnaryCase is one action called in the unary scenario.
@@ -18,20 +41,10 @@ type UnaryCase struct {
 	About string // what is called
 	Req   Request
 	Check func(Result) error
-	// Floor marks the transport-floor case: no action, only the cheapest round trip each path
-	// allows (see Session.PrepareFloor), at concurrency 1.
-	Floor bool
 }
 
-// FloorCase is the transport floor: (a) GET /connectors/names on the sandbox, (b) the gRPC health
-// check of the gateway (same server and interceptor chain as ExecuteAction, no upstream call), (c)
-// GET /healthz on the gateway's HTTP port. It shows what one extra loopback hop costs on the machine.
-var FloorCase = UnaryCase{Name: "floor", Floor: true,
-	About: "transport floor, no action: direct GET /connectors/names on the sandbox; grpc.health.v1.Health/Check and GET /healthz on the gateway",
-	Check: func(Result) error { return nil }}
-
-// UnaryCases returns the unary cases: a ~1 KiB JSON page, the largest JSON page the sandbox serves
-// (~35 KiB), and a ~100 KiB file.
+// UnaryCases returns the unary cases: a ~1 KiB JSON page (the one the targets are about), the
+// largest JSON page the sandbox serves (~35 KiB), and a ~100 KiB file.
 func UnaryCases() []UnaryCase {
 	items := func(n int) func(Result) error {
 		return func(r Result) error {
@@ -42,7 +55,6 @@ func UnaryCases() []UnaryCase {
 		}
 	}
 	return []UnaryCase{
-		FloorCase,
 		{
 			Name:  "1KiB",
 			About: "github/list_pull_requests acme/web, state all, per_page 3 (JSON page of 3 pull requests)",
@@ -71,32 +83,33 @@ func UnaryCases() []UnaryCase {
 	}
 }
 
-// prepare builds the case's call over path.
-func (uc UnaryCase) prepare(s *Session, path Path) (func(context.Context) (Result, error), error) {
-	if uc.Floor {
-		return s.PrepareFloor(path)
-	}
-	return s.Prepare(path, uc.Req)
-}
-
 // UnaryConfig sets up the unary scenario.
 type UnaryConfig struct {
-	Cases            []UnaryCase
-	Paths            []Path
-	Concurrency      []int
+	Cases []UnaryCase
+	// Paths, when set, keeps only these paths (to profile one); ratios need them all.
+	Paths       []Path
+	Concurrency []int // the empty gRPC call runs at concurrency 1 only
+	// Warmup is a tool run before every measured run, discarded; Duration the measured run.
 	Warmup, Duration time.Duration
-	// Restart, when set, starts a fresh gateway for every gateway cell (and stops it after), so that
-	// the cell's peak RSS is its own rather than memory kept from an earlier, heavier cell. Without
-	// it the gateway of Procs is used, its VmHWM reset before each cell.
-	Restart StartFunc
-	// Repeat is the number of runs of every cell (0 counts as 1). The runs of a case at a
-	// concurrency are interleaved across paths (direct, grpc, rest, direct, grpc, rest, …) so that a
-	// noisy neighbour hits the paths alike; a row reports the median of its runs.
+	// Repeat is the number of rounds (0 counts as 1). Within a round every path of a (case,
+	// concurrency) runs once, in turn, so that a noisy neighbour hits the paths alike; a row reports
+	// the median of its runs and their range.
 	Repeat int
+	Tools  Tools
+	// Dir holds the tools' temporary files.
+	Dir string
 }
 
 // runs returns the number of runs per cell.
 func (c UnaryConfig) runs() int { return max(c.Repeat, 1) }
+
+// UnaryPaths are the paths of the unary scenario at a concurrency, in the order they run.
+func UnaryPaths(conc int) []Path {
+	if conc == 1 {
+		return []Path{Direct, Floor, REST, Empty, GRPC}
+	}
+	return []Path{Direct, Floor, REST, GRPC}
+}
 
 // UnaryRow is one measured cell, a case over a path at a concurrency, run Repeat times.
 type UnaryRow struct {
@@ -110,13 +123,9 @@ type UnaryRow struct {
 // UnaryRun is one run of a cell.
 type UnaryRun struct {
 	Load LoadResult
-	// CPU time per successful request of the gateway, the sandbox and the load generator (0 when
-	// the process was not measured).
-	GatewayCPU, SandboxCPU, ClientCPU time.Duration
-	// GatewayPeakRSS is the gateway's VmHWM during the run (0 for the direct path); when the kernel
-	// cannot reset VmHWM it is the peak since the gateway started, and PeakSinceStart is set.
-	GatewayPeakRSS int64
-	PeakSinceStart bool
+	// CPU time per successful call of the process in the path (the gateway, or the floor proxy),
+	// of the sandbox and of the load tool (0 when not measured).
+	HopCPU, SandboxCPU, ToolCPU time.Duration
 }
 
 // P returns the median over the runs of their p-th percentile latency.
@@ -139,29 +148,19 @@ func (u UnaryRow) ThroughputRange() (lo, hi float64) {
 	return bounds(runStats(u.Runs, func(r UnaryRun) float64 { return r.Load.Throughput() }))
 }
 
-// GatewayCPU, SandboxCPU and ClientCPU return the median over the runs of the CPU time per request.
-func (u UnaryRow) GatewayCPU() time.Duration {
-	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.GatewayCPU }))
+// HopCPU, SandboxCPU and ToolCPU return the median over the runs of the CPU time per call.
+func (u UnaryRow) HopCPU() time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.HopCPU }))
 }
 
-// SandboxCPU: see GatewayCPU.
+// SandboxCPU: see HopCPU.
 func (u UnaryRow) SandboxCPU() time.Duration {
 	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.SandboxCPU }))
 }
 
-// ClientCPU: see GatewayCPU.
-func (u UnaryRow) ClientCPU() time.Duration {
-	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.ClientCPU }))
-}
-
-// GatewayPeakRSS returns the highest peak RSS of the runs, and whether one of them is a peak since
-// the gateway started rather than since the run began.
-func (u UnaryRow) GatewayPeakRSS() (peak int64, sinceStart bool) {
-	for _, r := range u.Runs {
-		peak = max(peak, r.GatewayPeakRSS)
-		sinceStart = sinceStart || r.PeakSinceStart
-	}
-	return peak, sinceStart
+// ToolCPU: see HopCPU.
+func (u UnaryRow) ToolCPU() time.Duration {
+	return median(runStats(u.Runs, func(r UnaryRun) time.Duration { return r.ToolCPU }))
 }
 
 func runStats[T number](runs []UnaryRun, f func(UnaryRun) T) []T {
@@ -172,28 +171,37 @@ func runStats[T number](runs []UnaryRun, f func(UnaryRun) T) []T {
 	return out
 }
 
-// Procs are the processes whose usage the scenarios sample; nil fields are not sampled.
-type Procs struct{ Gateway, Sandbox *Proc }
+// Procs are the processes whose CPU time the unary scenario samples; nil fields are not sampled.
+type Procs struct{ Gateway, Floor, Sandbox *Proc }
 
-// RunUnary runs every case over every path at every concurrency, cfg.Repeat times. The runs of a
-// (case, concurrency) go round by round over the paths (direct, grpc, rest, direct, grpc, rest, …),
-// so that drifting machine noise hits the paths alike. progress is called after every run with the
-// row so far.
+// hop returns the process a path goes through (nil for the direct path).
+func (p Procs) hop(path Path) *Proc {
+	switch path {
+	case Floor:
+		return p.Floor
+	case Direct:
+		return nil
+	}
+	return p.Gateway
+}
+
+// RunUnary runs every case at every concurrency over every path (UnaryPaths), cfg.Repeat rounds;
+// the session must be attached to the gateway and know the floor proxy. progress is called after
+// every run with the row so far.
 func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, progress func(UnaryRow)) ([]UnaryRow, error) {
 	var rows []UnaryRow
 	for _, uc := range cfg.Cases {
-		wire, levels := 0, cfg.Concurrency
-		if uc.Floor {
-			levels = []int{1}
-		} else {
-			var err error
-			if wire, err = s.wireSize(ctx, uc.Req); err != nil {
-				return rows, fmt.Errorf("bench: %s: %w", uc.Name, err)
-			}
+		wire, err := s.wireSize(ctx, uc.Req)
+		if err != nil {
+			return rows, fmt.Errorf("bench: %s: %w", uc.Name, err)
 		}
-		for _, c := range levels {
-			cell := make([]UnaryRow, len(cfg.Paths))
-			for i, path := range cfg.Paths {
+		for _, c := range cfg.Concurrency {
+			paths := UnaryPaths(c)
+			if len(cfg.Paths) > 0 {
+				paths = slices.DeleteFunc(paths, func(p Path) bool { return !slices.Contains(cfg.Paths, p) })
+			}
+			cell := make([]UnaryRow, len(paths))
+			for i, path := range paths {
 				cell[i] = UnaryRow{Case: uc.Name, WireBytes: wire, Path: path, Concurrency: c}
 			}
 			for range cfg.runs() {
@@ -214,100 +222,188 @@ func RunUnary(ctx context.Context, s *Session, procs Procs, cfg UnaryConfig, pro
 	return rows, nil
 }
 
-// runCell runs one cell once: a fresh gateway when cfg.Restart is set, one checked call, then the
-// load with CPU sampled around its measured phase.
+// runCell runs one cell once: one checked call, a warm-up run of the tool, then the measured run
+// with CPU time sampled around it.
 func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Path, c int, cfg UnaryConfig) (UnaryRun, error) {
-	fresh := false
-	if cfg.Restart != nil && path != Direct {
-		gw, err := cfg.Restart(ctx)
-		if err != nil {
-			return UnaryRun{}, err
-		}
-		defer gw.Stop() //nolint:errcheck // a gateway that does not stop is killed
-		if err := s.Attach(gw.GRPCAddr, gw.HTTPAddr); err != nil {
-			return UnaryRun{}, err
-		}
-		procs.Gateway, fresh = &gw.Proc, true
+	// One checked call first: a wrong answer must fail the run, not become a fast number.
+	if err := s.check(ctx, uc, path); err != nil {
+		return UnaryRun{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
 	}
-	call, err := uc.prepare(s, path)
+	load, err := s.loadFunc(uc, path, cfg)
 	if err != nil {
 		return UnaryRun{}, err
 	}
-	// One checked call first: a wrong answer must fail the run, not become a fast number.
-	r, err := call(ctx)
+	if cfg.Warmup > 0 {
+		if _, err := load(ctx, c, cfg.Warmup); err != nil {
+			return UnaryRun{}, fmt.Errorf("bench: %s over %s, warm-up: %w", uc.Name, path, err)
+		}
+	}
+	cpu := func(p *Proc) time.Duration {
+		if p == nil {
+			return 0
+		}
+		d, _ := p.CPUTime()
+		return d
+	}
+	hop := procs.hop(path)
+	h0, s0 := cpu(hop), cpu(procs.Sandbox)
+	r, err := load(ctx, c, cfg.Duration)
 	if err != nil {
-		return UnaryRun{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
+		return UnaryRun{}, fmt.Errorf("bench: %s over %s at concurrency %d: %w", uc.Name, path, c, err)
 	}
-	if err := uc.Check(r); err != nil {
-		return UnaryRun{}, fmt.Errorf("bench: %s over %s: %w", uc.Name, path, err)
-	}
-	var run UnaryRun
-	var g0, s0, c0 time.Duration
-	sample := func() (g, sb, cl time.Duration) {
-		if procs.Gateway != nil {
-			g, _ = procs.Gateway.CPUTime()
-		}
-		if procs.Sandbox != nil {
-			sb, _ = procs.Sandbox.CPUTime()
-		}
-		return g, sb, SelfCPUTime()
-	}
-	resetOK := false
-	load := Load(ctx, c, cfg.Warmup, cfg.Duration, func(ctx context.Context) error {
-		_, err := call(ctx)
-		return err
-	}, func() {
-		if procs.Gateway != nil && path != Direct && !fresh {
-			resetOK = procs.Gateway.ResetPeak() == nil
-		}
-		g0, s0, c0 = sample()
-	})
-	g1, s1, c1 := sample()
-	run.Load = load
-	if load.Errors > 0 {
-		return run, fmt.Errorf("bench: %s over %s at concurrency %d: %d errors, first: %w", uc.Name, path, c, load.Errors, load.FirstErr)
-	}
-	if err := ctx.Err(); err != nil {
-		return run, err
-	}
-	if n := time.Duration(len(load.Latencies)); n > 0 {
-		run.GatewayCPU, run.SandboxCPU, run.ClientCPU = (g1-g0)/n, (s1-s0)/n, (c1-c0)/n
-		if path == Direct {
-			run.GatewayCPU = 0
-		}
-	}
-	if procs.Gateway != nil && path != Direct {
-		if m, err := procs.Gateway.Memory(); err == nil {
-			run.GatewayPeakRSS, run.PeakSinceStart = m.Peak, !resetOK && !fresh
-		}
+	h1, s1 := cpu(hop), cpu(procs.Sandbox)
+	run := UnaryRun{Load: r}
+	if n := time.Duration(r.Calls); n > 0 {
+		run.HopCPU, run.SandboxCPU, run.ToolCPU = (h1-h0)/n, (s1-s0)/n, r.ToolCPU/n
 	}
 	return run, nil
 }
 
-// wireSize returns the size of the sandbox's answer body to req (called directly over HTTP).
-func (s *Session) wireSize(ctx context.Context, req Request) (int, error) {
-	body, err := json.Marshal(req.Input)
-	if err != nil {
-		return 0, err
+// loadFunc returns the tool run of a case over a path.
+func (s *Session) loadFunc(uc UnaryCase, path Path, cfg UnaryConfig) (func(context.Context, int, time.Duration) (LoadResult, error), error) {
+	switch path {
+	case GRPC, Empty:
+		t, err := s.grpcTarget(uc.Req, path)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, c int, d time.Duration) (LoadResult, error) {
+			return cfg.Tools.RunGHZ(ctx, t, c, d)
+		}, nil
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, s.SandboxURL+"/connectors/"+req.Connector+"/"+req.Action, bytes.NewReader(body))
+	t, err := s.httpTarget(uc.Req, path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("X-API-Key", sandbox.DemoAPIKey)
-	hr.Header.Set("Authorization", "Bearer "+s.Token)
-	resp, err := http.DefaultClient.Do(hr)
+	return func(ctx context.Context, c int, d time.Duration) (LoadResult, error) {
+		return cfg.Tools.RunWRK(ctx, t, c, d, cfg.Dir)
+	}, nil
+}
+
+// httpTarget is the HTTP request of req over the direct, floor or REST path.
+func (s *Session) httpTarget(req Request, path Path) (HTTPTarget, error) {
+	if len(req.Files) > 0 {
+		return HTTPTarget{}, fmt.Errorf("bench: the unary scenario sends no files")
+	}
+	input, err := json.Marshal(req.Input)
 	if err != nil {
-		return 0, err
+		return HTTPTarget{}, err
+	}
+	upstream := func(base string) HTTPTarget {
+		return HTTPTarget{URL: base + "/connectors/" + req.Connector + "/" + req.Action, Method: http.MethodPost, Body: input,
+			Headers: map[string]string{"Content-Type": "application/json", "X-API-Key": sandbox.DemoAPIKey, "Authorization": "Bearer " + s.Token}}
+	}
+	switch path {
+	case Direct:
+		return upstream(s.SandboxURL), nil
+	case Floor:
+		if s.FloorURL == "" {
+			return HTTPTarget{}, fmt.Errorf("bench: no floor proxy")
+		}
+		return upstream(s.FloorURL), nil
+	case REST:
+		if s.base == "" {
+			return HTTPTarget{}, fmt.Errorf("bench: no gateway HTTP address")
+		}
+		return HTTPTarget{URL: s.base + "/v1/connectors/" + req.Connector + "/actions/" + req.Action + ":execute", Method: http.MethodPost,
+			Body:    append(append([]byte(`{"input": `), input...), '}'),
+			Headers: map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + s.Token}}, nil
+	}
+	return HTTPTarget{}, fmt.Errorf("bench: no HTTP target for path %q", path)
+}
+
+// grpcTarget is the gRPC call of req (GRPC), or the empty call (Empty).
+func (s *Session) grpcTarget(req Request, path Path) (GRPCTarget, error) {
+	if s.grpcAddr == "" {
+		return GRPCTarget{}, fmt.Errorf("bench: no gateway gRPC address")
+	}
+	if path == Empty {
+		return GRPCTarget{Addr: s.grpcAddr, Method: "grpc.health.v1.Health.Check", Data: []byte("{}")}, nil
+	}
+	in, err := s.grpcInput(req)
+	if err != nil {
+		return GRPCTarget{}, err
+	}
+	data, err := protojson.Marshal(&bosav1.ExecuteActionRequest{Connector: req.Connector, Action: req.Action, Input: in})
+	if err != nil {
+		return GRPCTarget{}, err
+	}
+	return GRPCTarget{Addr: s.grpcAddr, Method: "bosa.v1.ActionService.ExecuteAction", Data: data,
+		Metadata: map[string]string{"authorization": "Bearer " + s.Token}}, nil
+}
+
+// check makes one call of the case over the path with this package's clients and checks the answer
+// (the floor path: the direct client's request through the proxy, the answer compared with the
+// direct one's; the empty call: SERVING).
+func (s *Session) check(ctx context.Context, uc UnaryCase, path Path) error {
+	switch path {
+	case Empty:
+		call, err := s.PrepareEmpty()
+		if err != nil {
+			return err
+		}
+		_, err = call(ctx)
+		return err
+	case Floor:
+		t, err := s.httpTarget(uc.Req, Floor)
+		if err != nil {
+			return err
+		}
+		d, _ := s.httpTarget(uc.Req, Direct)
+		got, err := fetch(ctx, t)
+		if err != nil {
+			return err
+		}
+		want, err := fetch(ctx, d)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("the floor proxy answered %d bytes, the sandbox %d", len(got), len(want))
+		}
+		return nil
+	}
+	call, err := s.Prepare(path, uc.Req)
+	if err != nil {
+		return err
+	}
+	r, err := call(ctx)
+	if err != nil {
+		return err
+	}
+	return uc.Check(r)
+}
+
+// fetch sends t once and returns the answer's body; a status other than 200 is an error.
+func fetch(ctx context.Context, t HTTPTarget) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, bytes.NewReader(t.Body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range t.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %d %s", t.Method, t.URL, resp.StatusCode, truncate(b, 300))
+	}
+	return b, nil
+}
+
+// wireSize returns the size of the sandbox's answer body to req (called directly over HTTP).
+func (s *Session) wireSize(ctx context.Context, req Request) (int, error) {
+	t, err := s.httpTarget(req, Direct)
 	if err != nil {
 		return 0, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("sandbox answered %d", resp.StatusCode)
-	}
-	return int(n), nil
+	b, err := fetch(ctx, t)
+	return len(b), err
 }

@@ -83,7 +83,7 @@ func (c *directConn) Invoke(ctx context.Context, method string, args, reply any,
 	}
 	in := args.(proto.Message)
 	if n := proto.Size(in); n > c.maxMsg {
-		return status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, c.maxMsg)
+		return messageTooLarge(c.maxMsg).GRPCStatus().Err() // REST answers it with 413
 	}
 
 	// What the server saw: the metadata (plus the transport's own entries), the peer, a stream for

@@ -298,6 +298,36 @@ var errorCases = []errorCase{
 		},
 	},
 	{
+		name: "x-request-id reaches BOSA and comes back in ErrorInfo",
+		call: func(j *journey, ctx context.Context) error {
+			return j.getRepo(ctx, j.md("x-request-id", "journey-rid-1"), map[string]any{"owner": "acme", "repo": "nope"})
+		},
+		// BOSA echoes the id it received (upstream_request_id): the caller's id went upstream.
+		code: codes.NotFound, reason: "NOT_FOUND", meta: map[string]string{"request_id": "journey-rid-1", "upstream_request_id": "journey-rid-1"},
+	},
+	{
+		name:   "a 503 BOSA calls retryable carries RetryInfo from its recovery",
+		inject: &sandbox.Fault{Status: 503, RetryAfter: 2 * time.Second, Times: 1},
+		call:   func(j *journey, ctx context.Context) error { return j.getRepo(ctx, j.md(), repo) },
+		code:   codes.Unavailable, reason: "UPSTREAM_UNAVAILABLE", meta: map[string]string{"upstream_status": "503"},
+		check: func(t *testing.T, st *status.Status) {
+			if ri := detail[*errdetails.RetryInfo](st); ri == nil || ri.GetRetryDelay().AsDuration() != 2*time.Second {
+				t.Errorf("RetryInfo = %v, want 2s (recovery.retry_after_seconds)", ri)
+			}
+		},
+	},
+	{
+		name:   "a 503 BOSA calls permanent carries no RetryInfo",
+		inject: &sandbox.Fault{Status: 503, Times: 1, Retryable: new(bool)},
+		call:   func(j *journey, ctx context.Context) error { return j.getRepo(ctx, j.md(), repo) },
+		code:   codes.Unavailable, reason: "UPSTREAM_UNAVAILABLE", meta: map[string]string{"upstream_status": "503"},
+		check: func(t *testing.T, st *status.Status) {
+			if ri := detail[*errdetails.RetryInfo](st); ri != nil {
+				t.Errorf("RetryInfo = %v for a failure BOSA says a retry cannot fix", ri)
+			}
+		},
+	},
+	{
 		name:   "upstream 503 is UNAVAILABLE",
 		inject: &sandbox.Fault{Status: 503, Times: 1},
 		call:   func(j *journey, ctx context.Context) error { return j.getRepo(ctx, j.md(), repo) },
@@ -756,7 +786,7 @@ var journeySteps = []struct {
 		}
 	}},
 	{"file upload and byte-exact download", func(j *journey) {
-		data := make([]byte, 3<<20)
+		data := make([]byte, 2<<20) // base64 in a REST body: within the 4 MiB JSON limit
 		_, _ = rand.Read(data)
 		up := j.execute(&bosav1.ExecuteActionRequest{
 			Connector: "google_drive", Action: "upload_file",

@@ -51,12 +51,16 @@ const (
 	ReasonUpstreamError           = bosav1.ErrorReason_UPSTREAM_ERROR
 	ReasonInternal                = bosav1.ErrorReason_INTERNAL
 	ReasonRequestIDReused         = bosav1.ErrorReason_REQUEST_ID_REUSED
+	ReasonSkillChecksumMismatch   = bosav1.ErrorReason_SKILL_CHECKSUM_MISMATCH
+	ReasonSkillArchiveUnsafe      = bosav1.ErrorReason_SKILL_ARCHIVE_UNSAFE
+	ReasonSkillNotDownloadable    = bosav1.ErrorReason_SKILL_NOT_DOWNLOADABLE
+	ReasonRequestTooLarge         = bosav1.ErrorReason_REQUEST_TOO_LARGE
 )
 
 // maxViolations bounds the field violations one error carries.
 const maxViolations = 20
 
-// defaultRetryDelay is advertised in RetryInfo for a 429 without Retry-After.
+// defaultRetryDelay is advertised in RetryInfo for a retryable failure (or a 429) without a wait.
 const defaultRetryDelay = time.Second
 
 // Error is a gateway error with its gRPC code and ErrorInfo reason; it implements GRPCStatus, so
@@ -168,6 +172,13 @@ func classify(err error) *Error {
 	case errors.Is(err, bosaclient.ErrNotFile):
 		return &Error{Code: codes.FailedPrecondition, Reason: ReasonUpstreamError,
 			Message: "the action returned JSON data, not a file; call it with ExecuteAction"}
+	case errors.Is(err, bosaclient.ErrChecksumMismatch):
+		return &Error{Code: codes.DataLoss, Reason: ReasonSkillChecksumMismatch,
+			Message: "the skill's artifact does not match its content_sha256; a tenant admin should refresh the skill"}
+	case errors.Is(err, bosaclient.ErrUnsafeArchive):
+		return &Error{Code: codes.FailedPrecondition, Reason: ReasonSkillArchiveUnsafe, Message: bounded(trimClientPrefix(err.Error()))}
+	case errors.Is(err, bosaclient.ErrSkillNotDownloadable):
+		return &Error{Code: codes.FailedPrecondition, Reason: ReasonSkillNotDownloadable, Message: bounded(trimClientPrefix(err.Error()))}
 	case errors.Is(err, bosaclient.ErrNoProgress):
 		return &Error{Code: codes.Internal, Reason: ReasonPagingStalled, Message: "BOSA reports another page but gives no way to reach it"}
 	case errors.Is(err, bosaclient.ErrNotFound):
@@ -200,7 +211,22 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 	default:
 		e.Code, e.Reason = upstreamCode(api.StatusCode)
 	}
-	if e.Reason == ReasonRateLimited {
+	if api.RequestID != "" {
+		e.Metadata["upstream_request_id"] = api.RequestID
+	}
+	switch rec := api.Recovery; {
+	case rec != nil:
+		// BOSA's own advice (error contract 2): RetryInfo exactly when a retry can succeed.
+		if rec.Retryable {
+			e.RetryDelay = api.RetryAfter
+			if rec.RetryAfterSeconds != nil {
+				e.RetryDelay = time.Duration(*rec.RetryAfterSeconds) * time.Second
+			}
+			if e.RetryDelay <= 0 {
+				e.RetryDelay = defaultRetryDelay
+			}
+		}
+	case e.Reason == ReasonRateLimited:
 		e.RetryDelay = api.RetryAfter
 		if e.RetryDelay <= 0 {
 			e.RetryDelay = defaultRetryDelay

@@ -36,7 +36,7 @@ const (
 func (s *Server) registerFileRoutes(mux *runtime.ServeMux) error {
 	client := bosav1.NewActionServiceClient(s.gateway.conn)
 	chunk := min(DefaultChunkSize, s.cfg.MaxMessageBytes-chunkOverhead)
-	jsonLimit := maxRESTBody(s.cfg.MaxMessageBytes)
+	jsonLimit := int64(s.cfg.MaxJSONBodyBytes)
 	if err := mux.HandlePath(http.MethodPost, downloadPattern, func(w http.ResponseWriter, r *http.Request, p map[string]string) {
 		restDownload(mux, client, w, r, p)
 	}); err != nil {
@@ -317,7 +317,7 @@ func decodeJSONBody(r io.Reader, m proto.Message) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return invalidRequest("body", "exceeds the gateway's limit of "+strconv.FormatInt(mbe.Limit, 10)+" bytes").GRPCStatus().Err()
+			return bodyTooLarge(mbe.Limit).GRPCStatus().Err()
 		}
 		return invalidRequest("body", "could not be read: "+err.Error()).GRPCStatus().Err()
 	}

@@ -2,11 +2,17 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,8 +25,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/gen/openapi"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // gatewayConn is the REST face's gRPC connection for streaming calls (unary calls run directly, see
@@ -73,6 +83,10 @@ var forwardedHeaders = map[string]bool{
 
 // httpHandler serves the REST routes (grpc-gateway), /openapi.json, /healthz and /metrics.
 func (s *Server) httpHandler() (http.Handler, error) {
+	routes, err := newRouteTable()
+	if err != nil {
+		return nil, err
+	}
 	marshaler := &runtime.JSONPb{
 		// Field names as in the protos (and as BOSA spells them); unset fields shown, so that
 		// has_next: false and similar are explicit over REST.
@@ -97,8 +111,10 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			}
 			return runtime.MetadataHeaderPrefix + h, true
 		}),
-		runtime.WithErrorHandler(restErrorHandler(maxRESTBody(s.cfg.MaxMessageBytes))),
-		runtime.WithRoutingErrorHandler(restRoutingError),
+		runtime.WithErrorHandler(restErrorHandler(int64(s.cfg.MaxJSONBodyBytes), s.cfg.MaxMessageBytes)),
+		runtime.WithRoutingErrorHandler(restRoutingError(routes)),
+		// A form POST is not a GET: every route takes JSON (or multipart for :upload).
+		runtime.WithDisablePathLengthFallback(),
 	)
 	ctx := context.Background()
 	conn := s.direct
@@ -107,6 +123,8 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		viaClient(bosav1.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
 		viaClient(bosav1.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
 		viaClient(bosav1.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
+		viaClient(bosav1.RegisterCatalogServiceHandlerClient, bosav1.NewCatalogServiceClient),
+		viaClient(bosav1.RegisterSkillServiceHandlerClient, bosav1.NewSkillServiceClient),
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err
@@ -117,21 +135,30 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	if err := s.registerFileRoutes(mux); err != nil {
 		return nil, err
 	}
-	limited := http.MaxBytesHandler(mux, maxRESTBody(s.cfg.MaxMessageBytes))
+	limited := limitBody(mux, mux, int64(s.cfg.MaxJSONBodyBytes)) // limits.go
 	root.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			// HEAD is GET without the body (net/http discards what the handler writes for HEAD).
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		if err := validRequestText(r); err != nil {
+			_, outbound := runtime.MarshalerForRequest(mux, r)
+			runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, ":paginate") {
+			w = &streamErrorWriter{ResponseWriter: w}
+		}
 		if isUploadRoute(r) {
 			mux.ServeHTTP(w, r) // streamed: bounded by --http-read-timeout, not by the body limit
 			return
 		}
 		limited.ServeHTTP(w, r)
 	}))
-	doc, err := openAPIDocument()
-	if err != nil {
-		return nil, err
-	}
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(doc)
+		_, _ = w.Write(openapi.JSON)
 	})
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := s.health.Check(r.Context(), &healthpb.HealthCheckRequest{})
@@ -144,7 +171,14 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		_, _ = w.Write([]byte("SERVING\n"))
 	})
 	root.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
-	return root, nil
+	// MCP: tool calls run ExecuteAction over the REST face's connection (same interceptors).
+	s.mcp = mcp.New(mcp.Config{
+		Conn: s.direct, Connectors: s.svc.client.Connectors, Connector: s.svc.client.Connector,
+		MaxFileBytes: s.cfg.MCPMaxFileBytes, MaxRequestBytes: int64(s.cfg.MaxJSONBodyBytes),
+		Logger: s.log.With(slog.String("component", "mcp")),
+	})
+	s.mcp.Register(root)
+	return corsHandler(s.cfg.CORSAllowedOrigins, root), nil
 }
 
 // viaClient registers a service's REST routes over a connection (the generated RegisterXHandler
@@ -155,23 +189,28 @@ func viaClient[C any](register func(context.Context, *runtime.ServeMux, C) error
 	}
 }
 
-// maxRESTBody allows for base64 (files travel as base64 in JSON) plus the rest of the body.
-func maxRESTBody(maxMsg int) int64 { return int64(maxMsg)/3*4 + 1<<20 }
-
 // restErrorHandler writes gRPC errors as grpc-gateway does (the google.rpc.Status JSON with
 // details, so ErrorInfo is visible), adding Retry-After when a RetryInfo is present. Errors the REST
-// face makes itself, before any gRPC call (a body that does not decode, one over the size limit),
-// get the ErrorInfo every gateway error carries and a message that says what to fix.
-func restErrorHandler(bodyLimit int64) runtime.ErrorHandlerFunc {
+// face makes itself, before any gRPC call (a body that does not decode), get the ErrorInfo every
+// gateway error carries and a message that says what to fix; a body over the size limit is 413
+// (restTooLarge).
+func restErrorHandler(bodyLimit int64, msgLimit int) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		err = restTooLarge(err, bodyLimit, msgLimit)
 		if st, ok := status.FromError(err); ok {
 			if !hasErrorInfo(st) && st.Code() == codes.InvalidArgument {
 				msg := strings.TrimPrefix(strings.ReplaceAll(st.Message(), "\u00a0", " "), "proto: ")
-				if strings.Contains(msg, "request body too large") {
-					msg = "exceeds the gateway's limit of " + strconv.FormatInt(bodyLimit, 10) + " bytes (--max-message-bytes; files count as base64)"
-				}
 				err = (&Error{Code: codes.InvalidArgument, Reason: ReasonInvalidRequest, Message: "request body: " + msg}).GRPCStatus().Err()
 				st, _ = status.FromError(err)
+			}
+			if fixed := validUTF8Status(st); fixed != st {
+				st = fixed
+				var hse *runtime.HTTPStatusError
+				if errors.As(err, &hse) {
+					err = &runtime.HTTPStatusError{HTTPStatus: hse.HTTPStatus, Err: st.Err()}
+				} else {
+					err = st.Err()
+				}
 			}
 			for _, d := range st.Details() {
 				if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
@@ -184,16 +223,113 @@ func restErrorHandler(bodyLimit int64) runtime.ErrorHandlerFunc {
 	}
 }
 
-// restRoutingError answers an unknown route or method with NOT_FOUND (404) or UNIMPLEMENTED (405),
-// with ErrorInfo, and a message naming the route.
-func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-	e := &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: "no REST route " + r.Method + " " + r.URL.Path + " (see /openapi.json)"}
-	if httpStatus == http.StatusMethodNotAllowed {
-		e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+r.Method+" is not allowed on "+r.URL.Path+" (see /openapi.json)"
-	} else if httpStatus == http.StatusBadRequest {
-		e.Code, e.Reason, e.Message = codes.InvalidArgument, ReasonInvalidRequest, "malformed request path "+r.URL.Path
+// restRoutingError answers an unknown route with NOT_FOUND (404), and a wrong method with 405 and
+// the Allow header (UNIMPLEMENTED in the Status), with ErrorInfo and a message naming the route.
+func restRoutingError(routes routeTable) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+		path := quote(r.URL.Path)
+		e := &Error{Code: codes.NotFound, Reason: ReasonNotFound, Message: "no REST route " + quote(r.Method) + " " + path + " (see /openapi.json)"}
+		var err error = e.GRPCStatus().Err()
+		allow := routes.allow(r.URL.Path)
+		if httpStatus == http.StatusNotFound && len(allow) > 0 {
+			httpStatus = http.StatusMethodNotAllowed // e.g. POST /openapi.json: a route outside grpc-gateway's mux
+		}
+		switch httpStatus {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			e.Code, e.Reason, e.Message = codes.Unimplemented, ReasonInvalidRequest, "method "+quote(r.Method)+" is not allowed on "+path+" (allowed: "+strings.Join(allow, ", ")+"; see /openapi.json)"
+			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: e.GRPCStatus().Err()}
+		case http.StatusBadRequest:
+			e.Code, e.Reason, e.Message = codes.InvalidArgument, ReasonInvalidRequest, "malformed request path "+path
+			err = e.GRPCStatus().Err()
+		}
+		runtime.HTTPError(ctx, mux, m, w, r, err)
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, e.GRPCStatus().Err())
+}
+
+// validRequestText refuses a request whose path or query is not UTF-8 (such text cannot become a
+// proto string field), or whose forwarded headers are not printable ASCII (gRPC metadata cannot
+// carry them: grpc-gateway would drop the header silently). Values are never quoted: they may be
+// secrets.
+func validRequestText(r *http.Request) error {
+	for _, s := range []string{r.URL.Path, r.URL.RawQuery} {
+		if u, err := url.PathUnescape(s); err == nil && !utf8.ValidString(u) || !utf8.ValidString(s) {
+			return invalidRequest("URL", "is not valid UTF-8 once percent-decoded").GRPCStatus().Err()
+		}
+	}
+	for name := range forwardedHeaders {
+		for _, v := range r.Header.Values(name) {
+			if strings.IndexFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7e }) >= 0 {
+				return invalidRequest(name, "header must be printable ASCII").GRPCStatus().Err()
+			}
+		}
+	}
+	return nil
+}
+
+// validUTF8Status replaces invalid UTF-8 in st's message and details (caller input quoted in an
+// error): JSON cannot carry it, and the error would become a 500.
+func validUTF8Status(st *status.Status) *status.Status {
+	p := st.Proto()
+	if utf8.ValidString(p.GetMessage()) && !slices.ContainsFunc(p.GetDetails(), func(a *anypb.Any) bool { return !utf8.Valid(a.GetValue()) }) {
+		return st // the common case: nothing to fix (a detail with only valid bytes has valid strings)
+	}
+	p.Message = strings.ToValidUTF8(p.GetMessage(), "\ufffd")
+	for i, a := range p.GetDetails() {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			continue
+		}
+		validUTF8Message(m.ProtoReflect())
+		if fixed, err := anypb.New(m); err == nil {
+			p.Details[i] = fixed
+		}
+	}
+	return status.FromProto(p)
+}
+
+// validUTF8Message replaces invalid UTF-8 in every string field of m, nested messages included.
+func validUTF8Message(m protoreflect.Message) {
+	fix := func(v protoreflect.Value) protoreflect.Value {
+		return protoreflect.ValueOfString(strings.ToValidUTF8(v.String(), "\ufffd"))
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			fixed := map[string]protoreflect.Value{}
+			v.Map().Range(func(k protoreflect.MapKey, e protoreflect.Value) bool {
+				switch fd.MapValue().Kind() {
+				case protoreflect.StringKind:
+					e = fix(e)
+				case protoreflect.MessageKind:
+					validUTF8Message(e.Message())
+				}
+				if fd.MapKey().Kind() == protoreflect.StringKind {
+					v.Map().Clear(k)
+					fixed[strings.ToValidUTF8(k.String(), "\ufffd")] = e
+				} else {
+					v.Map().Set(k, e)
+				}
+				return true
+			})
+			for k, e := range fixed {
+				v.Map().Set(protoreflect.ValueOfString(k).MapKey(), e)
+			}
+		case fd.IsList():
+			for i := range v.List().Len() {
+				if fd.Kind() == protoreflect.StringKind {
+					v.List().Set(i, fix(v.List().Get(i)))
+				} else if fd.Kind() == protoreflect.MessageKind {
+					validUTF8Message(v.List().Get(i).Message())
+				}
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			m.Set(fd, fix(v))
+		case fd.Kind() == protoreflect.MessageKind:
+			validUTF8Message(v.Message())
+		}
+		return true
+	})
 }
 
 func hasErrorInfo(st *status.Status) bool {
@@ -204,3 +340,36 @@ func hasErrorInfo(st *status.Status) bool {
 	}
 	return false
 }
+
+// streamErrorWriter unwraps the error of a stream that fails before its first line: grpc-gateway
+// writes it as {"error": Status} with the error's HTTP status, where every other error response is
+// the bare Status. Errors after the first line keep the {"error": …} line (documented in the
+// OpenAPI document), since the 200 status line is already sent.
+type streamErrorWriter struct {
+	http.ResponseWriter
+	failed bool
+}
+
+func (w *streamErrorWriter) WriteHeader(code int) {
+	w.failed = code != http.StatusOK
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *streamErrorWriter) Write(b []byte) (int, error) {
+	if w.failed {
+		var line struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(b, &line) == nil && len(line.Error) > 0 {
+			w.failed = false // once: the delimiter that follows is written as it is
+			if _, err := w.ResponseWriter.Write(line.Error); err != nil {
+				return 0, err
+			}
+			return len(b), nil
+		}
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's Flush.
+func (w *streamErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

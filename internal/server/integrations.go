@@ -38,6 +38,9 @@ func (s *integrationService) InitiateIntegration(ctx context.Context, req *bosav
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if req.GetReplaceDuplicate() {
+		opts = append(opts, bosaclient.WithReplaceDuplicate())
+	}
 	u, err := s.client.InitiateIntegration(ctx, req.GetConnector(), req.GetCallbackUrl(), opts...)
 	if err != nil {
 		return nil, toStatus(err)
@@ -57,6 +60,9 @@ func (s *integrationService) ConfigureIntegration(ctx context.Context, req *bosa
 	opts, err := s.prepare(ctx, req.GetConnector())
 	if err != nil {
 		return nil, toStatus(err)
+	}
+	if req.GetReplaceDuplicate() {
+		opts = append(opts, bosaclient.WithReplaceDuplicate())
 	}
 	out, err := idempotent(ctx, s.requests, "ConfigureIntegration", req.GetRequestId(), req, func() (*bosav1.ConfigureIntegrationResponse, error) {
 		res, err := s.client.ConfigureIntegration(ctx, req.GetConnector(), req.GetConfiguration().AsMap(), opts...)

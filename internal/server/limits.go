@@ -7,21 +7,26 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 )
 
 // This file holds the gateway's protection limits: a bound on concurrent upstream requests per
-// connector (protecting BOSA) and an optional per-caller rate limit (protecting both).
+// connector (protecting BOSA), an optional per-caller rate limit (protecting both), and the request
+// size limits (protecting the gateway's memory).
 
 // connectorLimiter is an http.RoundTripper that lets at most limit requests per connector reach
 // the upstream at once; the others wait for a slot until their context ends. A slot is held until
@@ -250,4 +255,91 @@ func (c *callerLimits) stream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 		return err
 	}
 	return h(srv, ss)
+}
+
+// The request size limits. A REST body on every route but the streamed :upload is bounded by
+// --max-json-body-bytes: refused from its Content-Length before any of it is read, or, sent without
+// one, when reading passes the limit; the answer is 413, RESOURCE_EXHAUSTED, reason
+// REQUEST_TOO_LARGE, the limit and its flag in ErrorInfo metadata. A gRPC message is bounded by
+// --max-message-bytes (grpc.MaxRecvMsgSize): grpc-go reads the 5-byte length prefix and refuses a
+// larger message without reading it, with its own status, RESOURCE_EXHAUSTED "grpc: received
+// message larger than max (<size> vs. <limit>)". That status carries no ErrorInfo and cannot be
+// given one: grpc-go writes it inside ServerStream.RecvMsg, before any handler or interceptor
+// sees the error, and offers no hook (grpc-java behaves alike, grpc/grpc-java#11802).
+
+// requestTooLarge is the error for a request over a size limit; flag names the setting.
+func requestTooLarge(what string, limit int64, flag, hint string) *Error {
+	return &Error{
+		Code:   codes.ResourceExhausted,
+		Reason: ReasonRequestTooLarge,
+		Message: what + " is larger than the gateway's limit of " + strconv.FormatInt(limit, 10) + " bytes (" + flag + "); " +
+			hint,
+		Metadata: map[string]string{"limit_bytes": strconv.FormatInt(limit, 10), "limit": flag},
+	}
+}
+
+// messageTooLarge is the error for a request message over --max-message-bytes that the gateway
+// detects itself: a REST body within the JSON limit whose decoded request is larger.
+func messageTooLarge(limit int) *Error {
+	return requestTooLarge("the request message", int64(limit), "--max-message-bytes",
+		"send files with UploadFiles (REST: POST …:upload), which streams them in chunks")
+}
+
+// bodyTooLarge is the error for a REST body over --max-json-body-bytes.
+func bodyTooLarge(limit int64) *Error {
+	return requestTooLarge("the request body", limit, "--max-json-body-bytes",
+		"send files with POST …:upload (multipart/form-data, streamed)")
+}
+
+// limitBody refuses REST bodies over limit with 413 REQUEST_TOO_LARGE: from the Content-Length
+// before reading, else (a chunked body) once reading passes the limit (http.MaxBytesReader; the
+// decoding error that follows is rewritten by restTooLarge).
+func limitBody(next http.Handler, mux *runtime.ServeMux, limit int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			_, outbound := runtime.MarshalerForRequest(mux, r)
+			if r.ProtoMajor == 1 {
+				// The body is left unread: the connection closes after the answer (as net/http
+				// would find out itself, rather than drain the body).
+				w.Header().Set("Connection", "close")
+			}
+			runtime.HTTPError(r.Context(), mux, outbound, w, r, bodyTooLarge(limit).GRPCStatus().Err())
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// restTooLarge turns the REST face's size errors into REQUEST_TOO_LARGE answered with HTTP 413: a
+// body that passed the JSON limit while it was read (grpc-gateway reports INVALID_ARGUMENT "http:
+// request body too large"), a decoded request over the message limit (REQUEST_TOO_LARGE from
+// directConn, grpc-go's "trying to send message larger than max" from the in-process connection),
+// which grpc-gateway would map to 429, as it maps every RESOURCE_EXHAUSTED. Other errors are
+// returned as they are.
+func restTooLarge(err error, bodyLimit int64, msgLimit int) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch {
+	case st.Code() == codes.InvalidArgument && !hasErrorInfo(st) && strings.Contains(st.Message(), "request body too large"):
+		err = bodyTooLarge(bodyLimit).GRPCStatus().Err()
+	case st.Code() == codes.ResourceExhausted && !hasErrorInfo(st) && strings.HasPrefix(st.Message(), "trying to send message larger than max ("):
+		// grpc-go's client check on the in-process connection (a streaming route's request).
+		err = messageTooLarge(msgLimit).GRPCStatus().Err()
+	case errorReason(st) != ReasonRequestTooLarge.String():
+		return err
+	}
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
+}
+
+// errorReason returns the ErrorInfo reason of st, or "".
+func errorReason(st *status.Status) string {
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.GetReason()
+		}
+	}
+	return ""
 }

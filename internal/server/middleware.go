@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // The interceptor chain is, outermost first: request id → logging → credential scrubbing →
@@ -33,14 +34,15 @@ func requestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// validRequestID accepts caller-supplied ids that are short and printable, so that logs cannot be
-// forged with newlines or flooded.
+// validRequestID accepts caller-supplied ids of the BOSA API's request-id form, 1–128 of
+// [A-Za-z0-9._:-] (docs/protocol-0.1.15.md), so that the same id reaches BOSA's logs and logs here
+// cannot be forged with newlines or flooded.
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false
 	}
 	for _, r := range id {
-		if r < 0x21 || r > 0x7e {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == ':' || r == '-') {
 			return false
 		}
 	}
@@ -66,13 +68,43 @@ func withRequestID(ctx context.Context) context.Context {
 }
 
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	return h(withRequestID(ctx), req)
+	ctx = withRequestID(ctx)
+	resp, err := h(ctx, req)
+	return resp, stampRequestID(err, requestIDFrom(ctx))
 }
 
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	w := middleware.WrapServerStream(ss)
 	w.WrappedContext = withRequestID(ss.Context())
-	return h(srv, w)
+	return stampRequestID(h(srv, w), requestIDFrom(w.WrappedContext))
+}
+
+// stampRequestID adds the call's request id to the metadata of every ErrorInfo of err's status
+// (key request_id), so that a caller holding only the error can quote it.
+func stampRequestID(err error, id string) error {
+	st, ok := status.FromError(err)
+	if err == nil || !ok || id == "" {
+		return err
+	}
+	p := st.Proto()
+	changed := false
+	for i, a := range p.GetDetails() {
+		var ei errdetails.ErrorInfo
+		if !a.MessageIs(&ei) || a.UnmarshalTo(&ei) != nil || ei.GetMetadata()["request_id"] == id {
+			continue
+		}
+		if ei.Metadata == nil {
+			ei.Metadata = map[string]string{}
+		}
+		ei.Metadata["request_id"] = id
+		if na, err := anypb.New(&ei); err == nil {
+			p.Details[i], changed = na, true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return status.ErrorProto(p)
 }
 
 // callLogger logs one line per call: method, code, ErrorInfo reason, duration and request id. It never

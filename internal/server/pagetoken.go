@@ -95,17 +95,11 @@ func (t pageTokens) listPage(method, filter string, size int32, token string, n 
 	case size > maxListPageSize:
 		size = maxListPageSize
 	}
-	if token != "" {
-		p, err := t.decode(token, filter, method)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		off, ok := p["offset"].(float64)
-		if !ok || off < 0 || off != float64(int(off)) {
-			return 0, 0, "", &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
-		}
-		lo = min(int(off), n)
+	off, err := t.offset(method, filter, token)
+	if err != nil {
+		return 0, 0, "", err
 	}
+	lo = min(off, n)
 	hi = min(lo+int(size), n)
 	if hi < n {
 		if next, err = t.encode(filter, method, map[string]any{"offset": hi}); err != nil {
@@ -113,4 +107,54 @@ func (t pageTokens) listPage(method, filter string, size int32, token string, n 
 		}
 	}
 	return lo, hi, next, nil
+}
+
+// Lists the gateway pages through BOSA's offset paging (the catalog, tenant skills): BOSA's default
+// and largest page sizes.
+const (
+	defaultOffsetPageSize = 50
+	maxOffsetPageSize     = 200
+)
+
+// offsetPage returns the upstream offset and limit of the page a List request over an offset-paged
+// upstream list asks for. Its tokens are listPage's, bound to the method and its filters.
+func (t pageTokens) offsetPage(method, filter string, size int32, token string) (offset, limit int, err error) {
+	switch {
+	case size < 0:
+		return 0, 0, invalidRequest("page_size", "must not be negative")
+	case size == 0:
+		size = defaultOffsetPageSize
+	case size > maxOffsetPageSize:
+		size = maxOffsetPageSize
+	}
+	if offset, err = t.offset(method, filter, token); err != nil {
+		return 0, 0, err
+	}
+	return offset, int(size), nil
+}
+
+// offset is the list offset a List page token holds (0 for no token).
+func (t pageTokens) offset(method, filter, token string) (int, error) {
+	if token == "" {
+		return 0, nil
+	}
+	p, err := t.decode(token, filter, method)
+	if err != nil {
+		return 0, err
+	}
+	off, ok := p["offset"].(float64)
+	if !ok || off < 0 || off != float64(int(off)) {
+		return 0, &Error{Code: codes.InvalidArgument, Reason: ReasonInvalidPageToken, Message: "page_token is invalid"}
+	}
+	return int(off), nil
+}
+
+// nextOffset returns the token of the page after the got items read at offset ("" on the last page):
+// the last when the upstream's total says so or, without a total, when the page came back short.
+func (t pageTokens) nextOffset(method, filter string, offset, limit, got, total int) (string, error) {
+	next := offset + got
+	if got == 0 || (total >= 0 && next >= total) || (total < 0 && got < limit) {
+		return "", nil
+	}
+	return t.encode(filter, method, map[string]any{"offset": next})
 }

@@ -25,6 +25,9 @@ type restMarshaler struct {
 	*runtime.JSONPb
 }
 
+// StreamContentType is the media type of a streamed answer (Paginate): one JSON object per line.
+func (restMarshaler) StreamContentType(any) string { return "application/x-ndjson" }
+
 // Marshal marshals v as JSONPb does.
 func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	r, ok := v.(*bosav1.ExecuteActionResponse)

@@ -51,6 +51,7 @@ import (
 
 	"bosa.dev/gateway/bosaclient"
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/mcp"
 )
 
 // Defaults of Config, spelled out in one place.
@@ -58,6 +59,7 @@ const (
 	DefaultGRPCAddr             = "127.0.0.1:50051"
 	DefaultHTTPAddr             = "127.0.0.1:8080"
 	DefaultMaxMessageBytes      = 64 << 20
+	DefaultMaxJSONBodyBytes     = 4 << 20
 	DefaultMaxConcurrentStreams = 1000
 	DefaultMaxPages             = 1000
 	DefaultMaxPrefetch          = 8
@@ -80,14 +82,20 @@ type Config struct {
 
 	// GRPCAddr and HTTPAddr are the listen addresses; port 0 picks a free port (see Server.GRPCAddr).
 	GRPCAddr, HTTPAddr string
+	// CORSAllowedOrigins are the browser origins the HTTP listener answers CORS for ("*": any).
+	// Empty: CORS off.
+	CORSAllowedOrigins []string
 	// TLSCertFile and TLSKeyFile, when both set, serve gRPC and HTTP over TLS.
 	TLSCertFile, TLSKeyFile string
 	// TLSClientCAFile, when set (with TLS), requires every gRPC and HTTP client to present a
 	// certificate signed by one of its CAs (mutual TLS).
 	TLSClientCAFile string
 
-	// MaxMessageBytes bounds one gRPC message, one REST body and one upstream answer (files included).
+	// MaxMessageBytes bounds one gRPC message and one upstream answer (files included).
 	MaxMessageBytes int
+	// MaxJSONBodyBytes bounds one REST request body on every route but the streamed :upload; a
+	// larger body is refused before it is read past the limit (see limits.go).
+	MaxJSONBodyBytes int
 	// MaxConcurrentStreams bounds concurrent calls per gRPC client connection. REST callers share
 	// one in-process connection, so they are not bounded by it together (the HTTP server bounds
 	// each HTTP/2 connection).
@@ -142,6 +150,10 @@ type Config struct {
 	IdempotencyWindow   time.Duration
 	IdempotencyMaxBytes int
 
+	// MCPMaxFileBytes bounds a file an MCP tool returns inline (mcp.DefaultMaxFileBytes when 0);
+	// larger files are an error pointing to DownloadFile.
+	MCPMaxFileBytes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// UpstreamHTTPClient, when set, is used for upstream calls (tests, proxies).
@@ -162,6 +174,7 @@ type Server struct {
 	direct   *directConn // the REST face's connection: unary calls direct, streams over gateway
 	registry *prometheus.Registry
 	svc      *services
+	mcp      *mcp.Handler
 	runOnce  sync.Once
 }
 
@@ -172,6 +185,7 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	def(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	def(&c.MaxJSONBodyBytes, DefaultMaxJSONBodyBytes)
 	def(&c.MaxPages, DefaultMaxPages)
 	def(&c.MaxPrefetch, DefaultMaxPrefetch)
 	def(&c.MaxAttempts, DefaultMaxAttempts)
@@ -327,16 +341,20 @@ func (c Config) Complete() (*Server, error) {
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
+	catalog, skills := &catalogService{services: svc}, &skillService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
 		bosav1.RegisterConnectorServiceServer(g, connectors)
 		bosav1.RegisterActionServiceServer(g, actions)
 		bosav1.RegisterUserServiceServer(g, users)
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
+		bosav1.RegisterCatalogServiceServer(g, catalog)
+		bosav1.RegisterSkillServiceServer(g, skills)
 		healthpb.RegisterHealthServer(g, s.health)
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
-	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService"} {
+	for _, name := range []string{"", "bosa.v1.ConnectorService", "bosa.v1.ActionService", "bosa.v1.UserService", "bosa.v1.IntegrationService",
+		"bosa.v1.CatalogService", "bosa.v1.SkillService"} {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
@@ -346,6 +364,7 @@ func (c Config) Complete() (*Server, error) {
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
+		{&bosav1.CatalogService_ServiceDesc, catalog}, {&bosav1.SkillService_ServiceDesc, skills},
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
@@ -359,6 +378,7 @@ func (c Config) Complete() (*Server, error) {
 		IdleTimeout:       c.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(s.mcp.Close) // MCP sessions' event streams would hold the drain
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
 		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)

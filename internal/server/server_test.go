@@ -138,12 +138,12 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 	code, ctype, body := get("/openapi.json")
 	var doc struct {
-		Swagger     string                    `json:"swagger"`
-		Paths       map[string]map[string]any `json:"paths"`
-		Definitions map[string]any            `json:"definitions"`
+		OpenAPI    string                    `json:"openapi"`
+		Paths      map[string]map[string]any `json:"paths"`
+		Components map[string]map[string]any `json:"components"`
 	}
-	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 || ctype != "application/json" {
-		t.Fatalf("/openapi.json: %d %s: %v", code, ctype, err)
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || code != 200 || ctype != "application/json" || doc.OpenAPI != "3.1.0" {
+		t.Fatalf("/openapi.json: %d %s %q: %v", code, ctype, doc.OpenAPI, err)
 	}
 	// Every reference resolves, including those of the hand-written file routes.
 	var refs func(v any)
@@ -151,8 +151,11 @@ func TestHTTPEndpoints(t *testing.T) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
-				if ref, ok := x.(string); ok && k == "$ref" && doc.Definitions[strings.TrimPrefix(ref, "#/definitions/")] == nil {
-					t.Errorf("/openapi.json: unresolved %s", ref)
+				if ref, ok := x.(string); ok && k == "$ref" {
+					kind, name, _ := strings.Cut(strings.TrimPrefix(ref, "#/components/"), "/")
+					if doc.Components[kind][name] == nil {
+						t.Errorf("/openapi.json: unresolved %s", ref)
+					}
 				}
 				refs(x)
 			}

@@ -323,15 +323,15 @@ func (r restTransport) paginate(ctx context.Context, md metadata.MD, req *bosav1
 	defer cancel()
 	defer hr.Body.Close()
 	if hr.StatusCode != http.StatusOK {
-		// grpc-gateway wraps stream errors as {"error": Status}, also before the first message.
+		// An error before the first line is a bare Status, as on every route (docs/rest.md).
 		b, _ := io.ReadAll(hr.Body)
-		var wrapped struct {
-			Error json.RawMessage `json:"error"`
+		if ct := hr.Header.Get("Content-Type"); ct != "application/json" {
+			return nil, fmt.Errorf("HTTP %d: stream error with Content-Type %q, want application/json", hr.StatusCode, ct)
 		}
-		if json.Unmarshal(b, &wrapped) != nil || wrapped.Error == nil {
-			return nil, fmt.Errorf("HTTP %d: stream error body is not {\"error\": ...}: %s", hr.StatusCode, b)
-		}
-		return nil, restStatus(hr, wrapped.Error)
+		return nil, restStatus(hr, b)
+	}
+	if ct := hr.Header.Get("Content-Type"); ct != "application/x-ndjson" {
+		return nil, fmt.Errorf("Paginate answered Content-Type %q, want application/x-ndjson", ct)
 	}
 	var pages []*bosav1.PaginateResponse
 	sc := bufio.NewScanner(hr.Body)

@@ -26,8 +26,11 @@ const (
 // string, as in Google's published `ErrorReason` enums, so callers compare the
 // reason with a generated constant, never with message text. Metadata keys
 // "upstream_status" and "upstream_code" carry BOSA's HTTP status and error code
-// when the error came from BOSA. New reasons may be added; treat an unknown one
-// like its status code.
+// when the error came from BOSA, "upstream_request_id" BOSA's request id;
+// "request_id" is the call's x-request-id on every error. A
+// google.rpc.RetryInfo is attached when BOSA says a retry can succeed
+// (recovery.retryable) or, for an API without that advice, on a 429. New
+// reasons may be added; treat an unknown one like its status code.
 //
 // The names carry no ERROR_REASON_ prefix because they must equal the reason
 // strings on the wire; enum values share the package's namespace, so other
@@ -103,6 +106,19 @@ const (
 	// INVALID_ARGUMENT: a request_id was already used, within the gateway's
 	// idempotency window, for a different request.
 	ErrorReason_REQUEST_ID_REUSED ErrorReason = 24
+	// RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+	// limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+	// REST answers it with 413.
+	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 25
+	// DATA_LOSS: a skill's artifact does not match its content_sha256; nothing
+	// was returned. A tenant admin should refresh the skill.
+	ErrorReason_SKILL_CHECKSUM_MISMATCH ErrorReason = 26
+	// FAILED_PRECONDITION: a skill's archive is not a valid zip, expands beyond
+	// 256 MiB, or has an absolute or ".." member; nothing was returned.
+	ErrorReason_SKILL_ARCHIVE_UNSAFE ErrorReason = 27
+	// FAILED_PRECONDITION: the skill cannot be downloaded: a github skill whose
+	// snapshot a tenant admin must refresh first, or an unknown source_type.
+	ErrorReason_SKILL_NOT_DOWNLOADABLE ErrorReason = 28
 )
 
 // Enum value maps for ErrorReason.
@@ -133,6 +149,10 @@ var (
 		22: "UPSTREAM_ERROR",
 		23: "INTERNAL",
 		24: "REQUEST_ID_REUSED",
+		25: "REQUEST_TOO_LARGE",
+		26: "SKILL_CHECKSUM_MISMATCH",
+		27: "SKILL_ARCHIVE_UNSAFE",
+		28: "SKILL_NOT_DOWNLOADABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":    0,
@@ -160,6 +180,10 @@ var (
 		"UPSTREAM_ERROR":              22,
 		"INTERNAL":                    23,
 		"REQUEST_ID_REUSED":           24,
+		"REQUEST_TOO_LARGE":           25,
+		"SKILL_CHECKSUM_MISMATCH":     26,
+		"SKILL_ARCHIVE_UNSAFE":        27,
+		"SKILL_NOT_DOWNLOADABLE":      28,
 	}
 )
 
@@ -194,7 +218,7 @@ var File_bosa_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_bosa_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1abosa/v1/error_reason.proto\x12\abosa.v1*\xce\x04\n" +
+	"\x1abosa/v1/error_reason.proto\x12\abosa.v1*\xb8\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12INVALID_PARAMETERS\x10\x01\x12\x13\n" +
@@ -221,7 +245,11 @@ const file_bosa_v1_error_reason_proto_rawDesc = "" +
 	"\vUPLOAD_IDLE\x10\x15\x12\x12\n" +
 	"\x0eUPSTREAM_ERROR\x10\x16\x12\f\n" +
 	"\bINTERNAL\x10\x17\x12\x15\n" +
-	"\x11REQUEST_ID_REUSED\x10\x18BF\n" +
+	"\x11REQUEST_ID_REUSED\x10\x18\x12\x15\n" +
+	"\x11REQUEST_TOO_LARGE\x10\x19\x12\x1b\n" +
+	"\x17SKILL_CHECKSUM_MISMATCH\x10\x1a\x12\x18\n" +
+	"\x14SKILL_ARCHIVE_UNSAFE\x10\x1b\x12\x1a\n" +
+	"\x16SKILL_NOT_DOWNLOADABLE\x10\x1cBF\n" +
 	"\vdev.bosa.v1B\x10ErrorReasonProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3"
 
 var (

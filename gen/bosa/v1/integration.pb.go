@@ -243,9 +243,12 @@ type InitiateIntegrationRequest struct {
 	Connector string `protobuf:"bytes,1,opt,name=connector,proto3" json:"connector,omitempty"`
 	// Where the upstream sends the user's browser when the flow ends; on
 	// failure it carries an error query parameter.
-	CallbackUrl   string `protobuf:"bytes,2,opt,name=callback_url,json=callbackUrl,proto3" json:"callback_url,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CallbackUrl string `protobuf:"bytes,2,opt,name=callback_url,json=callbackUrl,proto3" json:"callback_url,omitempty"`
+	// When the user already has an integration of the account the flow links,
+	// replace its credential instead of failing the flow as a duplicate.
+	ReplaceDuplicate bool `protobuf:"varint,3,opt,name=replace_duplicate,json=replaceDuplicate,proto3" json:"replace_duplicate,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *InitiateIntegrationRequest) Reset() {
@@ -290,6 +293,13 @@ func (x *InitiateIntegrationRequest) GetCallbackUrl() string {
 		return x.CallbackUrl
 	}
 	return ""
+}
+
+func (x *InitiateIntegrationRequest) GetReplaceDuplicate() bool {
+	if x != nil {
+		return x.ReplaceDuplicate
+	}
+	return false
 }
 
 // InitiateIntegrationResponse holds the authorization URL.
@@ -351,9 +361,12 @@ type ConfigureIntegrationRequest struct {
 	// from the same caller, within the gateway's idempotency window gets the
 	// first call's answer and stores nothing again. A UUID is recommended; at
 	// most 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When an integration of the same name exists, replace its credential
+	// instead of failing with ALREADY_EXISTS.
+	ReplaceDuplicate bool `protobuf:"varint,4,opt,name=replace_duplicate,json=replaceDuplicate,proto3" json:"replace_duplicate,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ConfigureIntegrationRequest) Reset() {
@@ -405,6 +418,13 @@ func (x *ConfigureIntegrationRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *ConfigureIntegrationRequest) GetReplaceDuplicate() bool {
+	if x != nil {
+		return x.ReplaceDuplicate
+	}
+	return false
 }
 
 // ConfigureIntegrationResponse is the upstream's answer.
@@ -800,17 +820,19 @@ const file_bosa_v1_integration_proto_rawDesc = "" +
 	"\x17CheckIntegrationRequest\x12\"\n" +
 	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\"C\n" +
 	"\x18CheckIntegrationResponse\x12'\n" +
-	"\x0fhas_integration\x18\x01 \x01(\bR\x0ehasIntegration\"i\n" +
+	"\x0fhas_integration\x18\x01 \x01(\bR\x0ehasIntegration\"\x9c\x01\n" +
 	"\x1aInitiateIntegrationRequest\x12\"\n" +
 	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12'\n" +
-	"\fcallback_url\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\vcallbackUrl\"/\n" +
+	"\fcallback_url\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\vcallbackUrl\x121\n" +
+	"\x11replace_duplicate\x18\x03 \x01(\bB\x04\xe2A\x01\x01R\x10replaceDuplicate\"/\n" +
 	"\x1bInitiateIntegrationResponse\x12\x10\n" +
-	"\x03url\x18\x01 \x01(\tR\x03url\"\xac\x01\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"\xdf\x01\n" +
 	"\x1bConfigureIntegrationRequest\x12\"\n" +
 	"\tconnector\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\tconnector\x12D\n" +
 	"\rconfiguration\x18\x02 \x01(\v2\x17.google.protobuf.StructB\x05\xe2A\x02\x02\x04R\rconfiguration\x12#\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\"O\n" +
+	"request_id\x18\x03 \x01(\tB\x04\xe2A\x01\x01R\trequestId\x121\n" +
+	"\x11replace_duplicate\x18\x04 \x01(\bB\x04\xe2A\x01\x01R\x10replaceDuplicate\"O\n" +
 	"\x1cConfigureIntegrationResponse\x12/\n" +
 	"\x06result\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06result\"\x85\x01\n" +
 	"\x17ListIntegrationsRequest\x12\"\n" +

@@ -104,6 +104,23 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """INVALID_ARGUMENT: a request_id was already used, within the gateway's
     idempotency window, for a different request.
     """
+    REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 25
+    """RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+    limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+    REST answers it with 413.
+    """
+    SKILL_CHECKSUM_MISMATCH: _ErrorReason.ValueType  # 26
+    """DATA_LOSS: a skill's artifact does not match its content_sha256; nothing
+    was returned. A tenant admin should refresh the skill.
+    """
+    SKILL_ARCHIVE_UNSAFE: _ErrorReason.ValueType  # 27
+    """FAILED_PRECONDITION: a skill's archive is not a valid zip, expands beyond
+    256 MiB, or has an absolute or ".." member; nothing was returned.
+    """
+    SKILL_NOT_DOWNLOADABLE: _ErrorReason.ValueType  # 28
+    """FAILED_PRECONDITION: the skill cannot be downloaded: a github skill whose
+    snapshot a tenant admin must refresh first, or an unknown source_type.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason lists the `google.rpc.ErrorInfo.reason` values of the gateway's
@@ -111,8 +128,11 @@ class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     string, as in Google's published `ErrorReason` enums, so callers compare the
     reason with a generated constant, never with message text. Metadata keys
     "upstream_status" and "upstream_code" carry BOSA's HTTP status and error code
-    when the error came from BOSA. New reasons may be added; treat an unknown one
-    like its status code.
+    when the error came from BOSA, "upstream_request_id" BOSA's request id;
+    "request_id" is the call's x-request-id on every error. A
+    google.rpc.RetryInfo is attached when BOSA says a retry can succeed
+    (recovery.retryable) or, for an API without that advice, on a 429. New
+    reasons may be added; treat an unknown one like its status code.
 
     The names carry no ERROR_REASON_ prefix because they must equal the reason
     strings on the wire; enum values share the package's namespace, so other
@@ -200,5 +220,22 @@ INTERNAL: ErrorReason.ValueType  # 23
 REQUEST_ID_REUSED: ErrorReason.ValueType  # 24
 """INVALID_ARGUMENT: a request_id was already used, within the gateway's
 idempotency window, for a different request.
+"""
+REQUEST_TOO_LARGE: ErrorReason.ValueType  # 25
+"""RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+REST answers it with 413.
+"""
+SKILL_CHECKSUM_MISMATCH: ErrorReason.ValueType  # 26
+"""DATA_LOSS: a skill's artifact does not match its content_sha256; nothing
+was returned. A tenant admin should refresh the skill.
+"""
+SKILL_ARCHIVE_UNSAFE: ErrorReason.ValueType  # 27
+"""FAILED_PRECONDITION: a skill's archive is not a valid zip, expands beyond
+256 MiB, or has an absolute or ".." member; nothing was returned.
+"""
+SKILL_NOT_DOWNLOADABLE: ErrorReason.ValueType  # 28
+"""FAILED_PRECONDITION: the skill cannot be downloaded: a github skill whose
+snapshot a tenant admin must refresh first, or an unknown source_type.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

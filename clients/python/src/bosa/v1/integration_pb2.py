@@ -27,7 +27,7 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62osa/v1/integration.proto\x12\x07\x62osa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x02\n\x0bIntegration\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12!\n\tclient_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x08\x63lientId\x12\x1d\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x06userId\x12\"\n\tconnector\x18\x04 \x01(\tB\x04\xe2\x41\x01\x05R\tconnector\x12-\n\x0fuser_identifier\x18\x05 \x01(\tB\x04\xe2\x41\x01\x05R\x0euserIdentifier\x12 \n\x08selected\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x08selected\x12%\n\x0b\x61uth_string\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03R\nauthString\x12\x36\n\x14\x61uth_string_redacted\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x12\x61uthStringRedacted\x12%\n\x0b\x61uth_scopes\x18\t \x03(\tB\x04\xe2\x41\x01\x03R\nauthScopes\"=\n\x17\x43heckIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\"C\n\x18\x43heckIntegrationResponse\x12\'\n\x0fhas_integration\x18\x01 \x01(\x08R\x0ehasIntegration\"i\n\x1aInitiateIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\'\n\x0c\x63\x61llback_url\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0b\x63\x61llbackUrl\"/\n\x1bInitiateIntegrationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\"\xac\x01\n\x1b\x43onfigureIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\x44\n\rconfiguration\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructB\x05\xe2\x41\x02\x02\x04R\rconfiguration\x12#\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\trequestId\"O\n\x1c\x43onfigureIntegrationResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x06result\"\x85\x01\n\x17ListIntegrationsRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01R\tconnector\x12!\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\"|\n\x18ListIntegrationsResponse\x12\x38\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x14.bosa.v1.IntegrationR\x0cintegrations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"j\n\x15GetIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"m\n\x18SelectIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"9\n\x19SelectIntegrationResponseJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03R\x07successR\x07message\"m\n\x18\x44\x65leteIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier2\x81\x05\n\x12IntegrationService\x12W\n\x10\x43heckIntegration\x12 .bosa.v1.CheckIntegrationRequest\x1a!.bosa.v1.CheckIntegrationResponse\x12`\n\x13InitiateIntegration\x12#.bosa.v1.InitiateIntegrationRequest\x1a$.bosa.v1.InitiateIntegrationResponse\x12\x63\n\x14\x43onfigureIntegration\x12$.bosa.v1.ConfigureIntegrationRequest\x1a%.bosa.v1.ConfigureIntegrationResponse\x12W\n\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12\x46\n\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x14.bosa.v1.Integration\x12Z\n\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12N\n\x11\x44\x65leteIntegration\x12!.bosa.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.EmptyBF\n\x0b\x64\x65v.bosa.v1B\x10IntegrationProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62osa/v1/integration.proto\x12\x07\x62osa.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe0\x02\n\x0bIntegration\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12!\n\tclient_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\x08\x63lientId\x12\x1d\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x06userId\x12\"\n\tconnector\x18\x04 \x01(\tB\x04\xe2\x41\x01\x05R\tconnector\x12-\n\x0fuser_identifier\x18\x05 \x01(\tB\x04\xe2\x41\x01\x05R\x0euserIdentifier\x12 \n\x08selected\x18\x06 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x08selected\x12%\n\x0b\x61uth_string\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03R\nauthString\x12\x36\n\x14\x61uth_string_redacted\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x03R\x12\x61uthStringRedacted\x12%\n\x0b\x61uth_scopes\x18\t \x03(\tB\x04\xe2\x41\x01\x03R\nauthScopes\"=\n\x17\x43heckIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\"C\n\x18\x43heckIntegrationResponse\x12\'\n\x0fhas_integration\x18\x01 \x01(\x08R\x0ehasIntegration\"\x9c\x01\n\x1aInitiateIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\'\n\x0c\x63\x61llback_url\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0b\x63\x61llbackUrl\x12\x31\n\x11replace_duplicate\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01R\x10replaceDuplicate\"/\n\x1bInitiateIntegrationResponse\x12\x10\n\x03url\x18\x01 \x01(\tR\x03url\"\xdf\x01\n\x1b\x43onfigureIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12\x44\n\rconfiguration\x18\x02 \x01(\x0b\x32\x17.google.protobuf.StructB\x05\xe2\x41\x02\x02\x04R\rconfiguration\x12#\n\nrequest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\trequestId\x12\x31\n\x11replace_duplicate\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01R\x10replaceDuplicate\"O\n\x1c\x43onfigureIntegrationResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x17.google.protobuf.StructR\x06result\"\x85\x01\n\x17ListIntegrationsRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01R\tconnector\x12!\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\"|\n\x18ListIntegrationsResponse\x12\x38\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x14.bosa.v1.IntegrationR\x0cintegrations\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"j\n\x15GetIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"m\n\x18SelectIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier\"9\n\x19SelectIntegrationResponseJ\x04\x08\x01\x10\x02J\x04\x08\x02\x10\x03R\x07successR\x07message\"m\n\x18\x44\x65leteIntegrationRequest\x12\"\n\tconnector\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tconnector\x12-\n\x0fuser_identifier\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0euserIdentifier2\x81\x05\n\x12IntegrationService\x12W\n\x10\x43heckIntegration\x12 .bosa.v1.CheckIntegrationRequest\x1a!.bosa.v1.CheckIntegrationResponse\x12`\n\x13InitiateIntegration\x12#.bosa.v1.InitiateIntegrationRequest\x1a$.bosa.v1.InitiateIntegrationResponse\x12\x63\n\x14\x43onfigureIntegration\x12$.bosa.v1.ConfigureIntegrationRequest\x1a%.bosa.v1.ConfigureIntegrationResponse\x12W\n\x10ListIntegrations\x12 .bosa.v1.ListIntegrationsRequest\x1a!.bosa.v1.ListIntegrationsResponse\x12\x46\n\x0eGetIntegration\x12\x1e.bosa.v1.GetIntegrationRequest\x1a\x14.bosa.v1.Integration\x12Z\n\x11SelectIntegration\x12!.bosa.v1.SelectIntegrationRequest\x1a\".bosa.v1.SelectIntegrationResponse\x12N\n\x11\x44\x65leteIntegration\x12!.bosa.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.EmptyBF\n\x0b\x64\x65v.bosa.v1B\x10IntegrationProtoP\x01Z#bosa.dev/gateway/gen/bosa/v1;bosav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -59,12 +59,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
   _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['callback_url']._loaded_options = None
   _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['callback_url']._serialized_options = b'\342A\001\002'
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['replace_duplicate']._loaded_options = None
+  _globals['_INITIATEINTEGRATIONREQUEST'].fields_by_name['replace_duplicate']._serialized_options = b'\342A\001\001'
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['connector']._loaded_options = None
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\002'
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['configuration']._loaded_options = None
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['configuration']._serialized_options = b'\342A\002\002\004'
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['replace_duplicate']._loaded_options = None
+  _globals['_CONFIGUREINTEGRATIONREQUEST'].fields_by_name['replace_duplicate']._serialized_options = b'\342A\001\001'
   _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['connector']._loaded_options = None
   _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['connector']._serialized_options = b'\342A\001\001'
   _globals['_LISTINTEGRATIONSREQUEST'].fields_by_name['page_size']._loaded_options = None
@@ -89,26 +93,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKINTEGRATIONREQUEST']._serialized_end=546
   _globals['_CHECKINTEGRATIONRESPONSE']._serialized_start=548
   _globals['_CHECKINTEGRATIONRESPONSE']._serialized_end=615
-  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_start=617
-  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_end=722
-  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_start=724
-  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_end=771
-  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_start=774
-  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_end=946
-  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_start=948
-  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_end=1027
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=1030
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=1163
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=1165
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1289
-  _globals['_GETINTEGRATIONREQUEST']._serialized_start=1291
-  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1397
-  _globals['_SELECTINTEGRATIONREQUEST']._serialized_start=1399
-  _globals['_SELECTINTEGRATIONREQUEST']._serialized_end=1508
-  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_start=1510
-  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_end=1567
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1569
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1678
-  _globals['_INTEGRATIONSERVICE']._serialized_start=1681
-  _globals['_INTEGRATIONSERVICE']._serialized_end=2322
+  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_start=618
+  _globals['_INITIATEINTEGRATIONREQUEST']._serialized_end=774
+  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_start=776
+  _globals['_INITIATEINTEGRATIONRESPONSE']._serialized_end=823
+  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_start=826
+  _globals['_CONFIGUREINTEGRATIONREQUEST']._serialized_end=1049
+  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_start=1051
+  _globals['_CONFIGUREINTEGRATIONRESPONSE']._serialized_end=1130
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=1133
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=1266
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=1268
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1392
+  _globals['_GETINTEGRATIONREQUEST']._serialized_start=1394
+  _globals['_GETINTEGRATIONREQUEST']._serialized_end=1500
+  _globals['_SELECTINTEGRATIONREQUEST']._serialized_start=1502
+  _globals['_SELECTINTEGRATIONREQUEST']._serialized_end=1611
+  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_start=1613
+  _globals['_SELECTINTEGRATIONRESPONSE']._serialized_end=1670
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1672
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1781
+  _globals['_INTEGRATIONSERVICE']._serialized_start=1784
+  _globals['_INTEGRATIONSERVICE']._serialized_end=2425
 # @@protoc_insertion_point(module_scope)

@@ -130,21 +130,27 @@ class InitiateIntegrationRequest(_message.Message):
 
     CONNECTOR_FIELD_NUMBER: _builtins.int
     CALLBACK_URL_FIELD_NUMBER: _builtins.int
+    REPLACE_DUPLICATE_FIELD_NUMBER: _builtins.int
     connector: _builtins.str
     """Connector name, e.g. "github"."""
     callback_url: _builtins.str
     """Where the upstream sends the user's browser when the flow ends; on
     failure it carries an error query parameter.
     """
+    replace_duplicate: _builtins.bool
+    """When the user already has an integration of the account the flow links,
+    replace its credential instead of failing the flow as a duplicate.
+    """
     def __init__(
         self,
         *,
         connector: _builtins.str = ...,
         callback_url: _builtins.str = ...,
+        replace_duplicate: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "connector", b"connector"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "connector", b"connector", "replace_duplicate", b"replace_duplicate"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -181,6 +187,7 @@ class ConfigureIntegrationRequest(_message.Message):
     CONNECTOR_FIELD_NUMBER: _builtins.int
     CONFIGURATION_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    REPLACE_DUPLICATE_FIELD_NUMBER: _builtins.int
     connector: _builtins.str
     """Connector name, e.g. "sql"."""
     request_id: _builtins.str
@@ -188,6 +195,10 @@ class ConfigureIntegrationRequest(_message.Message):
     from the same caller, within the gateway's idempotency window gets the
     first call's answer and stores nothing again. A UUID is recommended; at
     most 128 bytes. Reusing it for another request is INVALID_ARGUMENT.
+    """
+    replace_duplicate: _builtins.bool
+    """When an integration of the same name exists, replace its credential
+    instead of failing with ALREADY_EXISTS.
     """
     @_builtins.property
     def configuration(self) -> _struct_pb2.Struct:
@@ -202,10 +213,11 @@ class ConfigureIntegrationRequest(_message.Message):
         connector: _builtins.str = ...,
         configuration: _struct_pb2.Struct | None = ...,
         request_id: _builtins.str = ...,
+        replace_duplicate: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration", "connector", b"connector", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration", b"configuration", "connector", b"connector", "replace_duplicate", b"replace_duplicate", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file bosa/v1/error_reason.proto.
  */
 export const file_bosa_v1_error_reason: GenFile = /*@__PURE__*/
-  fileDesc("Chpib3NhL3YxL2Vycm9yX3JlYXNvbi5wcm90bxIHYm9zYS52MSrOBAoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASFgoSSU5WQUxJRF9QQVJBTUVURVJTEAESEwoPSU5WQUxJRF9SRVFVRVNUEAISFgoSSU5WQUxJRF9QQUdFX1RPS0VOEAMSHQoZVVBTVFJFQU1fSU5WQUxJRF9BUkdVTUVOVBAEEhMKD0FQSV9LRVlfTUlTU0lORxAFEhsKF01BTEZPUk1FRF9BVVRIT1JJWkFUSU9OEAYSEwoPVU5BVVRIRU5USUNBVEVEEAcSFQoRUEVSTUlTU0lPTl9ERU5JRUQQCBINCglOT1RfRk9VTkQQCRIXChNJTlRFR1JBVElPTl9NSVNTSU5HEAoSEgoOQUxSRUFEWV9FWElTVFMQCxIQCgxSQVRFX0xJTUlURUQQDBIYChRVUFNUUkVBTV9VTkFWQUlMQUJMRRANEhUKEURFQURMSU5FX0VYQ0VFREVEEA4SDAoIQ0FOQ0VMRUQQDxIWChJSRVNQT05TRV9UT09fTEFSR0UQEBIbChdVUFNUUkVBTV9QQUdJTkdfU1RBTExFRBAREh8KG1VQU1RSRUFNX01BTEZPUk1FRF9SRVNQT05TRRASEhcKE0NBTExFUl9SQVRFX0xJTUlURUQQExIZChVHQVRFV0FZX1NIVVRUSU5HX0RPV04QFBIPCgtVUExPQURfSURMRRAVEhIKDlVQU1RSRUFNX0VSUk9SEBYSDAoISU5URVJOQUwQFxIVChFSRVFVRVNUX0lEX1JFVVNFRBAYQkYKC2Rldi5ib3NhLnYxQhBFcnJvclJlYXNvblByb3RvUAFaI2Jvc2EuZGV2L2dhdGV3YXkvZ2VuL2Jvc2EvdjE7Ym9zYXYxYgZwcm90bzM");
+  fileDesc("Chpib3NhL3YxL2Vycm9yX3JlYXNvbi5wcm90bxIHYm9zYS52MSq4BQoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASFgoSSU5WQUxJRF9QQVJBTUVURVJTEAESEwoPSU5WQUxJRF9SRVFVRVNUEAISFgoSSU5WQUxJRF9QQUdFX1RPS0VOEAMSHQoZVVBTVFJFQU1fSU5WQUxJRF9BUkdVTUVOVBAEEhMKD0FQSV9LRVlfTUlTU0lORxAFEhsKF01BTEZPUk1FRF9BVVRIT1JJWkFUSU9OEAYSEwoPVU5BVVRIRU5USUNBVEVEEAcSFQoRUEVSTUlTU0lPTl9ERU5JRUQQCBINCglOT1RfRk9VTkQQCRIXChNJTlRFR1JBVElPTl9NSVNTSU5HEAoSEgoOQUxSRUFEWV9FWElTVFMQCxIQCgxSQVRFX0xJTUlURUQQDBIYChRVUFNUUkVBTV9VTkFWQUlMQUJMRRANEhUKEURFQURMSU5FX0VYQ0VFREVEEA4SDAoIQ0FOQ0VMRUQQDxIWChJSRVNQT05TRV9UT09fTEFSR0UQEBIbChdVUFNUUkVBTV9QQUdJTkdfU1RBTExFRBAREh8KG1VQU1RSRUFNX01BTEZPUk1FRF9SRVNQT05TRRASEhcKE0NBTExFUl9SQVRFX0xJTUlURUQQExIZChVHQVRFV0FZX1NIVVRUSU5HX0RPV04QFBIPCgtVUExPQURfSURMRRAVEhIKDlVQU1RSRUFNX0VSUk9SEBYSDAoISU5URVJOQUwQFxIVChFSRVFVRVNUX0lEX1JFVVNFRBAYEhUKEVJFUVVFU1RfVE9PX0xBUkdFEBkSGwoXU0tJTExfQ0hFQ0tTVU1fTUlTTUFUQ0gQGhIYChRTS0lMTF9BUkNISVZFX1VOU0FGRRAbEhoKFlNLSUxMX05PVF9ET1dOTE9BREFCTEUQHEJGCgtkZXYuYm9zYS52MUIQRXJyb3JSZWFzb25Qcm90b1ABWiNib3NhLmRldi9nYXRld2F5L2dlbi9ib3NhL3YxO2Jvc2F2MWIGcHJvdG8z");
 
 /**
  * ErrorReason lists the `google.rpc.ErrorInfo.reason` values of the gateway's
@@ -17,8 +17,11 @@ export const file_bosa_v1_error_reason: GenFile = /*@__PURE__*/
  * string, as in Google's published `ErrorReason` enums, so callers compare the
  * reason with a generated constant, never with message text. Metadata keys
  * "upstream_status" and "upstream_code" carry BOSA's HTTP status and error code
- * when the error came from BOSA. New reasons may be added; treat an unknown one
- * like its status code.
+ * when the error came from BOSA, "upstream_request_id" BOSA's request id;
+ * "request_id" is the call's x-request-id on every error. A
+ * google.rpc.RetryInfo is attached when BOSA says a retry can succeed
+ * (recovery.retryable) or, for an API without that advice, on a 429. New
+ * reasons may be added; treat an unknown one like its status code.
  *
  * The names carry no ERROR_REASON_ prefix because they must equal the reason
  * strings on the wire; enum values share the package's namespace, so other
@@ -219,6 +222,39 @@ export enum ErrorReason {
    * @generated from enum value: REQUEST_ID_REUSED = 24;
    */
   REQUEST_ID_REUSED = 24,
+
+  /**
+   * RESOURCE_EXHAUSTED: a gRPC message or REST body exceeds the gateway's size
+   * limit; metadata "limit_bytes" and "limit" name the limit and its flag.
+   * REST answers it with 413.
+   *
+   * @generated from enum value: REQUEST_TOO_LARGE = 25;
+   */
+  REQUEST_TOO_LARGE = 25,
+
+  /**
+   * DATA_LOSS: a skill's artifact does not match its content_sha256; nothing
+   * was returned. A tenant admin should refresh the skill.
+   *
+   * @generated from enum value: SKILL_CHECKSUM_MISMATCH = 26;
+   */
+  SKILL_CHECKSUM_MISMATCH = 26,
+
+  /**
+   * FAILED_PRECONDITION: a skill's archive is not a valid zip, expands beyond
+   * 256 MiB, or has an absolute or ".." member; nothing was returned.
+   *
+   * @generated from enum value: SKILL_ARCHIVE_UNSAFE = 27;
+   */
+  SKILL_ARCHIVE_UNSAFE = 27,
+
+  /**
+   * FAILED_PRECONDITION: the skill cannot be downloaded: a github skill whose
+   * snapshot a tenant admin must refresh first, or an unknown source_type.
+   *
+   * @generated from enum value: SKILL_NOT_DOWNLOADABLE = 28;
+   */
+  SKILL_NOT_DOWNLOADABLE = 28,
 }
 
 /**
