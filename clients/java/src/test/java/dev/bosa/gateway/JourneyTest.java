@@ -146,6 +146,30 @@ class JourneyTest {
   }
 
   @Test
+  void uploadWhoseSourceFailsStoresNothing() throws Exception {
+    BosaClient user = Sandbox.user(client, Sandbox.identifier());
+    Sandbox.connect(user, "google_drive");
+    java.io.InputStream failing = new java.io.InputStream() {
+      private int left = 100_000; // several chunks, then the disk "fails"
+
+      @Override
+      public int read() throws java.io.IOException {
+        if (left-- <= 0) {
+          throw new java.io.IOException("disk on fire");
+        }
+        return 'x';
+      }
+    };
+    java.io.UncheckedIOException err = assertThrows(java.io.UncheckedIOException.class, () -> user.upload(
+        "google_drive", "upload_file", Map.of("name", "broken.bin"),
+        List.of(Upload.ofStream("file", "broken.bin", "", failing)), ""));
+    assertEquals("disk on fire", err.getCause().getMessage());
+    List<?> listed = (List<?>) Values.toJava(
+        user.execute("google_drive", "list_files", Map.of("name_contains", "broken.bin")).getData());
+    assertEquals(List.of(), listed);
+  }
+
+  @Test
   void downloadOfJsonIsFailedPreconditionAndLeavesNoFile(@TempDir Path tmp) throws Exception {
     BosaClient user = Sandbox.user(client, Sandbox.identifier());
     Sandbox.connect(user, "github");
