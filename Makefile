@@ -1,6 +1,11 @@
 # One command per job. `make test` is what CI runs (.ci/run) and what the README gives.
 GO      ?= go
-BUF     := $(GO) tool -modfile=tools/go.mod buf
+
+# buf comes prebuilt from npm (@bufbuild/buf, the same release as the Go module, pinned by
+# tools/package-lock.json): installing it takes seconds, where compiling it from Go source took minutes.
+# It runs from the repository root: paths in buf.gen*.yaml are relative to it.
+BUF         := tools/node_modules/.bin/buf
+BUF_INSTALL := tools/node_modules/.package-lock.json
 
 # Clients (clients/python, clients/typescript). Generation tools are pinned: grpcio-tools and
 # mypy-protobuf by clients/python/constraints.txt in clients/python/.venv, protoc-gen-es by
@@ -18,8 +23,13 @@ CLIENT_TOOLS := $(PY_VENV)/bin/protoc-gen-mypy_grpc $(TS_DIR)/node_modules/.pack
 
 all: test
 
-## test: everything CI checks, installing what it needs on a fresh machine.
-test: lint lint-proto check-generated test-go fuzz test-python test-ts test-java test-refclient test-mcp test-openapi
+## test: everything CI checks, installing what it needs on a fresh machine. Two groups run side by side (each
+## in order, see tools/run-groups.sh): the Go checks, which keep the CPU busy, and the proto and client checks,
+## which mostly wait on installs and on a gateway. Add a new suite to the group it fits.
+TEST_GROUP_GO      := lint test-go fuzz test-mcp
+TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-java test-refclient test-openapi
+test:
+	@MAKE='$(MAKE)' tools/run-groups.sh '$(TEST_GROUP_GO)' '$(TEST_GROUP_CLIENTS)'
 
 ## test-go: the Go test suite with the race detector (the bench tests run wrk and ghz: bench-tools).
 test-go: bench-tools
@@ -67,14 +77,14 @@ sandbox:
 GENERATED := gen/bosa gen/openapi
 OPENAPIGEN = $(GO) run ./internal/openapigen -swagger $(1)/bin/openapiv2/bosa.swagger.json -out $(1)/gen/openapi
 
-## generate: regenerates gen/ and the client code from proto/ (buf and the protoc plugins are pinned Go tools; offline).
-generate: generate-clients
+## generate: regenerates gen/ and the client code from proto/ (buf from npm, the protoc plugins as Go tools, all pinned; offline once installed).
+generate: generate-clients $(BUF_INSTALL)
 	rm -rf $(GENERATED)
 	$(BUF) generate
 	$(call OPENAPIGEN,.)
 
 ## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
-check-generated: $(CLIENT_TOOLS)
+check-generated: $(CLIENT_TOOLS) $(BUF_INSTALL)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate -o "$$tmp" && $(call OPENAPIGEN,$$tmp) && \
 	diff -r "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
@@ -86,7 +96,7 @@ check-generated: $(CLIENT_TOOLS)
 		{ echo "proto/google/api/field_behavior.proto differs from the pinned googleapis-common-protos wheel's"; exit 1; }
 
 ## lint-proto: buf lint (STANDARD), buf format, and buf breaking (WIRE_JSON) against the frozen v1 baseline.
-lint-proto:
+lint-proto: $(BUF_INSTALL)
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 	$(BUF) breaking --against $(PROTO_BASELINE)
@@ -96,11 +106,14 @@ PROTO_BASELINE := proto/v1-baseline.json
 
 ## proto-baseline: rewrites the buf breaking baseline from proto/ (only for a reviewed, deliberate break).
 .PHONY: proto-baseline
-proto-baseline:
+proto-baseline: $(BUF_INSTALL)
 	$(BUF) build --exclude-source-info -o '-#format=json' | $(PYTHON) -c 'import json,sys; json.dump(json.load(sys.stdin), sys.stdout, indent=1, sort_keys=True); print()' > $(PROTO_BASELINE).tmp
 	mv $(PROTO_BASELINE).tmp $(PROTO_BASELINE)
 
-# Client tool installs (see the variables at the top).
+# Tool installs (see the variables at the top).
+$(BUF_INSTALL): tools/package.json tools/package-lock.json
+	cd tools && npm ci --ignore-scripts --no-audit --no-fund
+
 $(PY_VENV)/bin/python:
 	$(PYTHON) -m venv $(PY_VENV)
 
@@ -112,7 +125,7 @@ $(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/pack
 	cd $(TS_DIR) && npm ci --no-audit --no-fund
 
 ## generate-clients: regenerates the Python (clients/python/src/bosa) and TypeScript (clients/typescript/src/gen) code.
-generate-clients: $(CLIENT_TOOLS)
+generate-clients: $(CLIENT_TOOLS) $(BUF_INSTALL)
 	rm -rf $(PY_GEN)
 	$(BUF) generate --template buf.gen.python.yaml
 	$(BUF) generate --template buf.gen.ts.yaml

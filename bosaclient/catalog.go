@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// The public catalog (docs/protocol-0.1.15.md, "Catalog"): tools, MCP servers and curated skills, and a
+// The public catalog (docs/protocol.md §17.5): tools, MCP servers and curated skills, and a
 // search over them. List answers are not wrapped in {data, meta}.
 
 // CatalogQuery filters and pages a catalog list. Empty strings are omitted; Limit 0 means 50.

@@ -8,7 +8,7 @@
 // Every upstream call accepts CallOptions (WithToken, WithIntegration, WithAPIKey, ...).
 //
 // It asks for error contract 2 (WithErrorContract) and reads the error envelope into *APIError; replays
-// follow the server's recovery advice (RetryPolicy); docs/protocol-0.1.15.md describes both.
+// follow the server's recovery advice (RetryPolicy); docs/protocol.md §17 describes both.
 //
 // Differences from the Python reference client (spec §14.2): JSON-schema "required" is honoured, unknown
 // parameters are rejected (or dropped, with WithUnknownParams), non-2xx answers are returned as *APIError,

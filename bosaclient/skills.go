@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// Tenant skills (docs/protocol-0.1.15.md, "Tenant skills"): a tenant's own skills, read with a user token
+// Tenant skills (docs/protocol.md §17.6): a tenant's own skills, read with a user token
 // alone (the tenant comes from the token), and downloaded from a presigned URL with no credentials.
 
 // Errors of DownloadSkill.

@@ -9,7 +9,7 @@ import (
 	"unicode"
 )
 
-// The public catalog (docs/protocol-0.1.15.md, "Catalog"): the connectors' tools and MCP servers,
+// The public catalog (docs/protocol.md §17.5): the connectors' tools and MCP servers,
 // and a curated list of skills. List bodies are not wrapped in {data, meta}: they are
 // {"items": […], "meta": {"total", "limit", "offset"}}.
 

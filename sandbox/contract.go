@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Response headers of error contract 2 (docs/protocol-0.1.15.md), sent on every response.
+// Response headers of error contract 2 (docs/protocol.md §17.2), sent on every response.
 const (
 	headerContract  = "X-GL-Error-Contract"
 	headerRequestID = "X-Request-ID"

@@ -12,7 +12,7 @@
 // (400) → run → page → shape → envelope.
 //
 // Today's API adds error contract 2, request ids, recovery advice, the catalog and tenant skills
-// (docs/protocol-0.1.15.md): every response carries X-Request-ID and X-GL-Error-Contract.
+// (docs/protocol.md §17.2): every response carries X-Request-ID and X-GL-Error-Contract.
 package sandbox
 
 import (

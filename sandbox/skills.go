@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Tenant skills (docs/protocol-0.1.15.md, "Tenant skills"): GET /api/skills and /api/skills/{id},
+// Tenant skills (docs/protocol.md §17.6): GET /api/skills and /api/skills/{id},
 // read with a user token, the tenant (client) taken from its claims; a skill's artifact is served
 // at a presigned sandbox URL that needs no headers.
 

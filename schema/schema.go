@@ -1,5 +1,5 @@
 // Package schema models the JSON Schemas that BOSA discovery publishes for action parameters
-// (parameters.request.schema, protocol §5.3) and validates parameter objects against them.
+// (parameters.request.schema, docs/protocol.md §5.3) and validates parameter objects against them.
 //
 // It is the one place where parameter validation lives: the sandbox validates requests leniently,
 // as the real server's pydantic models do, and bosaclient validates strictly before any HTTP call.
@@ -315,7 +315,7 @@ func (s *Schema) HasBinary() bool {
 
 // IsRequired reports whether the property name is required. When the schema has a Required list
 // (even an empty one) that list decides. Without one, the reference client's convention applies
-// (§14.1.3): a declared property is required when it is typed, not nullable and has no default.
+// (protocol §14.1 item 3): a declared property is required when it is typed, not nullable and has no default.
 func (s *Schema) IsRequired(name string) bool {
 	if s == nil {
 		return false

@@ -1,4 +1,4 @@
-// Package shape applies BOSA response shaping (protocol §7): response_filters remove or prune
+// Package shape applies BOSA response shaping (docs/protocol.md §7): response_filters remove or prune
 // items of an action's data, then response_fields keep only the named dot paths.
 //
 // The sandbox applies shaping to every JSON action result; bosaclient builds Filter values with

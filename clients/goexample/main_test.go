@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 
 	"bosa.dev/gateway/internal/server"
@@ -38,19 +37,4 @@ func run(m *testing.M) int {
 		panic(err)
 	}
 	return code
-}
-
-// TestReadmeShowsExample keeps the README's Go stubs example identical to example_test.go.
-func TestReadmeShowsExample(t *testing.T) {
-	example, err := os.ReadFile("example_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(example)+"```\n") {
-		t.Error("README.md does not show clients/goexample/example_test.go verbatim")
-	}
 }

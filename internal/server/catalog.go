@@ -14,7 +14,7 @@ import (
 )
 
 // catalogService implements bosav1.CatalogServiceServer over BOSA's public catalog
-// (docs/protocol-0.1.15.md). Its lists are public upstream: no credentials are needed or sent.
+// (docs/protocol.md §17.5). Its lists are public upstream: no credentials are needed or sent.
 type catalogService struct {
 	bosav1.UnimplementedCatalogServiceServer
 	*services

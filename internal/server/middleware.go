@@ -35,7 +35,7 @@ func requestIDFrom(ctx context.Context) string {
 }
 
 // validRequestID accepts caller-supplied ids of the BOSA API's request-id form, 1–128 of
-// [A-Za-z0-9._:-] (docs/protocol-0.1.15.md), so that the same id reaches BOSA's logs and logs here
+// [A-Za-z0-9._:-] (docs/protocol.md §17.2), so that the same id reaches BOSA's logs and logs here
 // cannot be forged with newlines or flooded.
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {

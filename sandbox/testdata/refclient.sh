@@ -14,7 +14,10 @@ for v in "$@"; do
 	venv=bin/refclient-$v
 	[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 	"$venv/bin/pip" install --disable-pip-version-check --quiet "gl-connectors-sdk==$v"
-	"$sandbox" --addr 127.0.0.1:0 >"$log" 2>&1 &
+	# Empty the log here, not in the child's redirection: the loop below must not read the previous
+	# sandbox's URL before the child has truncated the file.
+	: >"$log"
+	"$sandbox" --addr 127.0.0.1:0 >>"$log" 2>&1 &
 	pid=$!
 	url=
 	for _ in $(seq 100); do

@@ -1,7 +1,7 @@
 """Drives the reference Python client (gl-connectors-sdk 0.1.0 to 0.1.15.post1) against a running sandbox.
 
 Usage: python refclient_check.py http://127.0.0.1:8765 [client key]
-Exits non-zero on the first mismatch. See the README section "Sandbox".
+Exits non-zero on the first mismatch. See docs/sandbox.md.
 """
 
 import hashlib

@@ -1143,7 +1143,7 @@ type Skill struct {
 	// refresh first.
 	DownloadUri string `protobuf:"bytes,10,opt,name=download_uri,json=downloadUri,proto3" json:"download_uri,omitempty"`
 	// SHA-256 of the artifact (GetSkill only): of the file, or for a zip over
-	// its members (docs/protocol-0.1.15.md).
+	// its members (docs/protocol.md §17.6).
 	ContentSha256 string `protobuf:"bytes,11,opt,name=content_sha256,json=contentSha256,proto3" json:"content_sha256,omitempty"`
 	// The artifact (a zip or SKILL.md), only with view SKILL_VIEW_CONTENT.
 	Content       []byte `protobuf:"bytes,12,opt,name=content,proto3" json:"content,omitempty"`

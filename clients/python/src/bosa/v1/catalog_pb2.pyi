@@ -630,7 +630,7 @@ class Skill(_message.Message):
     """
     content_sha256: _builtins.str
     """SHA-256 of the artifact (GetSkill only): of the file, or for a zip over
-    its members (docs/protocol-0.1.15.md).
+    its members (docs/protocol.md §17.6).
     """
     content: _builtins.bytes
     """The artifact (a zip or SKILL.md), only with view SKILL_VIEW_CONTENT."""

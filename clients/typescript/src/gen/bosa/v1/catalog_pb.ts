@@ -668,7 +668,7 @@ export type Skill = Message<"bosa.v1.Skill"> & {
 
   /**
    * SHA-256 of the artifact (GetSkill only): of the file, or for a zip over
-   * its members (docs/protocol-0.1.15.md).
+   * its members (docs/protocol.md §17.6).
    *
    * @generated from field: string content_sha256 = 11;
    */

@@ -1,4 +1,4 @@
-"""The README's Python examples are the files in examples/ verbatim, and they run."""
+"""The Python examples of docs/clients.md are the files in examples/ verbatim, and they run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, Gateway
 
 EXAMPLES = REPO / "clients" / "python" / "examples"
-README = REPO / "README.md"
+DOC = REPO / "docs" / "clients.md"
 
 OUTPUT = {
     "quickstart.py": [
@@ -31,8 +31,8 @@ OUTPUT = {
 
 
 @pytest.mark.parametrize("name", OUTPUT)
-def test_readme_shows_the_example_verbatim(name: str) -> None:
-    assert "```python\n" + (EXAMPLES / name).read_text() + "```\n" in README.read_text()
+def test_doc_shows_the_example_verbatim(name: str) -> None:
+    assert "```python\n" + (EXAMPLES / name).read_text() + "```\n" in DOC.read_text()
 
 
 @pytest.mark.parametrize("name", OUTPUT)
@@ -44,5 +44,5 @@ def test_example_runs_against_the_gateway(gateway: Gateway, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", OUTPUT)
-def test_readme_shows_the_output(name: str) -> None:
-    assert "```text\n" + "\n".join(OUTPUT[name]) + "\n```\n" in README.read_text()
+def test_doc_shows_the_output(name: str) -> None:
+    assert "```text\n" + "\n".join(OUTPUT[name]) + "\n```\n" in DOC.read_text()

@@ -1,4 +1,4 @@
-// The README's TypeScript examples are the files in examples/ verbatim, and they run.
+// The TypeScript examples of docs/clients.md are the files in examples/ verbatim, and they run.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -37,15 +37,15 @@ after(async () => {
 
 for (const [name, lines] of Object.entries(output)) {
   describe(`examples/${name}.ts`, () => {
-    it("README shows the example verbatim", () => {
+    it("docs/clients.md shows the example verbatim", () => {
       const example = readFileSync(join(pkg, "examples", name + ".ts"), "utf8");
-      const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-      assert.ok(readme.includes("```ts\n" + example + "```\n"), `README.md lacks examples/${name}.ts`);
+      const doc = readFileSync(join(repoRoot, "docs", "clients.md"), "utf8");
+      assert.ok(doc.includes("```ts\n" + example + "```\n"), `docs/clients.md lacks examples/${name}.ts`);
     });
 
-    it("README shows its output", () => {
-      const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-      assert.ok(readme.includes("```text\n" + lines.join("\n") + "\n```\n"), `README.md lacks the output of ${name}`);
+    it("docs/clients.md shows its output", () => {
+      const doc = readFileSync(join(repoRoot, "docs", "clients.md"), "utf8");
+      assert.ok(doc.includes("```text\n" + lines.join("\n") + "\n```\n"), `docs/clients.md lacks the output of ${name}`);
     });
 
     it("runs against the gateway", async () => {
