@@ -149,6 +149,11 @@ test-openapi:
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
 
+## test-java: the Java client (clients/java): Maven generates the stubs from proto/ and runs JUnit 5 against real gateways.
+.PHONY: test-java
+test-java:
+	cd clients/java && mvn -q -B test
+
 ## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
 ## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.
 ## BENCHFLAGS passes flags, e.g. BENCHFLAGS='-scenarios unary' or BENCHFLAGS=-smoke (a short run proving the pipeline).
