@@ -74,21 +74,29 @@ sandbox:
 
 # Everything under gen/ is written by `make generate`. The OpenAPI 3.1 document (gen/openapi) is
 # converted by internal/openapigen from the Swagger 2.0 file protoc-gen-openapiv2 writes to bin/.
-GENERATED := gen/bosa gen/openapi
+GENERATED := gen/bosa gen/gw gen/openapi
 OPENAPIGEN = $(GO) run ./internal/openapigen -swagger $(1)/bin/openapiv2/bosa.swagger.json -out $(1)/gen/openapi
+
+# The published gRPC service config, copied into the clients that ship it (Go embeds it, Python
+# packages it); check-generated compares the copies.
+SERVICE_CONFIG        := proto/bosa/v1/service_config.json
+SERVICE_CONFIG_COPIES := clients/gatewayclient/service_config.json $(PY_DIR)/src/bosa_gateway/service_config.json
 
 ## generate: regenerates gen/ and the client code from proto/ (buf from npm, the protoc plugins as Go tools, all pinned; offline once installed).
 generate: generate-clients $(BUF_INSTALL)
 	rm -rf $(GENERATED)
 	$(BUF) generate
 	$(call OPENAPIGEN,.)
+	for f in $(SERVICE_CONFIG_COPIES); do cp $(SERVICE_CONFIG) $$f; done
 
 ## check-generated: fails when gen/ or the client code differs from a fresh generation (stale, hand-edited or extra files).
 check-generated: $(CLIENT_TOOLS) $(BUF_INSTALL)
+	@for f in $(SERVICE_CONFIG_COPIES); do diff $(SERVICE_CONFIG) $$f || { echo "$$f is stale: run 'make generate'"; exit 1; }; done
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate -o "$$tmp" && $(call OPENAPIGEN,$$tmp) && \
 	diff -r "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate'"; exit 1; }; \
 	$(BUF) generate --template buf.gen.python.yaml -o "$$tmp" && \
+	touch "$$tmp/$(PY_GEN)/py.typed" "$$tmp/$(PY_GEN)/v1/py.typed" && \
 	$(BUF) generate --template buf.gen.ts.yaml -o "$$tmp" && \
 	diff -r -x __pycache__ "$$tmp/$(PY_GEN)" $(PY_GEN) && \
 	diff -r "$$tmp/$(TS_GEN)" $(TS_GEN) || { echo "client code is stale: run 'make generate'"; exit 1; }; \
@@ -128,11 +136,14 @@ $(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/pack
 generate-clients: $(CLIENT_TOOLS) $(BUF_INSTALL)
 	rm -rf $(PY_GEN)
 	$(BUF) generate --template buf.gen.python.yaml
+	touch $(PY_GEN)/py.typed $(PY_GEN)/v1/py.typed
 	$(BUF) generate --template buf.gen.ts.yaml
 
-## test-python: installs clients/python with its test extra in clients/python/.venv and runs pytest against a real gateway.
+## test-python: installs clients/python with its test extra in clients/python/.venv, runs mypy --strict on the
+## package and the examples (these import the installed package, as users do) and pytest against a real gateway.
 test-python: $(PY_VENV)/bin/python
 	$(PY_PIP) install -c $(PY_DIR)/constraints.txt './$(PY_DIR)[test]'
+	cd $(PY_DIR) && .venv/bin/mypy --strict src/bosa_gateway && .venv/bin/mypy --strict examples
 	cd $(PY_DIR) && .venv/bin/python -m pytest
 
 ## test-openapi: the OpenAPI document against a live gateway (tests/openapi, pinned in its requirements.txt):

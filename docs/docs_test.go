@@ -20,6 +20,7 @@ var exampleFiles = []string{
 	"../sandbox/example_test.go",
 	"../shape/example_test.go",
 	"../clients/goexample/example_test.go",
+	"../clients/gatewayclient/example_test.go",
 	"../clients/python/examples/*.py",
 	"../clients/typescript/examples/*.ts",
 }

@@ -30,6 +30,7 @@ import (
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"bosa.dev/gateway/gen/openapi"
+	bosagw "bosa.dev/gateway/gen/gw/bosa/v1"
 	"bosa.dev/gateway/internal/mcp"
 )
 
@@ -119,12 +120,12 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	ctx := context.Background()
 	conn := s.direct
 	for _, register := range []func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error{
-		viaClient(bosav1.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
-		viaClient(bosav1.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
-		viaClient(bosav1.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
-		viaClient(bosav1.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
-		viaClient(bosav1.RegisterCatalogServiceHandlerClient, bosav1.NewCatalogServiceClient),
-		viaClient(bosav1.RegisterSkillServiceHandlerClient, bosav1.NewSkillServiceClient),
+		viaClient(bosagw.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
+		viaClient(bosagw.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),
+		viaClient(bosagw.RegisterUserServiceHandlerClient, bosav1.NewUserServiceClient),
+		viaClient(bosagw.RegisterIntegrationServiceHandlerClient, bosav1.NewIntegrationServiceClient),
+		viaClient(bosagw.RegisterCatalogServiceHandlerClient, bosav1.NewCatalogServiceClient),
+		viaClient(bosagw.RegisterSkillServiceHandlerClient, bosav1.NewSkillServiceClient),
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err

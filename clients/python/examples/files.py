@@ -21,8 +21,7 @@ from bosa_gateway import BosaError, Client, ErrorReason, Upload, to_python
 def main(target: str) -> None:
     with Client(target, timeout=60) as client:
         identifier = "bob-" + secrets.token_hex(4)
-        token = client.authenticate(identifier, client.create_user(identifier).secret)
-        bob = client.with_credentials(token=token)
+        bob = client.authenticated(identifier, client.create_user(identifier).secret)
         connect_google_drive(bob)
 
         with tempfile.TemporaryDirectory() as tmp:

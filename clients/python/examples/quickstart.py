@@ -23,8 +23,8 @@ def main(target: str) -> None:
         identifier = "alice-" + secrets.token_hex(4)  # unique within the BOSA client
         # user.secret is shown only here; a retry with the same request_id creates nothing twice.
         user = client.create_user(identifier, request_id=str(uuid.uuid4()))
-        token = client.authenticate(identifier, user.secret)
-        alice = client.with_credentials(token=token)  # same channel, sends the bearer token
+        # Same channel, sends the user's bearer token, authenticating again before it expires.
+        alice = client.authenticated(identifier, user.secret)
 
         # OAuth2: send the user's browser to the authorization URL; BOSA stores the
         # integration and redirects the browser to callback_url.

@@ -35,28 +35,58 @@ class Gateway:
 
 
 @pytest.fixture(scope="session")
-def gateway() -> Iterator[Gateway]:
-    """Builds cmd/bosa-gateway and runs it with --sandbox on ports the OS picks (":0"); the
-    addresses are read from the session banner it prints, then /healthz is polled."""
+def gateway_binary() -> Iterator[str]:
+    """cmd/bosa-gateway, built once per session."""
     with tempfile.TemporaryDirectory() as tmp:
         binary = os.path.join(tmp, "bosa-gateway")
         subprocess.run(["go", "build", "-o", binary, "./cmd/bosa-gateway"], cwd=REPO, check=True)
-        log = open(os.path.join(tmp, "gateway.log"), "w+b")
-        proc = subprocess.Popen(
-            [binary, "--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
+        yield binary
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_binary: str) -> Iterator[Gateway]:
+    """Runs the gateway with --sandbox on ports the OS picks (":0")."""
+    proc = GatewayProcess(gateway_binary)
+    try:
+        yield proc.start("127.0.0.1:0")
+    finally:
+        proc.stop()
+
+
+class GatewayProcess:
+    """A bosa-gateway --sandbox process that can be stopped and started again; the addresses are
+    read from the session banner it prints, then /healthz is polled."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.TemporaryFile()
+
+    def spawn(self, grpc_addr: str) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--sandbox", "--grpc-addr", grpc_addr, "--http-addr", "127.0.0.1:0", "--log-level", "warn"],
             stdout=subprocess.PIPE,
-            stderr=log,
+            stderr=self.log,
         )
+
+    def start(self, grpc_addr: str) -> Gateway:
+        self.spawn(grpc_addr)
+        return self.ready()
+
+    def ready(self) -> Gateway:
+        assert self.proc is not None
+        return _wait_ready(self.proc, self.log)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
         try:
-            yield _wait_ready(proc, log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            log.close()
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], log) -> Gateway:
@@ -158,8 +188,7 @@ class User:
 @pytest.fixture()
 def user(client: Client, identifier: str) -> Iterator[User]:
     created = client.create_user(identifier)
-    token = client.authenticate(identifier, created.secret)
-    yield User(identifier, client.with_credentials(token=token))
+    yield User(identifier, client.authenticated(identifier, created.secret))
 
 
 @pytest.fixture()

@@ -29,18 +29,35 @@ OUTPUT = {
     ],
 }
 
+# Examples with their own section in docs/clients.md.
+DOCS_OUTPUT = {
+    "async_quickstart.py": [
+        "github linked",
+        "page 0 20 pull requests",
+        "page 1 20 pull requests",
+        "INVALID_ARGUMENT INVALID_PARAMETERS {'input.repo': 'is required'}",
+    ],
+}
+
 
 @pytest.mark.parametrize("name", OUTPUT)
 def test_doc_shows_the_example_verbatim(name: str) -> None:
     assert "```python\n" + (EXAMPLES / name).read_text() + "```\n" in DOC.read_text()
 
 
-@pytest.mark.parametrize("name", OUTPUT)
+@pytest.mark.parametrize("name", [*OUTPUT, *DOCS_OUTPUT])
 def test_example_runs_against_the_gateway(gateway: Gateway, name: str) -> None:
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / name), gateway.target], capture_output=True, text=True, timeout=120, check=True
     ).stdout
-    assert out.splitlines() == OUTPUT[name]
+    assert out.splitlines() == {**OUTPUT, **DOCS_OUTPUT}[name]
+
+
+@pytest.mark.parametrize("name", DOCS_OUTPUT)
+def test_docs_show_the_example_and_its_output(name: str) -> None:
+    docs = DOC.read_text()
+    assert "```python\n" + (EXAMPLES / name).read_text() + "```\n" in docs
+    assert "```text\n" + "\n".join(DOCS_OUTPUT[name]) + "\n```\n" in docs
 
 
 @pytest.mark.parametrize("name", OUTPUT)

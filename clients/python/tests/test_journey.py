@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 
@@ -30,8 +31,8 @@ def test_create_user_and_token(client: Client, identifier: str) -> None:
     assert created.identifier == identifier
     assert created.secret.startswith("sk-user-")
     token = client.authenticate(identifier, created.secret)
-    assert token
-    me = client.with_credentials(token=token).users.GetCurrentUser(user_pb2.GetCurrentUserRequest())
+    assert token.token and token.expire_time > datetime.datetime.now(datetime.timezone.utc)
+    me = client.with_credentials(token=token.token).users.GetCurrentUser(user_pb2.GetCurrentUserRequest())
     assert (me.id, me.identifier, me.secret) == (created.id, identifier, "")
 
 

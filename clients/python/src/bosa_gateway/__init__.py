@@ -5,6 +5,9 @@
     with Client("localhost:50051") as client:
         ...
 
+    async with AsyncClient("localhost:50051") as client:  # grpc.aio
+        ...
+
 The generated messages and stubs are the ``bosa.v1`` package (``bosa.v1.action_pb2`` ...),
 installed with this one.
 """
@@ -20,12 +23,16 @@ from bosa.v1.action_pb2 import (
 )
 
 from ._client import Client, to_python
+from ._common import DEFAULT_TIMEOUT, SERVICE_CONFIG, Token
 from ._errors import BosaError
 from ._files import Upload
+from .aio import AsyncClient
 
 __all__ = [
+    "AsyncClient",
     "BosaError",
     "Client",
+    "DEFAULT_TIMEOUT",
     "DIRECTION_BACKWARD",
     "DIRECTION_FORWARD",
     "DIRECTION_UNSPECIFIED",
@@ -33,6 +40,8 @@ __all__ = [
     "File",
     "FileMetadata",
     "ResponseFilter",
+    "SERVICE_CONFIG",
+    "Token",
     "Upload",
     "to_python",
 ]

@@ -5,27 +5,31 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, Union, cast
 
 import grpc
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from bosa.v1 import (
     action_pb2,
     action_pb2_grpc,
     connector_pb2_grpc,
+    integration_pb2,
     integration_pb2_grpc,
     user_pb2,
     user_pb2_grpc,
 )
 
-from . import _files
+from . import _common, _files
+from ._common import DEFAULT_TIMEOUT, Metadata, Token
 from ._errors import BosaError
 from ._files import Upload
 
-Metadata = Sequence[tuple[str, str]]
+#: A bearer token, or a function returning the current one (see :meth:`Client.authenticated`).
+TokenSource = Union[str, Callable[[], str]]
 
 
 class Writer(Protocol):
@@ -61,11 +65,11 @@ class Client:
         target: str,
         *,
         api_key: str | None = None,
-        token: str | None = None,
+        token: TokenSource | None = None,
         integration: str | None = None,
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
         channel: grpc.Channel | None = None,
     ) -> None:
         """Connects to ``target`` ("host:port").
@@ -73,11 +77,15 @@ class Client:
         Args:
             target: the gateway's gRPC address.
             api_key: a BOSA client key, when the gateway has none of its own.
-            token: a user's bearer token (see :meth:`authenticate`).
+            token: a user's bearer token (see :meth:`authenticate`), or a function returning the
+                current one (see :meth:`authenticated`).
             integration: the user_identifier of the integration actions should use.
             credentials: TLS channel credentials; plaintext when None.
-            options: grpc channel options.
-            timeout: default deadline of each call, in seconds; None waits indefinitely.
+            options: grpc channel options; the published service config
+                (``grpc.service_config``: retries of UNAVAILABLE on idempotent methods,
+                per-method deadlines) and ``grpc.enable_retries`` are added unless set here.
+            timeout: default deadline of each call, in seconds (30); None leaves only the
+                service config's per-method deadlines.
             channel: an existing channel to use instead of dialling ``target`` (not closed by
                 :meth:`close`).
         """
@@ -85,21 +93,15 @@ class Client:
         self.timeout = timeout
         self._owns_channel = channel is None
         if channel is None:
+            opts = _common.channel_options(options)
             channel = (
-                grpc.secure_channel(target, credentials, options=list(options))
+                grpc.secure_channel(target, credentials, options=opts)
                 if credentials is not None
-                else grpc.insecure_channel(target, options=list(options))
+                else grpc.insecure_channel(target, options=opts)
             )
         self._channel = channel
         self._api_key, self._token, self._integration = api_key, token, integration
-        md: list[tuple[str, str]] = []
-        if api_key:
-            md.append(("x-api-key", api_key))
-        if token:
-            md.append(("authorization", f"Bearer {token}"))
-        if integration:
-            md.append(("x-bosa-integration", integration))
-        self._metadata: tuple[tuple[str, str], ...] = tuple(md)
+        self._metadata = _common.credential_metadata(api_key, integration)
         self.users = cast(user_pb2_grpc.UserServiceStub, _Service(user_pb2_grpc.UserServiceStub(channel), self))
         self.connectors = cast(
             connector_pb2_grpc.ConnectorServiceStub, _Service(connector_pb2_grpc.ConnectorServiceStub(channel), self)
@@ -114,7 +116,7 @@ class Client:
     def with_credentials(
         self,
         *,
-        token: str | None = None,
+        token: TokenSource | None = None,
         integration: str | None = None,
         api_key: str | None = None,
     ) -> Client:
@@ -139,10 +141,56 @@ class Client:
         """
         return self.users.CreateUser(user_pb2.CreateUserRequest(identifier=identifier, request_id=request_id))
 
-    def authenticate(self, identifier: str, secret: str) -> str:
-        """Exchanges a user's identifier and secret for a bearer token."""
+    def authenticate(self, identifier: str, secret: str) -> Token:
+        """Exchanges a user's identifier and secret for a bearer token and its expiry."""
         req = user_pb2.AuthenticateUserRequest(identifier=identifier, secret=secret)
-        return self.users.AuthenticateUser(req).token
+        return Token.from_response(self.users.AuthenticateUser(req))
+
+    def authenticated(self, identifier: str, secret: str, *, refresh_before: float = 60.0) -> Client:
+        """A client on the same channel acting for the user, that authenticates now and again
+        before each call made less than ``refresh_before`` seconds before the token expires."""
+        anonymous = Client(
+            self.target, api_key=self._api_key, integration=self._integration, timeout=self.timeout, channel=self._channel
+        )
+        lock = threading.Lock()
+        current = anonymous.authenticate(identifier, secret)
+
+        def token() -> str:
+            nonlocal current
+            with lock:
+                if current.expires_within(refresh_before):
+                    current = anonymous.authenticate(identifier, secret)
+                return current.token
+
+        return self.with_credentials(token=token)
+
+    def link_integration(
+        self,
+        connector: str,
+        callback_url: str,
+        open_url: Callable[[str], object],
+        *,
+        timeout: float = 300.0,
+        poll_initial: float = 0.25,
+        poll_max: float = 5.0,
+    ) -> None:
+        """Links the user's account on ``connector`` (OAuth2): InitiateIntegration, then
+        ``open_url(url)`` (send the user's browser there), then polls CheckIntegration with
+        exponential backoff until it is true. Raises :class:`BosaError` DEADLINE_EXCEEDED when
+        the account is not linked within ``timeout`` seconds."""
+        req = integration_pb2.InitiateIntegrationRequest(connector=connector, callback_url=callback_url)
+        open_url(self.integrations.InitiateIntegration(req).url)
+        deadline = time.monotonic() + timeout
+        check = integration_pb2.CheckIntegrationRequest(connector=connector)
+        for delay in _common.poll_delays(poll_initial, poll_max):
+            if self.integrations.CheckIntegration(check).has_integration:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BosaError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, f"{connector} was not linked within {timeout:g} seconds"
+                )
+            time.sleep(min(delay, left))
 
     def execute(
         self,
@@ -161,15 +209,8 @@ class Client:
 
         The result is ``response.data`` (see :func:`to_python`) or ``response.file``.
         """
-        req = action_pb2.ExecuteActionRequest(
-            connector=connector,
-            action=action,
-            input=_struct(input),
-            files=list(files),
-            response_fields=list(response_fields),
-            response_filters=list(response_filters),
-            max_attempts=max_attempts,
-            page_token=page_token,
+        req = _common.execute_request(
+            connector, action, input, files, response_fields, response_filters, max_attempts, page_token
         )
         return self.actions.ExecuteAction(req, timeout=timeout)
 
@@ -192,17 +233,9 @@ class Client:
 
         The stream starts on the first ``next()``; leaving the loop early cancels it.
         """
-        req = action_pb2.PaginateRequest(
-            connector=connector,
-            action=action,
-            input=_struct(input),
-            max_pages=max_pages,
-            direction=direction,
-            page_token=page_token,
-            prefetch=prefetch,
-            response_fields=list(response_fields),
-            response_filters=list(response_filters),
-            max_attempts=max_attempts,
+        req = _common.paginate_request(
+            connector, action, input, max_pages, direction, page_token, prefetch, response_fields, response_filters,
+            max_attempts,
         )
         return cast(Iterator[action_pb2.PaginateResponse], self.actions.Paginate(req, timeout=timeout))
 
@@ -226,9 +259,10 @@ class Client:
         An exception raised by ``dest.write`` cancels the call and propagates unchanged.
         """
         req = action_pb2.DownloadFileRequest(
-            connector=connector, action=action, input=_struct(input), max_attempts=max_attempts, chunk_size=chunk_size
+            connector=connector, action=action, input=_common.struct(input), max_attempts=max_attempts, chunk_size=chunk_size
         )
-        with contextlib.closing(self.actions.DownloadFile(req, timeout=timeout)) as stream:
+        calls = cast(Iterator[action_pb2.DownloadFileResponse], self.actions.DownloadFile(req, timeout=timeout))
+        with contextlib.closing(cast(_ClosingIterator, calls)) as stream:
             metadata = _files.read_metadata(stream)
             if not isinstance(dest, (str, os.PathLike)):
                 for chunk in _files.chunks(stream, metadata):
@@ -289,7 +323,7 @@ class Client:
         header = action_pb2.UploadFilesHeader(
             connector=connector,
             action=action,
-            input=_struct(input),
+            input=_common.struct(input),
             files=[s.metadata for s in sources],
             response_fields=list(response_fields),
             response_filters=list(response_filters),
@@ -299,7 +333,7 @@ class Client:
         # UNKNOWN (and a logged traceback); catch it instead, cancel the call and re-raise it here.
         failure: list[BaseException] = []
         started = threading.Event()
-        holder: list[grpc.Future] = []
+        holder: list[grpc.Future[action_pb2.UploadFilesResponse]] = []
 
         def requests() -> Iterator[action_pb2.UploadFilesRequest]:
             try:
@@ -312,12 +346,14 @@ class Client:
 
         deadline = timeout if timeout is not None else self.timeout
         try:
-            call = self._actions.UploadFiles.future(requests(), timeout=deadline, metadata=self._metadata)
+            call: grpc.Future[action_pb2.UploadFilesResponse] = self._actions.UploadFiles.future(
+                requests(), timeout=deadline, metadata=self._call_metadata(None)
+            )
             holder.append(call)
         finally:
             started.set()
         try:
-            return cast(action_pb2.UploadFilesResponse, call.result()).result
+            return call.result().result
         except grpc.FutureCancelledError as err:
             if failure:
                 raise failure[0] from None
@@ -342,7 +378,10 @@ class Client:
         self.close()
 
     def _call_metadata(self, extra: Metadata | None) -> tuple[tuple[str, str], ...]:
-        return self._metadata + tuple(extra or ())
+        md = self._metadata
+        if self._token:
+            md += (_common.bearer(self._token if isinstance(self._token, str) else self._token()),)
+        return md + tuple(extra or ())
 
 
 class _Service:
@@ -387,6 +426,12 @@ def _stream(
         call.cancel()
 
 
+class _ClosingIterator(Iterator[action_pb2.DownloadFileResponse], Protocol):
+    """A DownloadFile call: iterated, and closed (cancelled) when left early."""
+
+    def close(self) -> None: ...
+
+
 class _ListWriter:
     """A write-only binary sink that keeps the chunks it is given."""
 
@@ -396,14 +441,6 @@ class _ListWriter:
     def write(self, data: bytes) -> int:
         self._parts.append(data)
         return len(data)
-
-
-def _struct(value: Mapping[str, Any] | None) -> struct_pb2.Struct | None:
-    if value is None:
-        return None
-    s = struct_pb2.Struct()
-    s.update(value)
-    return s
 
 
 def to_python(message: Message | None) -> Any:

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extBosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_ActionService_ExecuteAction_0(ctx context.Context, marshaler runtime.Marshaler, client ActionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ActionService_ExecuteAction_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.ActionServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ExecuteActionRequest
+		protoReq extBosav1.ExecuteActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -67,9 +68,9 @@ func request_ActionService_ExecuteAction_0(ctx context.Context, marshaler runtim
 	return msg, metadata, err
 }
 
-func local_request_ActionService_ExecuteAction_0(ctx context.Context, marshaler runtime.Marshaler, server ActionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ActionService_ExecuteAction_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.ActionServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ExecuteActionRequest
+		protoReq extBosav1.ExecuteActionRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -96,9 +97,9 @@ func local_request_ActionService_ExecuteAction_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func request_ActionService_Paginate_0(ctx context.Context, marshaler runtime.Marshaler, client ActionServiceClient, req *http.Request, pathParams map[string]string) (ActionService_PaginateClient, runtime.ServerMetadata, error) {
+func request_ActionService_Paginate_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.ActionServiceClient, req *http.Request, pathParams map[string]string) (extBosav1.ActionService_PaginateClient, runtime.ServerMetadata, error) {
 	var (
-		protoReq PaginateRequest
+		protoReq extBosav1.PaginateRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -141,7 +142,7 @@ func request_ActionService_Paginate_0(ctx context.Context, marshaler runtime.Mar
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterActionServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterActionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server ActionServiceServer) error {
+func RegisterActionServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extBosav1.ActionServiceServer) error {
 	mux.Handle(http.MethodPost, pattern_ActionService_ExecuteAction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -200,15 +201,15 @@ func RegisterActionServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.
 // RegisterActionServiceHandler registers the http handlers for service ActionService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterActionServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterActionServiceHandlerClient(ctx, mux, NewActionServiceClient(conn))
+	return RegisterActionServiceHandlerClient(ctx, mux, extBosav1.NewActionServiceClient(conn))
 }
 
 // RegisterActionServiceHandlerClient registers the http handlers for service ActionService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "ActionServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "ActionServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extBosav1.ActionServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extBosav1.ActionServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "ActionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterActionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client ActionServiceClient) error {
+// "extBosav1.ActionServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterActionServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extBosav1.ActionServiceClient) error {
 	mux.Handle(http.MethodPost, pattern_ActionService_ExecuteAction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extBosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -37,9 +38,9 @@ var (
 
 var filter_CatalogService_ListCatalogTools_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_CatalogService_ListCatalogTools_0(ctx context.Context, marshaler runtime.Marshaler, client CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_CatalogService_ListCatalogTools_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogToolsRequest
+		protoReq extBosav1.ListCatalogToolsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -55,9 +56,9 @@ func request_CatalogService_ListCatalogTools_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func local_request_CatalogService_ListCatalogTools_0(ctx context.Context, marshaler runtime.Marshaler, server CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_CatalogService_ListCatalogTools_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogToolsRequest
+		protoReq extBosav1.ListCatalogToolsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -72,9 +73,9 @@ func local_request_CatalogService_ListCatalogTools_0(ctx context.Context, marsha
 
 var filter_CatalogService_ListCatalogMcpServers_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, marshaler runtime.Marshaler, client CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogMcpServersRequest
+		protoReq extBosav1.ListCatalogMcpServersRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -90,9 +91,9 @@ func request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func local_request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, marshaler runtime.Marshaler, server CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogMcpServersRequest
+		protoReq extBosav1.ListCatalogMcpServersRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -107,9 +108,9 @@ func local_request_CatalogService_ListCatalogMcpServers_0(ctx context.Context, m
 
 var filter_CatalogService_ListCatalogSkills_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_CatalogService_ListCatalogSkills_0(ctx context.Context, marshaler runtime.Marshaler, client CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_CatalogService_ListCatalogSkills_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogSkillsRequest
+		protoReq extBosav1.ListCatalogSkillsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -125,9 +126,9 @@ func request_CatalogService_ListCatalogSkills_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func local_request_CatalogService_ListCatalogSkills_0(ctx context.Context, marshaler runtime.Marshaler, server CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_CatalogService_ListCatalogSkills_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListCatalogSkillsRequest
+		protoReq extBosav1.ListCatalogSkillsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -142,9 +143,9 @@ func local_request_CatalogService_ListCatalogSkills_0(ctx context.Context, marsh
 
 var filter_CatalogService_SearchCatalog_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler runtime.Marshaler, client CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.CatalogServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SearchCatalogRequest
+		protoReq extBosav1.SearchCatalogRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -160,9 +161,9 @@ func request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler runtime.Marshaler, server CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.CatalogServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SearchCatalogRequest
+		protoReq extBosav1.SearchCatalogRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -177,9 +178,9 @@ func local_request_CatalogService_SearchCatalog_0(ctx context.Context, marshaler
 
 var filter_SkillService_ListSkills_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_SkillService_ListSkills_0(ctx context.Context, marshaler runtime.Marshaler, client SkillServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SkillService_ListSkills_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.SkillServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSkillsRequest
+		protoReq extBosav1.ListSkillsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -195,9 +196,9 @@ func request_SkillService_ListSkills_0(ctx context.Context, marshaler runtime.Ma
 	return msg, metadata, err
 }
 
-func local_request_SkillService_ListSkills_0(ctx context.Context, marshaler runtime.Marshaler, server SkillServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SkillService_ListSkills_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.SkillServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListSkillsRequest
+		protoReq extBosav1.ListSkillsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -212,9 +213,9 @@ func local_request_SkillService_ListSkills_0(ctx context.Context, marshaler runt
 
 var filter_SkillService_GetSkill_0 = &utilities.DoubleArray{Encoding: map[string]int{"skill_id": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_SkillService_GetSkill_0(ctx context.Context, marshaler runtime.Marshaler, client SkillServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_SkillService_GetSkill_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.SkillServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSkillRequest
+		protoReq extBosav1.GetSkillRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -239,9 +240,9 @@ func request_SkillService_GetSkill_0(ctx context.Context, marshaler runtime.Mars
 	return msg, metadata, err
 }
 
-func local_request_SkillService_GetSkill_0(ctx context.Context, marshaler runtime.Marshaler, server SkillServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_SkillService_GetSkill_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.SkillServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetSkillRequest
+		protoReq extBosav1.GetSkillRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -268,7 +269,7 @@ func local_request_SkillService_GetSkill_0(ctx context.Context, marshaler runtim
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterCatalogServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterCatalogServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server CatalogServiceServer) error {
+func RegisterCatalogServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extBosav1.CatalogServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_CatalogService_ListCatalogTools_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -358,7 +359,7 @@ func RegisterCatalogServiceHandlerServer(ctx context.Context, mux *runtime.Serve
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterSkillServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterSkillServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server SkillServiceServer) error {
+func RegisterSkillServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extBosav1.SkillServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_SkillService_ListSkills_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -430,15 +431,15 @@ func RegisterCatalogServiceHandlerFromEndpoint(ctx context.Context, mux *runtime
 // RegisterCatalogServiceHandler registers the http handlers for service CatalogService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterCatalogServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterCatalogServiceHandlerClient(ctx, mux, NewCatalogServiceClient(conn))
+	return RegisterCatalogServiceHandlerClient(ctx, mux, extBosav1.NewCatalogServiceClient(conn))
 }
 
 // RegisterCatalogServiceHandlerClient registers the http handlers for service CatalogService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "CatalogServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "CatalogServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extBosav1.CatalogServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extBosav1.CatalogServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "CatalogServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterCatalogServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client CatalogServiceClient) error {
+// "extBosav1.CatalogServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterCatalogServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extBosav1.CatalogServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_CatalogService_ListCatalogTools_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -551,15 +552,15 @@ func RegisterSkillServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.S
 // RegisterSkillServiceHandler registers the http handlers for service SkillService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterSkillServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterSkillServiceHandlerClient(ctx, mux, NewSkillServiceClient(conn))
+	return RegisterSkillServiceHandlerClient(ctx, mux, extBosav1.NewSkillServiceClient(conn))
 }
 
 // RegisterSkillServiceHandlerClient registers the http handlers for service SkillService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "SkillServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "SkillServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extBosav1.SkillServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extBosav1.SkillServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "SkillServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterSkillServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client SkillServiceClient) error {
+// "extBosav1.SkillServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterSkillServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extBosav1.SkillServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_SkillService_ListSkills_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extBosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -37,9 +38,9 @@ var (
 
 var filter_ConnectorService_ListConnectors_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_ConnectorService_ListConnectors_0(ctx context.Context, marshaler runtime.Marshaler, client ConnectorServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ConnectorService_ListConnectors_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.ConnectorServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListConnectorsRequest
+		protoReq extBosav1.ListConnectorsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -55,9 +56,9 @@ func request_ConnectorService_ListConnectors_0(ctx context.Context, marshaler ru
 	return msg, metadata, err
 }
 
-func local_request_ConnectorService_ListConnectors_0(ctx context.Context, marshaler runtime.Marshaler, server ConnectorServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ConnectorService_ListConnectors_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.ConnectorServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListConnectorsRequest
+		protoReq extBosav1.ListConnectorsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -70,9 +71,9 @@ func local_request_ConnectorService_ListConnectors_0(ctx context.Context, marsha
 	return msg, metadata, err
 }
 
-func request_ConnectorService_GetConnector_0(ctx context.Context, marshaler runtime.Marshaler, client ConnectorServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_ConnectorService_GetConnector_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.ConnectorServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetConnectorRequest
+		protoReq extBosav1.GetConnectorRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -91,9 +92,9 @@ func request_ConnectorService_GetConnector_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_ConnectorService_GetConnector_0(ctx context.Context, marshaler runtime.Marshaler, server ConnectorServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_ConnectorService_GetConnector_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.ConnectorServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetConnectorRequest
+		protoReq extBosav1.GetConnectorRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -114,7 +115,7 @@ func local_request_ConnectorService_GetConnector_0(ctx context.Context, marshale
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterConnectorServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterConnectorServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server ConnectorServiceServer) error {
+func RegisterConnectorServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extBosav1.ConnectorServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_ConnectorService_ListConnectors_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -186,15 +187,15 @@ func RegisterConnectorServiceHandlerFromEndpoint(ctx context.Context, mux *runti
 // RegisterConnectorServiceHandler registers the http handlers for service ConnectorService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterConnectorServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterConnectorServiceHandlerClient(ctx, mux, NewConnectorServiceClient(conn))
+	return RegisterConnectorServiceHandlerClient(ctx, mux, extBosav1.NewConnectorServiceClient(conn))
 }
 
 // RegisterConnectorServiceHandlerClient registers the http handlers for service ConnectorService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "ConnectorServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "ConnectorServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extBosav1.ConnectorServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extBosav1.ConnectorServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "ConnectorServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterConnectorServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client ConnectorServiceClient) error {
+// "extBosav1.ConnectorServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterConnectorServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extBosav1.ConnectorServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_ConnectorService_ListConnectors_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 
+	extBosav1 "bosa.dev/gateway/gen/bosa/v1"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/grpc"
@@ -35,9 +36,9 @@ var (
 	_ = metadata.Join
 )
 
-func request_IntegrationService_CheckIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_CheckIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CheckIntegrationRequest
+		protoReq extBosav1.CheckIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -56,9 +57,9 @@ func request_IntegrationService_CheckIntegration_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_CheckIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_CheckIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq CheckIntegrationRequest
+		protoReq extBosav1.CheckIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -74,9 +75,9 @@ func local_request_IntegrationService_CheckIntegration_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
-func request_IntegrationService_InitiateIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_InitiateIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq InitiateIntegrationRequest
+		protoReq extBosav1.InitiateIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -98,9 +99,9 @@ func request_IntegrationService_InitiateIntegration_0(ctx context.Context, marsh
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_InitiateIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_InitiateIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq InitiateIntegrationRequest
+		protoReq extBosav1.InitiateIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -119,9 +120,9 @@ func local_request_IntegrationService_InitiateIntegration_0(ctx context.Context,
 	return msg, metadata, err
 }
 
-func request_IntegrationService_ConfigureIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_ConfigureIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ConfigureIntegrationRequest
+		protoReq extBosav1.ConfigureIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -143,9 +144,9 @@ func request_IntegrationService_ConfigureIntegration_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_ConfigureIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_ConfigureIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ConfigureIntegrationRequest
+		protoReq extBosav1.ConfigureIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -166,9 +167,9 @@ func local_request_IntegrationService_ConfigureIntegration_0(ctx context.Context
 
 var filter_IntegrationService_ListIntegrations_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_IntegrationService_ListIntegrations_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_ListIntegrations_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListIntegrationsRequest
+		protoReq extBosav1.ListIntegrationsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -184,9 +185,9 @@ func request_IntegrationService_ListIntegrations_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_ListIntegrations_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_ListIntegrations_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq ListIntegrationsRequest
+		protoReq extBosav1.ListIntegrationsRequest
 		metadata runtime.ServerMetadata
 	)
 	if err := req.ParseForm(); err != nil {
@@ -199,9 +200,9 @@ func local_request_IntegrationService_ListIntegrations_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
-func request_IntegrationService_GetIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_GetIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetIntegrationRequest
+		protoReq extBosav1.GetIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -228,9 +229,9 @@ func request_IntegrationService_GetIntegration_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_GetIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_GetIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq GetIntegrationRequest
+		protoReq extBosav1.GetIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -254,9 +255,9 @@ func local_request_IntegrationService_GetIntegration_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
-func request_IntegrationService_SelectIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_SelectIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SelectIntegrationRequest
+		protoReq extBosav1.SelectIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -283,9 +284,9 @@ func request_IntegrationService_SelectIntegration_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_SelectIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_SelectIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq SelectIntegrationRequest
+		protoReq extBosav1.SelectIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -309,9 +310,9 @@ func local_request_IntegrationService_SelectIntegration_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
-func request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, client extBosav1.IntegrationServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DeleteIntegrationRequest
+		protoReq extBosav1.DeleteIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -338,9 +339,9 @@ func request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func local_request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_IntegrationService_DeleteIntegration_0(ctx context.Context, marshaler runtime.Marshaler, server extBosav1.IntegrationServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
-		protoReq DeleteIntegrationRequest
+		protoReq extBosav1.DeleteIntegrationRequest
 		metadata runtime.ServerMetadata
 		err      error
 	)
@@ -369,7 +370,7 @@ func local_request_IntegrationService_DeleteIntegration_0(ctx context.Context, m
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
 // Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterIntegrationServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterIntegrationServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server IntegrationServiceServer) error {
+func RegisterIntegrationServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server extBosav1.IntegrationServiceServer) error {
 	mux.Handle(http.MethodGet, pattern_IntegrationService_CheckIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -541,15 +542,15 @@ func RegisterIntegrationServiceHandlerFromEndpoint(ctx context.Context, mux *run
 // RegisterIntegrationServiceHandler registers the http handlers for service IntegrationService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
 func RegisterIntegrationServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterIntegrationServiceHandlerClient(ctx, mux, NewIntegrationServiceClient(conn))
+	return RegisterIntegrationServiceHandlerClient(ctx, mux, extBosav1.NewIntegrationServiceClient(conn))
 }
 
 // RegisterIntegrationServiceHandlerClient registers the http handlers for service IntegrationService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "IntegrationServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "IntegrationServiceClient"
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "extBosav1.IntegrationServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "extBosav1.IntegrationServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "IntegrationServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterIntegrationServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client IntegrationServiceClient) error {
+// "extBosav1.IntegrationServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterIntegrationServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client extBosav1.IntegrationServiceClient) error {
 	mux.Handle(http.MethodGet, pattern_IntegrationService_CheckIntegration_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
