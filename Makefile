@@ -27,7 +27,7 @@ all: test
 ## in order, see tools/run-groups.sh): the Go checks, which keep the CPU busy, and the proto and client checks,
 ## which mostly wait on installs and on a gateway. Add a new suite to the group it fits.
 TEST_GROUP_GO      := lint test-go fuzz test-mcp test-deploy
-TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-refclient test-openapi
+TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-java test-refclient test-openapi
 test:
 	@MAKE='$(MAKE)' tools/run-groups.sh '$(TEST_GROUP_GO)' '$(TEST_GROUP_CLIENTS)'
 
@@ -159,6 +159,11 @@ test-openapi:
 ## test-ts: installs clients/typescript (npm ci), compiles it and runs node's test runner against a real gateway.
 test-ts:
 	cd $(TS_DIR) && npm ci --no-audit --no-fund && npm test
+
+## test-java: the Java client (clients/java): Maven generates the stubs from proto/ and runs JUnit 5 against real gateways.
+.PHONY: test-java
+test-java:
+	cd clients/java && mvn -q -B test
 
 ## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
 ## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.
