@@ -39,7 +39,8 @@ func TestUpstreamConcurrencyPerConnector(t *testing.T) {
 			flight := newInflight()
 			e := startEnvWith(t, envOptions{wrap: flight.wrap, cfg: []func(*server.Config){func(c *server.Config) { c.MaxUpstreamConcurrency = tc.limit }}})
 			md := userWithGitHub(t, e.conn, "crowd")
-			e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: time.Second})
+			release := flight.hold("github")
+			defer release()
 			flight.reset()
 			var wg sync.WaitGroup
 			errs := make(chan error, callers)
@@ -51,12 +52,13 @@ func TestUpstreamConcurrencyPerConnector(t *testing.T) {
 					errs <- err
 				}()
 			}
+			// Every call that got a slot is held upstream until release.
+			waitFor(t, 10*time.Second, "github's calls to reach BOSA", func() bool { return flight.current("github") == tc.want })
 			if tc.limit > 0 {
 				// While github is saturated, a google_drive call reaches BOSA (the user has no
 				// drive integration, so BOSA answers INTEGRATION_MISSING) with github still
 				// saturated, and a github call that cannot get a slot in time ends with
 				// DEADLINE_EXCEEDED.
-				waitFor(t, 5*time.Second, "github to be saturated", func() bool { return flight.current("github") == tc.limit })
 				_, err := bosav1.NewActionServiceClient(e.conn).ExecuteAction(metadata.NewOutgoingContext(context.Background(), md),
 					&bosav1.ExecuteActionRequest{Connector: "google_drive", Action: "list_files", Input: mustStruct(map[string]any{})})
 				if reasonOf(status.Convert(err)) != "INTEGRATION_MISSING" {
@@ -70,11 +72,14 @@ func TestUpstreamConcurrencyPerConnector(t *testing.T) {
 					return strings.Contains(m, `bosa_gateway_upstream_requests_in_flight{connector="github"} 2`) &&
 						strings.Contains(m, `bosa_gateway_upstream_requests_waiting{connector="github"} `+strconv.Itoa(callers-tc.limit))
 				})
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-				_, err = getRepository(ctx, e.conn, md, 1)
+				// 2 s: the gateway's full 200 ms margin before the deadline (see TestJourney's deadline case).
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				err = grpcTransport{conn: e.conn}.call(ctx, md, "/bosa.v1.ActionService/ExecuteAction",
+					&bosav1.ExecuteActionRequest{Connector: "github", Action: "get_repository", Input: mustStruct(repo)}, &bosav1.ExecuteActionResponse{})
 				cancel()
 				wantStatus(t, err, codes.DeadlineExceeded, "DEADLINE_EXCEEDED")
 			}
+			release()
 			wg.Wait()
 			close(errs)
 			for err := range errs {
@@ -192,13 +197,12 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	for _, face := range []string{"grpc", "rest"} {
 		t.Run(face, func(t *testing.T) {
 			var tr transport = grpcTransport{conn: e.conn}
-			want, latency := 2, 400*time.Millisecond
+			want := 2
 			if face == "rest" {
-				// All six must overlap upstream: a long latency absorbs a busy machine's delays.
-				tr, want, latency = restTransport{base: e.httpBase, hc: &http.Client{}}, 6, 1500*time.Millisecond
+				tr, want = restTransport{base: e.httpBase, hc: &http.Client{}}, 6
 			}
-			e.sb.ClearFaults()
-			e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: latency})
+			release := flight.hold("github")
+			defer release()
 			flight.reset()
 			var wg sync.WaitGroup
 			var mu sync.Mutex
@@ -216,6 +220,9 @@ func TestMaxConcurrentStreams(t *testing.T) {
 					}
 				}()
 			}
+			// The calls the bound lets through are held upstream; the others wait for them.
+			waitFor(t, 10*time.Second, "calls to reach BOSA", func() bool { return flight.current("github") == want })
+			release()
 			wg.Wait()
 			if len(failed) > 0 {
 				t.Errorf("calls failed: %v", failed)
