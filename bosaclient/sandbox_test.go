@@ -920,8 +920,16 @@ func TestSandboxErrorPredicates(t *testing.T) {
 		"IsRateLimited": IsRateLimited, "IsInvalidArgument": IsInvalidArgument, "IsAlreadyExists": IsAlreadyExists,
 		"IsUnavailable": IsUnavailable,
 	}
+	// Cases that need eve's integration (stored by "configure" in a full run) store it themselves when
+	// run alone.
+	needsIntegration := map[string]bool{"integration exists": true, "unknown repository": true, "server-side validation": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if needsIntegration[tt.name] {
+				if _, err := c.ConfigureIntegration(ctx, "github", custom, WithToken(tok.Token)); err != nil && !IsAlreadyExists(err) {
+					t.Fatal(err)
+				}
+			}
 			err := tt.call()
 			if tt.pred == nil {
 				if err != nil {
