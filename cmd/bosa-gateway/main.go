@@ -93,7 +93,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
 	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
 	integer(&c.MaxUpstreamConcurrency, "max-upstream-concurrency", "BOSA_MAX_UPSTREAM_CONCURRENCY", 0, "most requests in flight to BOSA per connector; further calls wait within their deadline (0: unbounded)")
-	fs.Float64Var(&c.RateLimit, "rate-limit", env.float("BOSA_RATE_LIMIT", 0), "calls per second each caller (token subject per API key, else API key, else IP) may make; excess gets RESOURCE_EXHAUSTED with RetryInfo (0: off) (env BOSA_RATE_LIMIT)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", env.float("BOSA_RATE_LIMIT", 0), "calls per second each caller (bearer token, else API key, else IP) may make; excess gets RESOURCE_EXHAUSTED with RetryInfo (0: off) (env BOSA_RATE_LIMIT)")
 	integer(&c.RateBurst, "rate-burst", "BOSA_RATE_BURST", 0, "burst of the per-caller rate limit (default: the rate rounded up)")
 	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", env.duration("BOSA_RETRY_BASE_DELAY", 0), "first backoff between upstream attempts when a call asks for max_attempts > 1 (default 500ms) (env BOSA_RETRY_BASE_DELAY)")
 	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", env.duration("BOSA_MAX_RETRY_AFTER", 0), "cap on an honoured upstream Retry-After (default 60s; never beyond the caller's deadline) (env BOSA_MAX_RETRY_AFTER)")
