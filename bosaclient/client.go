@@ -308,7 +308,7 @@ func (c *Client) attempt(ctx context.Context, req *request, cc *callConfig, time
 	if err != nil {
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa request failed", slog.String("method", req.method),
 			slog.String("path", req.path), slog.Int("attempt", attempt), slog.Duration("elapsed", time.Since(start)))
-		return nil, networkError(req, ctx, err)
+		return nil, networkError(req, ctx, 0, err)
 	}
 	defer resp.Body.Close()
 	return c.readResponse(ctx, req, resp, attempt, start)
@@ -323,7 +323,7 @@ func (c *Client) readResponse(ctx context.Context, req *request, resp *http.Resp
 	}
 	data, err := readBody(resp, c.maxResponse)
 	if err != nil {
-		return nil, networkError(req, ctx, err)
+		return nil, networkError(req, ctx, resp.StatusCode, err)
 	}
 	if int64(len(data)) > c.maxResponse {
 		return nil, fmt.Errorf("bosaclient: %s %s: %w: more than %d bytes", req.method, req.path, ErrResponseTooLarge, c.maxResponse)

@@ -241,16 +241,21 @@ func asString(v any) string {
 	}
 }
 
-// NetworkError is a failed exchange with no HTTP answer: connection refused or reset, DNS failure, a
+// NetworkError is a failed exchange with no whole HTTP answer: connection refused or reset, DNS failure, a
 // per-attempt timeout, a truncated body. It matches ErrUnavailable; it does not match when the caller's own
 // context ended, in which case the client returns the context's error instead.
 type NetworkError struct {
 	Method, Path string
-	Err          error
+	// Status is the HTTP status of an answer whose body failed mid-way; 0 when no answer arrived.
+	Status int
+	Err    error
 }
 
 // Error describes the failed request without any header values.
 func (e *NetworkError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("bosaclient: %s %s: network error reading the %d answer: %v", e.Method, e.Path, e.Status, e.Err)
+	}
 	return fmt.Sprintf("bosaclient: %s %s: network error: %v", e.Method, e.Path, e.Err)
 }
 
@@ -261,8 +266,9 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 func (e *NetworkError) Is(target error) bool { return target == ErrUnavailable }
 
 // networkError classifies a transport error: when the parent context is done, it is the context's error;
-// otherwise a *NetworkError (which includes the per-attempt timeout).
-func networkError(req *request, attemptCtx context.Context, err error) error {
+// otherwise a *NetworkError (which includes the per-attempt timeout). status is the status of an answer
+// whose body failed, 0 when no answer arrived.
+func networkError(req *request, attemptCtx context.Context, status int, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
 		// *url.Error embeds the full URL; keep only the inner error, the path is added below.
@@ -271,7 +277,7 @@ func networkError(req *request, attemptCtx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) && attemptCtx.Err() != nil {
 		err = fmt.Errorf("attempt timed out: %w", err)
 	}
-	return &NetworkError{Method: req.method, Path: req.path, Err: err}
+	return &NetworkError{Method: req.method, Path: req.path, Status: status, Err: err}
 }
 
 // ValidationError is returned by Execute when the parameters do not match the action schema; no request is

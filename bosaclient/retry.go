@@ -17,7 +17,8 @@ import (
 // MaxAttempts 1 (the default, as in the Python SDK) nothing is retried.
 //
 // Retried: 429, every 5xx, and network errors (*NetworkError, including a per-attempt timeout) — POSTs
-// included, because the caller opted in. The wait before retry k (k = 0, 1, …) is
+// included, because the caller opted in — but never a 2xx whose body was cut off: the action ran, and
+// replaying it could run it twice. The wait before retry k (k = 0, 1, …) is
 // min(BaseDelay·2^k, MaxDelay) with "equal jitter" (half fixed, half uniform random); when the answer carries
 // Retry-After (seconds or an HTTP date) that value is used instead, capped at MaxRetryAfter. A wait that would
 // end after the context deadline is not started: the last error is returned at once. Cancelling the context
@@ -79,7 +80,7 @@ func retryable(err error) (bool, time.Duration) {
 	}
 	var ne *NetworkError
 	if errors.As(err, &ne) {
-		return true, 0
+		return ne.Status < 200 || ne.Status > 299, 0 // a cut-off 2xx: the action ran
 	}
 	return false, 0
 }

@@ -169,7 +169,7 @@ func (c *Client) open(ctx context.Context, req *request, cc *callConfig, attempt
 		if timedOut.Load() {
 			err = fmt.Errorf("attempt timed out: %w", context.DeadlineExceeded)
 		}
-		return nil, nil, networkError(req, ctx, err)
+		return nil, nil, networkError(req, ctx, 0, err)
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "bosa stream", slog.String("method", req.method),
 		slog.String("path", req.path), slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt),
