@@ -379,6 +379,23 @@ var errorCases = []errorCase{
 			if !strings.Contains(st.Message(), "IntegrationService.InitiateIntegration (REST: POST /v1/connectors/github/integrations:initiate)") {
 				t.Errorf("message %q does not say how to link an account through the gateway", st.Message())
 			}
+			// BOSA's message quotes the integration name; the gateway never echoes a header value.
+			if strings.Contains(st.Message(), "ghost") {
+				t.Errorf("message %q echoes the x-bosa-integration value", st.Message())
+			}
+		},
+	},
+	{
+		name: "a long caller value is cut in the message",
+		call: func(j *journey, ctx context.Context) error {
+			return j.tr.call(ctx, j.md(), "/bosa.v1.ConnectorService/GetConnector",
+				&bosav1.GetConnectorRequest{Connector: strings.Repeat("x", 20000)}, &bosav1.GetConnectorResponse{})
+		},
+		code: codes.NotFound, reason: "NOT_FOUND",
+		check: func(t *testing.T, st *status.Status) {
+			if len(st.Message()) > 1100 || !strings.Contains(st.Message(), "… (cut at 1024 bytes)") {
+				t.Errorf("message of %d bytes, want at most 1 KiB and a note that it was cut", len(st.Message()))
+			}
 		},
 	},
 	{

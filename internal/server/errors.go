@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -100,11 +101,16 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // GRPCStatus builds the status with ErrorInfo and the optional BadRequest and RetryInfo details.
+// The message and violations are bounded (they may quote caller input, or BOSA quoting it).
 func (e *Error) GRPCStatus() *status.Status {
-	st := status.New(e.Code, e.Message)
+	st := status.New(e.Code, bounded(e.Message))
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata}}
 	if len(e.Violations) > 0 {
-		details = append(details, &errdetails.BadRequest{FieldViolations: e.Violations})
+		vs := make([]*errdetails.BadRequest_FieldViolation, len(e.Violations))
+		for i, v := range e.Violations {
+			vs[i] = &errdetails.BadRequest_FieldViolation{Field: bounded(v.GetField()), Description: bounded(v.GetDescription())}
+		}
+		details = append(details, &errdetails.BadRequest{FieldViolations: vs})
 	}
 	if e.RetryDelay > 0 {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryDelay)})
@@ -114,6 +120,21 @@ func (e *Error) GRPCStatus() *status.Status {
 		return st
 	}
 	return withDetails
+}
+
+// maxMessageBytes bounds a status message, and each field and description of a BadRequest.
+const maxMessageBytes = 1 << 10
+
+// bounded cuts s to maxMessageBytes (at a character boundary), saying so.
+func bounded(s string) string {
+	if len(s) <= maxMessageBytes {
+		return s
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (cut at " + strconv.Itoa(maxMessageBytes) + " bytes)"
 }
 
 // invalidRequest is an INVALID_ARGUMENT for a malformed gateway request field.
@@ -223,9 +244,11 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 		e.Message = http.StatusText(api.StatusCode)
 	}
 	if e.Reason == ReasonIntegrationMissing && api.Connector != "" {
-		// BOSA's message names its own routes, if any; say how to fix it through the gateway.
+		// BOSA's message quotes the integration named in x-bosa-integration (a header value, never
+		// echoed) and names BOSA's own routes: say it in the gateway's words, with the fix.
 		e.Metadata["connector"] = api.Connector
-		e.Message += "; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
+		e.Message = "the user has no " + api.Connector + " integration of that name (the selected one, or the one named in " +
+			"x-bosa-integration); link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
 			api.Connector + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
 	}
 	return e

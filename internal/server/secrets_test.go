@@ -76,7 +76,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				if strings.HasPrefix(step.name, "file") || face == "rest" && strings.HasPrefix(step.name, "paginate") {
 					continue // megabytes of bytes that carry no credential but the token of every step
 				}
-				if !t.Run(step.name, func(t *testing.T) { j.t = t; step.run(j) }) {
+				if !t.Run(step.name, func(t *testing.T) { j.t = t; j.setup(step.needs); step.run(j) }) {
 					t.Fatalf("step %q failed", step.name)
 				}
 			}
@@ -102,6 +102,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			"unknown API key":      {"x-api-key", "sk-client-unknown-" + face},
 			"malformed bearer":     {"authorization", "Token " + j.token},
 			"token as integration": {"x-bosa-integration", j.token},
+			// Not a credential the gateway knows: BOSA's INTEGRATION_NOT_FOUND message quotes it.
+			"secret as integration": {"x-bosa-integration", "sk-user-sent-in-the-wrong-header-" + face},
 		}
 		for name, kv := range wrong {
 			var err error
