@@ -325,7 +325,7 @@ func (c Config) Complete() (*Server, error) {
 		bosav1.RegisterActionServiceServer(g, actions)
 		bosav1.RegisterUserServiceServer(g, users)
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
-		healthpb.RegisterHealthServer(g, s.health)
+		healthpb.RegisterHealthServer(g, drainingHealth{s.health, svc.stopping})
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
