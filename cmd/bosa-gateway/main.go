@@ -87,7 +87,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	str(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
 	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
-	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
+	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens. Replicas, and this gateway after a restart, accept each other's page tokens (the resume token of a stream ended by shutdown included) only when they share it; default: random per process, so tokens die with it")
 	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message, REST body and upstream answer, files included")
 	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
 	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")

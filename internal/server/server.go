@@ -116,8 +116,9 @@ type Config struct {
 
 	// ExposeCredentials lets GetIntegration return stored third-party credentials (auth_string).
 	ExposeCredentials bool
-	// PageTokenSecret signs page tokens. Empty means a random secret: tokens then die with the process
-	// and are not valid across replicas.
+	// PageTokenSecret signs page tokens. Replicas and restarts accept each other's page tokens (the
+	// resume token of a stream ended by shutdown included) only when they share it. Empty means a
+	// random secret: tokens then die with the process.
 	PageTokenSecret []byte
 
 	// DrainDelay is how long the gateway keeps serving after it turned health NOT_SERVING on shutdown,
@@ -242,8 +243,8 @@ func (c Config) Complete() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := c.PageTokenSecret
-	if len(secret) == 0 {
+	secret, shared := c.PageTokenSecret, len(c.PageTokenSecret) > 0
+	if !shared {
 		secret = make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
 			return nil, fmt.Errorf("server: page token secret: %w", err)
@@ -273,7 +274,7 @@ func (c Config) Complete() (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	svc := &services{
-		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
+		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret, shared: shared},
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
