@@ -13,8 +13,9 @@ func TestLimitFlags(t *testing.T) {
 	t.Setenv("BOSA_MAX_UPSTREAM_CONCURRENCY", "16")
 	t.Setenv("BOSA_TLS_CLIENT_CA", "/etc/bosa/env-ca.pem")
 	t.Setenv("BOSA_HTTP_READ_HEADER_TIMEOUT", "3s")
+	t.Setenv("BOSA_DEFAULT_ATTEMPTS", "3")
 	o, err := parse([]string{"--rate-burst", "10", "--tls-client-ca", "/etc/bosa/ca.pem", "--max-retry-after", "5s",
-		"--retry-base-delay", "100ms", "--http-read-timeout", "30s", "--http-idle-timeout", "1m"}, io.Discard)
+		"--retry-base-delay", "100ms", "--http-read-timeout", "30s", "--http-idle-timeout", "1m", "--upstream-timeout", "7s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +26,9 @@ func TestLimitFlags(t *testing.T) {
 	if c.ReadHeaderTimeout != 3*time.Second || c.ReadTimeout != 30*time.Second || c.IdleTimeout != time.Minute ||
 		c.MaxRetryAfter != 5*time.Second || c.RetryBaseDelay != 100*time.Millisecond {
 		t.Errorf("timeouts: %v %v %v %v %v", c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout, c.MaxRetryAfter, c.RetryBaseDelay)
+	}
+	if c.DefaultAttempts != 3 || c.UpstreamTimeout != 7*time.Second {
+		t.Errorf("upstream attempts: default %d, timeout %v", c.DefaultAttempts, c.UpstreamTimeout)
 	}
 	t.Setenv("BOSA_RATE_LIMIT", "fast")
 	if _, err := parse(nil, io.Discard); err == nil {

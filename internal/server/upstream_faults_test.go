@@ -540,3 +540,33 @@ func (f *inflight) reset() {
 	defer f.mu.Unlock()
 	f.max = map[string]int{}
 }
+
+// TestUpstreamAttemptsConfig: Config.DefaultAttempts (--default-attempts) retries a request that
+// leaves max_attempts 0, and Config.UpstreamTimeout (--upstream-timeout) ends one upstream attempt
+// that takes too long, even for a caller without a deadline.
+func TestUpstreamAttemptsConfig(t *testing.T) {
+	t.Parallel()
+	t.Run("default attempts", func(t *testing.T) {
+		e := startEnv(t, func(c *server.Config) { c.DefaultAttempts, c.RetryBaseDelay = 2, 10*time.Millisecond })
+		md := userWithGitHub(t, e.conn, "persistent")
+		e.sb.Inject("github", "get_repository", sandbox.Fault{Status: 503, Times: 1})
+		before := e.sb.Calls("github", "get_repository").Total
+		if _, err := getRepository(context.Background(), e.conn, md, 0); err != nil {
+			t.Fatalf("a 503 then a success with two default attempts: %v", err)
+		}
+		if n := e.sb.Calls("github", "get_repository").Total - before; n != 2 {
+			t.Errorf("%d upstream attempts, want 2", n)
+		}
+	})
+	t.Run("upstream timeout", func(t *testing.T) {
+		e := startEnv(t, func(c *server.Config) { c.UpstreamTimeout = 2 * time.Second })
+		md := userWithGitHub(t, e.conn, "impatient")
+		e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: time.Minute, Times: 1})
+		before := e.sb.Calls("github", "get_repository")
+		_, err := getRepository(context.Background(), e.conn, md, 1)
+		wantStatus(t, err, codes.Unavailable, "UPSTREAM_UNAVAILABLE")
+		waitFor(t, 10*time.Second, "the upstream attempt to be cancelled", func() bool {
+			return e.sb.Calls("github", "get_repository").Cancelled == before.Cancelled+1
+		})
+	})
+}
