@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // TestMain runs Example against a real gateway (gRPC over loopback) with the sandbox upstream.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // inProcess is a sandbox and a gateway in this process, for tests and for profiling the gateway's

@@ -28,8 +28,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // driveUser creates a user with GitHub and Google Drive integrations; md carries its token.

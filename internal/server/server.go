@@ -158,6 +158,7 @@ type Server struct {
 	registry *prometheus.Registry
 	svc      *services
 	runOnce  sync.Once
+	started  closers // what Complete started, for Close
 }
 
 func (c *Config) applyDefaults() {
@@ -233,8 +234,15 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 }
 
 // Complete validates the configuration, applies defaults, builds the servers and binds both listeners.
-// The listeners are released by Run (or by Close when Run is never called).
-func (c Config) Complete() (*Server, error) {
+// Everything it started is released by Run (or by Close when Run is never called); when it fails, it
+// releases what it started before returning.
+func (c Config) Complete() (_ *Server, err error) {
+	var started closers
+	defer func() {
+		if err != nil {
+			started.close()
+		}
+	}()
 	c.applyDefaults()
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		return nil, errors.New("server: the rate limit and burst must not be negative")
@@ -312,13 +320,15 @@ func (c Config) Complete() (*Server, error) {
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(grpccreds.NewTLS(tlsCfg)))
 	}
-	s.grpc = grpc.NewServer(opts...)
+	s.grpc = grpc.NewServer(opts...) // starts its stream workers, which only Stop ends
+	started.push(func() error { s.grpc.Stop(); return nil })
 	// The REST face's in-process server: the same services and interceptors, but every REST caller
 	// shares its one connection, so the per-connection stream bound must not apply (REST callers
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
 	s.internal = grpc.NewServer(append(common, grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
+	started.push(func() error { s.internal.Stop(); return nil })
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
 	for _, g := range []*grpc.Server{s.grpc, s.internal} {
@@ -337,13 +347,13 @@ func (c Config) Complete() (*Server, error) {
 	if s.gateway, err = newGatewayConn(c.MaxMessageBytes); err != nil {
 		return nil, err
 	}
+	started.push(func() error { s.gateway.close(); return nil })
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
-		s.gateway.close()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -354,17 +364,17 @@ func (c Config) Complete() (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
 	}
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
-		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
 	}
+	started.push(s.grpcLis.Close)
 	if s.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
-		s.grpcLis.Close()
-		s.gateway.close()
 		return nil, fmt.Errorf("server: listen HTTP on %s: %w", c.HTTPAddr, err)
 	}
+	started.push(s.httpLis.Close)
 	if tlsCfg != nil {
 		s.httpLis = tls.NewListener(s.httpLis, tlsCfg)
 	}
+	s.started = started
 	return s, nil
 }
 
@@ -448,17 +458,15 @@ func (s *Server) shutdown() {
 	s.log.Info("gateway stopped")
 }
 
-// Close releases the listeners of a Server that was never run.
+// Close releases a Server that was never run: its listeners, and the gRPC servers' stream workers.
+// After Run it does nothing (Run releases everything when it returns).
 func (s *Server) Close() error {
-	var err error
 	ran := true
 	s.runOnce.Do(func() { ran = false })
 	if ran {
 		return nil
 	}
-	err = errors.Join(s.grpcLis.Close(), s.httpLis.Close())
-	s.gateway.close()
-	return err
+	return s.started.close()
 }
 
 // upstreamHTTPClient returns the http.Client for BOSA calls: the given one (or a pooled default)

@@ -32,8 +32,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
-	"bosa.dev/gateway/sandbox"
 	"bosa.dev/gateway/internal/server"
+	"bosa.dev/gateway/sandbox"
 )
 
 // userWithGitHub creates a user over gRPC, connects GitHub through the OAuth2 flow (stopping at the
@@ -371,8 +371,11 @@ func TestTLS(t *testing.T) {
 		t.Errorf("REST over TLS: HTTP %d", resp.StatusCode)
 	}
 	// Plain HTTP to the TLS port fails.
-	if resp, err := http.Get("http://" + e.gw.HTTPAddr() + "/healthz"); err == nil && resp.StatusCode == http.StatusOK {
-		t.Error("plain HTTP served on the TLS port")
+	if resp, err := http.Get("http://" + e.gw.HTTPAddr() + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP served on the TLS port")
+		}
 	}
 }
 
