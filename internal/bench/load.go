@@ -46,7 +46,8 @@ func (r LoadResult) P(p float64) time.Duration { return r.Latencies.Percentile(p
 type Call func(ctx context.Context) error
 
 // Load runs call in a closed loop from concurrency workers: first for warmup (discarded), then for
-// duration (recorded). Each worker starts its next call as soon as the previous one returned.
+// duration (recorded). Each worker starts its next call as soon as the previous one returned, and
+// makes at least one call per phase, however late a loaded machine starts it.
 // between, when not nil, runs after the warmup and before the measured phase (to take a CPU sample).
 func Load(ctx context.Context, concurrency int, warmup, duration time.Duration, call Call, between func()) LoadResult {
 	if warmup > 0 {
@@ -78,7 +79,7 @@ func loadPhase(ctx context.Context, concurrency int, d time.Duration, call Call)
 			defer wg.Done()
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if t0.After(deadline) {
+				if t0.After(deadline) && (len(w.lat) > 0 || w.errs > 0) {
 					return
 				}
 				err := call(ctx)

@@ -247,8 +247,8 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 		// BOSA's message quotes the integration named in x-bosa-integration (a header value, never
 		// echoed) and names BOSA's own routes: say it in the gateway's words, with the fix.
 		e.Metadata["connector"] = api.Connector
-		e.Message = "the user has no " + api.Connector + " integration of that name (the selected one, or the one named in " +
-			"x-bosa-integration); link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
+		e.Message = "no " + api.Connector + " integration to act with: the user has linked none, or none by the name sent in " +
+			"x-bosa-integration; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
 			api.Connector + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
 	}
 	return e

@@ -108,9 +108,9 @@ type Config struct {
 	// Calls beyond it wait for a slot, within their deadline.
 	MaxUpstreamConcurrency int
 	// RateLimit, when positive, is the sustained rate (calls per second) each caller may make;
-	// RateBurst is the bucket size (default: RateLimit rounded up). A caller is its bearer
-	// token (whole, not its unverifiable subject), else its x-api-key, else its IP address. Excess calls get RESOURCE_EXHAUSTED
-	// with RetryInfo (REST: 429 with Retry-After).
+	// RateBurst is the bucket size (default: RateLimit rounded up). A caller is its bearer token
+	// (whole, not its unverifiable subject), else its x-api-key, else its IP address. Excess calls
+	// get RESOURCE_EXHAUSTED with RetryInfo (REST: 429 with Retry-After).
 	RateLimit float64
 	RateBurst int
 
