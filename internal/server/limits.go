@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
@@ -124,9 +123,8 @@ func (r *releaseOnClose) Close() error {
 }
 
 // callerLimits is the optional per-caller rate limit: a token bucket per caller, where the caller is
-// the subject of its bearer token together with the x-api-key it came with, else its x-api-key,
-// else its IP address. Buckets are keyed by a hash, so no credential is kept in memory as a map
-// key. A bucket that has refilled is forgotten (it is then equivalent to a new one), which bounds
+// its bearer token, else its x-api-key, else its IP address. Buckets are keyed by a hash, so no
+// credential is kept in memory as a map key. A bucket that has refilled is forgotten (it is then equivalent to a new one), which bounds
 // memory by the callers of the recent past.
 type callerLimits struct {
 	limit rate.Limit
@@ -189,15 +187,9 @@ func (c *callerLimits) allow(key string, now time.Time) (bool, time.Duration) {
 func callerKey(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if c, err := credentialsFrom(ctx); err == nil && c.token != "" {
-		// The gateway cannot verify BOSA's signature, so the subject counts together with the
-		// caller's API key: a token forged with another user's id throttles that user only for
-		// callers holding the same client's key.
-		claims := jwt.MapClaims{}
-		if _, _, err := jwt.NewParser().ParseUnverified(c.token, claims); err == nil {
-			if sub, _ := claims.GetSubject(); sub != "" {
-				return hashKey("sub", c.apiKey+"\x00"+sub)
-			}
-		}
+		// The whole token, not its claimed subject: the gateway cannot verify BOSA's signature and
+		// callers may all share its API key, so a token forged with a user's id would otherwise
+		// spend that user's bucket.
 		return hashKey("token", c.token)
 	}
 	if k := first(md, MDAPIKey); k != "" {

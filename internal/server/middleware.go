@@ -233,10 +233,11 @@ func deadlineStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h g
 	return h(srv, w)
 }
 
-// scrubUnary and scrubStream remove the caller's own credentials (bearer token, x-api-key) from
-// error messages and details before they are logged or returned. The gateway never puts them
-// there, but BOSA's messages quote request values (an integration name, for one), and a caller
-// that sends a credential in the wrong place must not find it echoed into logs.
+// scrubUnary and scrubStream remove the caller's header values that reach BOSA (bearer token,
+// x-api-key, x-bosa-integration) from error messages and details before they are logged or
+// returned. The gateway never puts them there, but BOSA's messages quote request values (an
+// integration name, for one), and a caller that sends a secret in the wrong header must not find
+// it echoed into logs.
 func scrubUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	resp, err := h(ctx, req)
 	return resp, scrub(ctx, err)
@@ -253,7 +254,7 @@ func scrub(ctx context.Context, err error) error {
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	var creds []string
-	for _, k := range []string{MDAuthorization, MDAPIKey} {
+	for _, k := range []string{MDAuthorization, MDAPIKey, MDIntegration} {
 		for _, v := range md.Get(k) {
 			v = strings.TrimSpace(v)
 			if _, tok, ok := strings.Cut(v, " "); ok && k == MDAuthorization {
