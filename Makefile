@@ -27,7 +27,7 @@ all: test
 ## in order, see tools/run-groups.sh): the Go checks, which keep the CPU busy, and the proto and client checks,
 ## which mostly wait on installs and on a gateway. Add a new suite to the group it fits.
 TEST_GROUP_GO      := lint test-go fuzz test-mcp test-deploy
-TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-browser test-refclient test-openapi
+TEST_GROUP_CLIENTS := lint-proto check-generated test-python test-ts test-browser test-java test-refclient test-openapi
 test:
 	@MAKE='$(MAKE)' tools/run-groups.sh '$(TEST_GROUP_GO)' '$(TEST_GROUP_CLIENTS)'
 
@@ -166,6 +166,11 @@ test-ts:
 test-browser: $(TS_DIR)/node_modules/.package-lock.json
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	cd $(TS_DIR) && npm run test-browser
+
+## test-java: the Java client (clients/java): Maven generates the stubs from proto/ and runs JUnit 5 against real gateways.
+.PHONY: test-java
+test-java:
+	cd clients/java && mvn -q -B test
 
 ## bench: builds the binaries and the load tools, runs the benchmarks (sandbox, gateway and floor proxy as separate
 ## processes, wrk and ghz driving the unary cells; about 10 minutes on 2 cores) and writes docs/benchmarks.md.

@@ -89,12 +89,19 @@ func (d *discovery) fresh(at time.Time) bool {
 	return !at.IsZero() && d.ttl > 0 && time.Since(at) < d.ttl
 }
 
-// share runs fetch once for all concurrent callers of the same key. The fetch runs detached from any
-// one caller's cancellation (bounded by the discovery timeout), so a caller that gives up does not fail
-// the others; each caller returns as soon as its own context ends, and when every caller has gone the
-// fetch is cancelled.
-func (d *discovery) share(ctx context.Context, key string, fetch func(context.Context) error) error {
+// share runs fetch once for all concurrent callers of the same key, unless hit (called under the lock)
+// reports that the cache already answers. Checking the cache under the same lock that joins or starts
+// a flight matters: a caller that saw a miss may reach share after another caller's flight has filled
+// the cache and gone, and must not fetch again. The fetch runs detached from any one caller's
+// cancellation (bounded by the discovery timeout), so a caller that gives up does not fail the others;
+// each caller returns as soon as its own context ends, and when every caller has gone the fetch is
+// cancelled.
+func (d *discovery) share(ctx context.Context, key string, hit func() bool, fetch func(context.Context) error) error {
 	d.mu.Lock()
+	if hit() {
+		d.mu.Unlock()
+		return nil
+	}
 	f, ok := d.inflight[key]
 	if !ok {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.c.actionTimeout)
@@ -135,14 +142,7 @@ func (d *discovery) share(ctx context.Context, key string, fetch func(context.Co
 // ConnectorNames returns the connector names (GET /connectors/names), cached.
 func (c *Client) ConnectorNames(ctx context.Context) ([]string, error) {
 	d := c.disc
-	d.mu.Lock()
-	if d.fresh(d.names.at) {
-		n := append([]string(nil), d.names.v...)
-		d.mu.Unlock()
-		return n, nil
-	}
-	d.mu.Unlock()
-	err := d.share(ctx, "names", func(ctx context.Context) error {
+	err := d.share(ctx, "names", func() bool { return d.fresh(d.names.at) }, func(ctx context.Context) error {
 		body, err := c.getDiscovery(ctx, "/connectors/names")
 		if err != nil {
 			return err
@@ -168,17 +168,13 @@ func (c *Client) ConnectorNames(ctx context.Context) ([]string, error) {
 // Connectors returns every connector (GET /connectors), sorted by name, cached.
 func (c *Client) Connectors(ctx context.Context) ([]*Connector, error) {
 	d := c.disc
-	d.mu.Lock()
-	if !d.fresh(d.all) {
-		d.mu.Unlock()
-		err := d.share(ctx, "*", func(ctx context.Context) error {
-			return c.loadListing(ctx, "/connectors", func(now time.Time) { d.all = now })
-		})
-		if err != nil {
-			return nil, err
-		}
-		d.mu.Lock()
+	err := d.share(ctx, "*", func() bool { return d.fresh(d.all) }, func(ctx context.Context) error {
+		return c.loadListing(ctx, "/connectors", func(now time.Time) { d.all = now })
+	})
+	if err != nil {
+		return nil, err
 	}
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]*Connector, 0, len(d.conns))
 	for _, e := range d.conns {
@@ -192,18 +188,9 @@ func (c *Client) Connectors(ctx context.Context) ([]*Connector, error) {
 // error matching ErrNotFound. The returned value is shared: do not modify it.
 func (c *Client) Connector(ctx context.Context, name string) (*Connector, error) {
 	d := c.disc
-	d.mu.Lock()
-	if e, ok := d.conns[name]; ok && d.fresh(e.at) {
-		d.mu.Unlock()
-		return e.v, nil
-	}
-	if _, ok := d.conns[name]; !ok && d.fresh(d.all) {
-		// The full listing is fresh and does not have it.
-		d.mu.Unlock()
-		return nil, fmt.Errorf("bosaclient: connector %q: %w", name, ErrNotFound)
-	}
-	d.mu.Unlock()
-	err := d.share(ctx, "c:"+name, func(ctx context.Context) error {
+	// A hit is a fresh entry, or a fresh full listing that does not have it.
+	hit := func() bool { e, ok := d.conns[name]; return ok && d.fresh(e.at) || !ok && d.fresh(d.all) }
+	err := d.share(ctx, "c:"+name, hit, func(ctx context.Context) error {
 		return c.loadListing(ctx, "/connectors/?modules="+url.QueryEscape(name), nil)
 	})
 	if err != nil {

@@ -95,19 +95,28 @@ func TestUploadDownloadByteExact(t *testing.T) {
 			}
 		})
 	}
-	// Uploads are per user.
-	_, other := newUser(newCaller(t, srv), "bob")
-	connect(other, "google_drive", "bob@example.com")
-	items, _ := u.post("/connectors/google_drive/list_files", map[string]any{"folder_id": "fld-reports", "page_size": 100}).list(t)
-	last := items[len(items)-1].(map[string]any)
-	if !strings.HasPrefix(last["id"].(string), "u-") {
-		t.Fatalf("uploads not listed last: %v", last)
-	}
-	download(t, other, last["id"].(string), nil).wantError(t, 404, "NOT_FOUND")
-	otherItems, _ := other.post("/connectors/google_drive/list_files", map[string]any{"folder_id": "fld-reports", "page_size": 100}).list(t)
-	if len(otherItems) != len(items)-len(tests) {
-		t.Fatalf("other user sees %d files, owner %d", len(otherItems), len(items))
-	}
+	t.Run("uploads are per user", func(t *testing.T) {
+		body, ct := multipartBody(url.Values{"folder_id": {"fld-reports"}}, filePart{"file", "mine.txt", "text/plain", []byte("mine")})
+		u.post("/connectors/google_drive/upload_file", body, "Content-Type", ct).data(t)
+		_, other := newUser(newCaller(t, srv), "bob")
+		connect(other, "google_drive", "bob@example.com")
+		items, _ := u.post("/connectors/google_drive/list_files", map[string]any{"folder_id": "fld-reports", "page_size": 100}).list(t)
+		last := items[len(items)-1].(map[string]any)
+		if !strings.HasPrefix(last["id"].(string), "u-") {
+			t.Fatalf("uploads not listed last: %v", last)
+		}
+		download(t, other, last["id"].(string), nil).wantError(t, 404, "NOT_FOUND")
+		uploads := 0
+		for _, it := range items {
+			if strings.HasPrefix(it.(map[string]any)["id"].(string), "u-") {
+				uploads++
+			}
+		}
+		otherItems, _ := other.post("/connectors/google_drive/list_files", map[string]any{"folder_id": "fld-reports", "page_size": 100}).list(t)
+		if len(otherItems) != len(items)-uploads {
+			t.Fatalf("other user sees %d files, owner %d of which %d uploaded", len(otherItems), len(items), uploads)
+		}
+	})
 }
 
 func TestSeededDownloads(t *testing.T) {

@@ -200,7 +200,7 @@ func TestCustomIntegration(t *testing.T) {
 		body       map[string]any
 		code       string
 	}{
-		{"duplicate", "github", map[string]any{"auth_type": "custom", "configuration": map[string]any{"identifier": "erin-pat"}}, "INTEGRATION_EXISTS"},
+		{"duplicate", "github", map[string]any{"auth_type": "custom", "configuration": map[string]any{"identifier": "erin-dup"}}, "INTEGRATION_EXISTS"},
 		{"no identifier", "github", map[string]any{"auth_type": "custom", "configuration": map[string]any{"token": "x"}}, "VALIDATION_ERROR"},
 		{"no configuration", "github", map[string]any{"auth_type": "custom"}, "VALIDATION_ERROR"},
 		{"unsupported by connector", "google_drive", map[string]any{"auth_type": "custom", "configuration": map[string]any{"identifier": "x"}}, "VALIDATION_ERROR"},
@@ -208,13 +208,23 @@ func TestCustomIntegration(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.code == "INTEGRATION_EXISTS" {
+				u.post("/connectors/"+tt.conn+"/integrations", tt.body).data(t) // the one it duplicates
+			}
 			u.post("/connectors/"+tt.conn+"/integrations", tt.body).wantError(t, 400, tt.code)
 		})
 	}
-	// The first one stored is the default.
-	if d := u.get("/connectors/github/integrations/erin-pat").data(t); d["selected"] != true {
-		t.Fatalf("first integration not selected: %v", d)
-	}
+	t.Run("the first one stored is the default", func(t *testing.T) {
+		_, u := newUser(newCaller(t, srv), "frank")
+		for _, id := range []string{"frank-1", "frank-2"} {
+			u.post("/connectors/github/integrations", map[string]any{"auth_type": "custom", "configuration": map[string]any{"identifier": id}}).data(t)
+		}
+		for id, want := range map[string]bool{"frank-1": true, "frank-2": false} {
+			if d := u.get("/connectors/github/integrations/" + id).data(t); d["selected"] != want {
+				t.Errorf("%s: selected %v, want %v", id, d["selected"], want)
+			}
+		}
+	})
 }
 
 // selectedOf returns the selected integration of connector per /users/me.

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Server is a Sandbox listening on a loopback port, like httptest.Server.
@@ -18,16 +20,26 @@ type Server struct {
 	inflight sync.WaitGroup
 }
 
-// NewServer starts a sandbox on 127.0.0.1 with a free port. Close stops it.
+// NewServer starts a sandbox on 127.0.0.1 with a free port, for tests. Close stops it. Like
+// httptest.NewServer it panics when it cannot listen; programs use Listen, which returns the error.
 func NewServer(opts ...Option) *Server {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Listen("127.0.0.1:0", opts...)
 	if err != nil {
-		panic("sandbox: listen: " + err.Error())
+		panic(err.Error())
+	}
+	return s
+}
+
+// Listen starts a sandbox on addr (host:port; port 0 picks a free one). Close stops it.
+func Listen(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen: %w", err)
 	}
 	s := &Server{URL: "http://" + ln.Addr().String(), Sandbox: New(opts...)}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveTracked)}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveTracked), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
-	return s
+	return s, nil
 }
 
 func (s *Server) serveTracked(w http.ResponseWriter, r *http.Request) {

@@ -15,8 +15,9 @@ func TestLimitFlags(t *testing.T) {
 	t.Setenv("BOSA_MAX_UPSTREAM_CONCURRENCY", "16")
 	t.Setenv("BOSA_TLS_CLIENT_CA", "/etc/bosa/env-ca.pem")
 	t.Setenv("BOSA_HTTP_READ_HEADER_TIMEOUT", "3s")
+	t.Setenv("BOSA_DEFAULT_ATTEMPTS", "3")
 	o, err := parse([]string{"--rate-burst", "10", "--tls-client-ca", "/etc/bosa/ca.pem", "--max-retry-after", "5s",
-		"--retry-base-delay", "100ms", "--http-read-timeout", "30s", "--http-idle-timeout", "1m"}, io.Discard)
+		"--retry-base-delay", "100ms", "--http-read-timeout", "30s", "--http-idle-timeout", "1m", "--upstream-timeout", "7s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +38,9 @@ func TestLimitFlags(t *testing.T) {
 	}
 	if o, err := parse([]string{"--max-json-body-bytes", "2097152"}, io.Discard); err != nil || o.cfg.MaxJSONBodyBytes != 2<<20 {
 		t.Errorf("--max-json-body-bytes over the variable: %v, %+v", err, o)
+	}
+	if c.DefaultAttempts != 3 || c.UpstreamTimeout != 7*time.Second {
+		t.Errorf("upstream attempts: default %d, timeout %v", c.DefaultAttempts, c.UpstreamTimeout)
 	}
 	t.Setenv("BOSA_RATE_LIMIT", "fast")
 	if _, err := parse(nil, io.Discard); err == nil {

@@ -1,7 +1,7 @@
 // Command bosa-gateway serves the bosa.v1 gRPC API and its REST face in front of a BOSA server.
 //
 // Every flag has an environment equivalent (shown in -help); a flag given on the command line wins
-// over its environment variable. With --sandbox the embedded BOSA sandbox runs on a loopback port
+// over its environment variable (package envflag, shared with bosa-sandbox). With --sandbox the embedded BOSA sandbox runs on a loopback port
 // as the upstream, and callers need no API key; --sandbox-clients-file seeds it with more clients
 // (a JSON file as for bosa-sandbox --clients-file), whose keys callers send as x-api-key:
 //
@@ -17,14 +17,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"google.golang.org/grpc/grpclog"
 
+	"bosa.dev/gateway/bosaclient"
 	"bosa.dev/gateway/internal/buildinfo"
+	"bosa.dev/gateway/internal/envflag"
 	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/internal/telemetry"
@@ -65,85 +66,51 @@ type options struct {
 
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
-	env := &envReader{}
-	fs := flag.NewFlagSet("bosa-gateway", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	str := func(p *string, name, key, def, usage string) {
-		fs.StringVar(p, name, env.string(key, def), usage+" (env "+key+")")
-	}
-	integer := func(p *int, name, key string, def int, usage string) {
-		fs.IntVar(p, name, env.int(key, def), usage+" (env "+key+")")
-	}
-	// Secrets are not used as flag defaults, which -help would print; they are applied after parsing.
-	secrets := map[string]struct {
-		p   *string
-		key string
-	}{}
-	secret := func(p *string, name, key, usage string) {
-		fs.StringVar(p, name, "", usage+" (env "+key+")")
-		secrets[name] = struct {
-			p   *string
-			key string
-		}{p, key}
-	}
-	boolean := func(p *bool, name, key string, usage string) {
-		fs.BoolVar(p, name, env.bool(key), usage+" (env "+key+")")
-	}
+	fs := envflag.New("bosa-gateway", os.Getenv, stderr)
 	c := &o.cfg
-	str(&c.UpstreamURL, "upstream-url", "BOSA_API_URL", "", "BOSA base URL (default https://connector.gdplabs.id)")
-	secret(&c.APIKey, "api-key", "BOSA_API_KEY", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
-	str(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
-	str(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
-	str(&o.corsOrigins, "cors-allowed-origins", "BOSA_CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the HTTP API (CORS), e.g. https://app.example; * allows any (default: CORS off)")
-	str(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
-	str(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
-	str(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
-	str(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	str(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
-	secret(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "secret that signs page tokens; set the same on every replica (default random per process)")
-	integer(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
-	integer(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
-	integer(&c.MCPMaxFileBytes, "mcp-max-file-bytes", "BOSA_MCP_MAX_FILE_BYTES", mcp.DefaultMaxFileBytes, "largest file an MCP tool returns inline (embedded resource); larger ones are an error pointing to DownloadFile")
-	integer(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
-	integer(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
-	integer(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
-	integer(&c.MaxUpstreamConcurrency, "max-upstream-concurrency", "BOSA_MAX_UPSTREAM_CONCURRENCY", 0, "most requests in flight to BOSA per connector; further calls wait within their deadline (0: unbounded)")
-	fs.Float64Var(&c.RateLimit, "rate-limit", env.float("BOSA_RATE_LIMIT", 0), "calls per second each caller (token subject per API key, else API key, else IP) may make; excess gets RESOURCE_EXHAUSTED with RetryInfo (0: off) (env BOSA_RATE_LIMIT)")
-	integer(&c.RateBurst, "rate-burst", "BOSA_RATE_BURST", 0, "burst of the per-caller rate limit (default: the rate rounded up)")
-	fs.DurationVar(&c.RetryBaseDelay, "retry-base-delay", env.duration("BOSA_RETRY_BASE_DELAY", 0), "first backoff between upstream attempts when a call asks for max_attempts > 1 (default 500ms) (env BOSA_RETRY_BASE_DELAY)")
-	fs.DurationVar(&c.MaxRetryAfter, "max-retry-after", env.duration("BOSA_MAX_RETRY_AFTER", 0), "cap on an honoured upstream Retry-After (default 60s; never beyond the caller's deadline) (env BOSA_MAX_RETRY_AFTER)")
-	fs.DurationVar(&c.ReadHeaderTimeout, "http-read-header-timeout", env.duration("BOSA_HTTP_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout), "HTTP: time allowed to send request headers; cuts off slow clients (env BOSA_HTTP_READ_HEADER_TIMEOUT)")
-	fs.DurationVar(&c.ReadTimeout, "http-read-timeout", env.duration("BOSA_HTTP_READ_TIMEOUT", server.DefaultReadTimeout), "HTTP: time allowed to send a whole request, body included (env BOSA_HTTP_READ_TIMEOUT)")
-	fs.DurationVar(&c.IdleTimeout, "http-idle-timeout", env.duration("BOSA_HTTP_IDLE_TIMEOUT", server.DefaultIdleTimeout), "HTTP: how long an idle keep-alive connection stays open (env BOSA_HTTP_IDLE_TIMEOUT)")
-	fs.DurationVar(&c.IdempotencyWindow, "idempotency-window", env.duration("BOSA_IDEMPOTENCY_WINDOW", server.DefaultIdempotencyWindow), "how long the answer of a call with a request_id is kept for its retries (env BOSA_IDEMPOTENCY_WINDOW)")
-	fs.IntVar(&c.IdempotencyMaxBytes, "idempotency-max-bytes", env.int("BOSA_IDEMPOTENCY_MAX_BYTES", server.DefaultIdempotencyMaxBytes), "memory the kept request_id answers may hold together; oldest leave first (env BOSA_IDEMPOTENCY_MAX_BYTES)")
-	fs.DurationVar(&c.UploadIdleTimeout, "upload-idle-timeout", env.duration("BOSA_UPLOAD_IDLE_TIMEOUT", server.DefaultUploadIdleTimeout), "gRPC UploadFiles: longest wait for the next message, or for the stream's end after finish; a stalled upload is aborted with DEADLINE_EXCEEDED (env BOSA_UPLOAD_IDLE_TIMEOUT)")
+	fs.String(&c.UpstreamURL, "upstream-url", "BOSA_API_URL", "", "BOSA base URL (default https://connector.gdplabs.id)")
+	fs.String(&c.APIKey, "api-key", "BOSA_API_KEY", "", "the gateway's BOSA client key; prefer the environment variable. Empty: callers send x-api-key")
+	fs.String(&c.GRPCAddr, "grpc-addr", "BOSA_GRPC_ADDR", server.DefaultGRPCAddr, "gRPC listen address")
+	fs.String(&c.HTTPAddr, "http-addr", "BOSA_HTTP_ADDR", server.DefaultHTTPAddr, "HTTP listen address (REST, /openapi.json, /healthz, /metrics)")
+	fs.String(&o.corsOrigins, "cors-allowed-origins", "BOSA_CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the HTTP API (CORS), e.g. https://app.example; * allows any (default: CORS off)")
+	fs.String(&c.TLSCertFile, "tls-cert", "BOSA_TLS_CERT", "", "TLS certificate file (PEM); with --tls-key serves gRPC and HTTP over TLS")
+	fs.String(&c.TLSKeyFile, "tls-key", "BOSA_TLS_KEY", "", "TLS private key file (PEM)")
+	fs.String(&c.TLSClientCAFile, "tls-client-ca", "BOSA_TLS_CLIENT_CA", "", "CA certificates (PEM) for mutual TLS: gRPC and HTTP clients must present a certificate they signed")
+	fs.String(&o.logLevel, "log-level", "BOSA_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	fs.String(&o.logFormat, "log-format", "BOSA_LOG_FORMAT", "text", "log format: text or json")
+	fs.String(&o.tokenSecret, "page-token-secret", "BOSA_PAGE_TOKEN_SECRET", "", "secret that signs page tokens. Replicas, and this gateway after a restart, accept each other's page tokens (the resume token of a stream ended by shutdown included) only when they share it; default: random per process, so tokens die with it")
+	fs.Int(&c.MaxMessageBytes, "max-message-bytes", "BOSA_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes, "largest gRPC message and upstream answer, files included")
+	fs.Int(&c.MaxJSONBodyBytes, "max-json-body-bytes", "BOSA_MAX_JSON_BODY_BYTES", server.DefaultMaxJSONBodyBytes, "largest REST request body (every route but the streamed :upload); a larger one is refused with 413 before it is read")
+	fs.Int(&c.MCPMaxFileBytes, "mcp-max-file-bytes", "BOSA_MCP_MAX_FILE_BYTES", mcp.DefaultMaxFileBytes, "largest file an MCP tool returns inline (embedded resource); larger ones are an error pointing to DownloadFile")
+	fs.Int(&c.MaxPages, "max-pages", "BOSA_MAX_PAGES", server.DefaultMaxPages, "most pages one Paginate stream fetches")
+	fs.Int(&c.MaxPrefetch, "max-prefetch", "BOSA_MAX_PREFETCH", server.DefaultMaxPrefetch, "most pages Paginate fetches ahead of the caller")
+	fs.Int(&c.MaxAttempts, "max-attempts", "BOSA_MAX_ATTEMPTS", server.DefaultMaxAttempts, "cap on a request's max_attempts")
+	fs.Int(&c.DefaultAttempts, "default-attempts", "BOSA_DEFAULT_ATTEMPTS", 1, "upstream attempts of a request that leaves max_attempts 0 (1: no retry; capped by --max-attempts)")
+	fs.Duration(&c.UpstreamTimeout, "upstream-timeout", "BOSA_UPSTREAM_TIMEOUT", bosaclient.DefaultActionTimeout, "timeout of one upstream attempt of an action call (a caller's shorter deadline wins)")
+	fs.Int(&c.MaxUpstreamConcurrency, "max-upstream-concurrency", "BOSA_MAX_UPSTREAM_CONCURRENCY", 0, "most requests in flight to BOSA per connector; further calls wait within their deadline (0: unbounded)")
+	fs.Float64(&c.RateLimit, "rate-limit", "BOSA_RATE_LIMIT", 0, "calls per second each caller (bearer token, else API key, else IP) may make; excess gets RESOURCE_EXHAUSTED with RetryInfo (0: off)")
+	fs.Int(&c.RateBurst, "rate-burst", "BOSA_RATE_BURST", 0, "burst of the per-caller rate limit (default: the rate rounded up)")
+	fs.Duration(&c.RetryBaseDelay, "retry-base-delay", "BOSA_RETRY_BASE_DELAY", 0, "first backoff between upstream attempts when a call asks for max_attempts > 1 (default 500ms)")
+	fs.Duration(&c.MaxRetryAfter, "max-retry-after", "BOSA_MAX_RETRY_AFTER", 0, "cap on an honoured upstream Retry-After (default 60s; never beyond the caller's deadline)")
+	fs.Duration(&c.ReadHeaderTimeout, "http-read-header-timeout", "BOSA_HTTP_READ_HEADER_TIMEOUT", server.DefaultReadHeaderTimeout, "HTTP: time allowed to send request headers; cuts off slow clients")
+	fs.Duration(&c.ReadTimeout, "http-read-timeout", "BOSA_HTTP_READ_TIMEOUT", server.DefaultReadTimeout, "HTTP: time allowed to send a whole request, body included")
+	fs.Duration(&c.IdleTimeout, "http-idle-timeout", "BOSA_HTTP_IDLE_TIMEOUT", server.DefaultIdleTimeout, "HTTP: how long an idle keep-alive connection stays open")
+	fs.Duration(&c.IdempotencyWindow, "idempotency-window", "BOSA_IDEMPOTENCY_WINDOW", server.DefaultIdempotencyWindow, "how long the answer of a call with a request_id is kept for its retries")
+	fs.Int(&c.IdempotencyMaxBytes, "idempotency-max-bytes", "BOSA_IDEMPOTENCY_MAX_BYTES", server.DefaultIdempotencyMaxBytes, "memory the kept request_id answers may hold together; oldest leave first")
+	fs.Duration(&c.UploadIdleTimeout, "upload-idle-timeout", "BOSA_UPLOAD_IDLE_TIMEOUT", server.DefaultUploadIdleTimeout, "gRPC UploadFiles: longest wait for the next message, or for the stream's end after finish; a stalled upload is aborted with DEADLINE_EXCEEDED")
 	var streams int
-	integer(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", env.duration("BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout), "graceful drain on SIGTERM before in-flight calls are cut (env BOSA_SHUTDOWN_TIMEOUT)")
-	fs.DurationVar(&c.DrainDelay, "drain-delay", env.duration("BOSA_DRAIN_DELAY", 0), "on SIGTERM, keep serving this long with health NOT_SERVING before draining (env BOSA_DRAIN_DELAY)")
-	str(&c.AdminAddr, "admin-addr", "BOSA_ADMIN_ADDR", "", "admin HTTP listen address serving /debug/pprof/ and /metrics (empty: no admin listener)")
-	boolean(&c.MetricsOnAdminOnly, "metrics-admin-only", "BOSA_METRICS_ADMIN_ONLY", "serve /metrics on --admin-addr only, not on --http-addr")
-	fs.BoolVar(&o.version, "version", false, "print the version, commit and build date, and exit")
-	boolean(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
-	boolean(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
-	str(&o.sandboxClientsFile, "sandbox-clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
+	fs.Int(&streams, "max-concurrent-streams", "BOSA_MAX_CONCURRENT_STREAMS", server.DefaultMaxConcurrentStreams, "concurrent calls per HTTP/2 connection")
+	fs.Duration(&c.ShutdownTimeout, "shutdown-timeout", "BOSA_SHUTDOWN_TIMEOUT", server.DefaultShutdownTimeout, "graceful drain on SIGTERM before in-flight calls are cut")
+	fs.Duration(&c.DrainDelay, "drain-delay", "BOSA_DRAIN_DELAY", 0, "on SIGTERM, keep serving this long with health NOT_SERVING before draining")
+	fs.String(&c.AdminAddr, "admin-addr", "BOSA_ADMIN_ADDR", "", "admin HTTP listen address serving /debug/pprof/ and /metrics (empty: no admin listener)")
+	fs.Bool(&c.MetricsOnAdminOnly, "metrics-admin-only", "BOSA_METRICS_ADMIN_ONLY", "serve /metrics on --admin-addr only, not on --http-addr")
+	fs.Switch(&o.version, "version", "print the version, commit and build date, and exit")
+	fs.Bool(&c.ExposeCredentials, "expose-credentials", "BOSA_EXPOSE_CREDENTIALS", "let GetIntegration return stored third-party credentials")
+	fs.Bool(&o.useSandbox, "sandbox", "BOSA_SANDBOX", "run the embedded BOSA sandbox as the upstream (callers need no API key)")
+	fs.String(&o.sandboxClientsFile, "sandbox-clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
 		`with --sandbox: JSON file of clients the sandbox also accepts, [{"name": "team-a", "api_key": "sk-client-…"}]; callers send the key as x-api-key`)
-	if err := errors.Join(env.errs...); err != nil {
-		return nil, err
-	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, sec := range secrets {
-		if !set[name] {
-			*sec.p = os.Getenv(sec.key)
-		}
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	for origin := range strings.SplitSeq(o.corsOrigins, ",") {
 		if origin = strings.TrimSpace(origin); origin != "" {
@@ -187,7 +154,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		setGRPCLogger(logger)
 	}
 	if o.useSandbox {
-		sb := sandbox.NewServer(sandbox.WithClients(o.sandboxClients...))
+		sb, err := sandbox.Listen("127.0.0.1:0", sandbox.WithClients(o.sandboxClients...))
+		if err != nil {
+			return err
+		}
 		defer sb.Close()
 		o.cfg.UpstreamURL = sb.URL
 		o.cfg.APIKey = sandbox.DemoAPIKey
@@ -266,66 +236,4 @@ func printSession(w io.Writer, grpcAddr, httpAddr string, tls bool) {
 		"",
 	}
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
-}
-
-// envReader reads flag defaults from the environment and remembers malformed values, so that a
-// typo in a variable fails the start instead of silently falling back to a default.
-type envReader struct{ errs []error }
-
-func (e *envReader) string(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-func (e *envReader) int(key string, def int) int {
-	v, ok := os.LookupEnv(key)
-	if !ok || v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
-		return def
-	}
-	return n
-}
-
-func (e *envReader) float(key string, def float64) float64 {
-	v, ok := os.LookupEnv(key)
-	if !ok || v == "" {
-		return def
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
-		return def
-	}
-	return f
-}
-
-func (e *envReader) bool(key string) bool {
-	v, ok := os.LookupEnv(key)
-	if !ok || v == "" {
-		return false
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
-	}
-	return b
-}
-
-func (e *envReader) duration(key string, def time.Duration) time.Duration {
-	v, ok := os.LookupEnv(key)
-	if !ok || v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("%s: %w", key, err))
-		return def
-	}
-	return d
 }

@@ -1,6 +1,6 @@
 // Command bosa-sandbox serves the BOSA API emulator (package sandbox) on a local address.
 //
-// Flags override their environment variables:
+// Flags override their environment variables (package envflag, shared with bosa-gateway):
 //
 //	--addr            BOSA_SANDBOX_ADDR            listen address (default 127.0.0.1:8765; 127.0.0.1:0 picks a free port)
 //	--api-key         BOSA_SANDBOX_API_KEYS        a client key to accept; repeatable (env: comma-separated).
@@ -28,11 +28,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"bosa.dev/gateway/internal/envflag"
 	"bosa.dev/gateway/sandbox"
 )
 
@@ -65,71 +65,40 @@ type config struct {
 	pathPrefix    string
 }
 
-// keyList is a repeatable string flag.
+// keyList is a repeatable string flag; each value may also list keys separated by commas (as the
+// environment variable does).
 type keyList []string
 
 func (k *keyList) String() string { return strings.Join(*k, ",") }
 func (k *keyList) Set(v string) error {
-	if v = strings.TrimSpace(v); v == "" {
+	n := len(*k)
+	for _, key := range strings.Split(v, ",") {
+		if key = strings.TrimSpace(key); key != "" {
+			*k = append(*k, key)
+		}
+	}
+	if len(*k) == n {
 		return errors.New("empty key")
 	}
-	*k = append(*k, v)
 	return nil
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	cfg := config{addr: DefaultAddr, tokenLifetime: 24 * time.Hour, maxUpload: sandbox.DefaultMaxUploadSize}
-	if v := getenv("BOSA_SANDBOX_ADDR"); v != "" {
-		cfg.addr = v
-	}
-	for _, k := range strings.Split(getenv("BOSA_SANDBOX_API_KEYS"), ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			cfg.apiKeys = append(cfg.apiKeys, k)
-		}
-	}
-	cfg.clientsFile = getenv("BOSA_SANDBOX_CLIENTS_FILE")
-	var err error
-	if v := getenv("BOSA_SANDBOX_CONTROL"); v != "" {
-		if cfg.control, err = strconv.ParseBool(v); err != nil {
-			return cfg, fmt.Errorf("BOSA_SANDBOX_CONTROL: %w", err)
-		}
-	}
-	if v := getenv("BOSA_SANDBOX_TOKEN_LIFETIME"); v != "" {
-		if cfg.tokenLifetime, err = time.ParseDuration(v); err != nil {
-			return cfg, fmt.Errorf("BOSA_SANDBOX_TOKEN_LIFETIME: %w", err)
-		}
-	}
-	cfg.masterKey = getenv("BOSA_SANDBOX_MASTER_KEY")
-	cfg.pathPrefix = getenv("BOSA_SANDBOX_PATH_PREFIX")
-	if v := getenv("BOSA_SANDBOX_MAX_UPLOAD"); v != "" {
-		if cfg.maxUpload, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return cfg, fmt.Errorf("BOSA_SANDBOX_MAX_UPLOAD: %w", err)
-		}
-	}
-	if v := getenv("BOSA_SANDBOX_VERBOSE"); v != "" {
-		if cfg.verbose, err = strconv.ParseBool(v); err != nil {
-			return cfg, fmt.Errorf("BOSA_SANDBOX_VERBOSE: %w", err)
-		}
-	}
-
-	fs := flag.NewFlagSet("bosa-sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cfg := config{}
+	fs := envflag.New("bosa-sandbox", getenv, stderr)
 	var keys keyList
-	fs.StringVar(&cfg.addr, "addr", cfg.addr, "listen address (env BOSA_SANDBOX_ADDR); 127.0.0.1:0 picks a free port")
-	fs.Var(&keys, "api-key", "client key to accept, repeatable (env BOSA_SANDBOX_API_KEYS, comma-separated); default "+sandbox.DemoAPIKey)
-	fs.StringVar(&cfg.clientsFile, "clients-file", cfg.clientsFile,
-		`JSON file of named clients with known keys, added to the --api-key keys: [{"name": "team-a", "api_key": "sk-client-…"}] (env BOSA_SANDBOX_CLIENTS_FILE)`)
-	fs.BoolVar(&cfg.control, "control", cfg.control, "serve the fault-control surface under /sandbox/control/ (env BOSA_SANDBOX_CONTROL)")
-	fs.DurationVar(&cfg.tokenLifetime, "token-lifetime", cfg.tokenLifetime, "lifetime of issued tokens (env BOSA_SANDBOX_TOKEN_LIFETIME)")
-	fs.StringVar(&cfg.masterKey, "master-key", cfg.masterKey, "operator key enabling POST /clients (env BOSA_SANDBOX_MASTER_KEY)")
-	fs.Int64Var(&cfg.maxUpload, "max-upload", cfg.maxUpload, "largest uploaded file in bytes (env BOSA_SANDBOX_MAX_UPLOAD)")
-	fs.BoolVar(&cfg.verbose, "verbose", cfg.verbose, "log every request (env BOSA_SANDBOX_VERBOSE)")
-	fs.StringVar(&cfg.pathPrefix, "path-prefix", cfg.pathPrefix, "serve every route under this path, e.g. /pre (env BOSA_SANDBOX_PATH_PREFIX)")
+	fs.String(&cfg.addr, "addr", "BOSA_SANDBOX_ADDR", DefaultAddr, "listen address; 127.0.0.1:0 picks a free port")
+	fs.Var(&keys, "api-key", "BOSA_SANDBOX_API_KEYS", "client key to accept, repeatable or comma-separated; default "+sandbox.DemoAPIKey)
+	fs.String(&cfg.clientsFile, "clients-file", "BOSA_SANDBOX_CLIENTS_FILE", "",
+		`JSON file of named clients with known keys, added to the --api-key keys: [{"name": "team-a", "api_key": "sk-client-…"}]`)
+	fs.Bool(&cfg.control, "control", "BOSA_SANDBOX_CONTROL", "serve the fault-control surface under /sandbox/control/")
+	fs.Duration(&cfg.tokenLifetime, "token-lifetime", "BOSA_SANDBOX_TOKEN_LIFETIME", 24*time.Hour, "lifetime of issued tokens")
+	fs.String(&cfg.masterKey, "master-key", "BOSA_SANDBOX_MASTER_KEY", "", "operator key enabling POST /clients")
+	fs.Int64(&cfg.maxUpload, "max-upload", "BOSA_SANDBOX_MAX_UPLOAD", sandbox.DefaultMaxUploadSize, "largest uploaded file in bytes")
+	fs.Bool(&cfg.verbose, "verbose", "BOSA_SANDBOX_VERBOSE", "log every request (never secrets)")
+	fs.String(&cfg.pathPrefix, "path-prefix", "BOSA_SANDBOX_PATH_PREFIX", "", "serve every route under this path, e.g. /pre")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	if len(keys) > 0 {
 		cfg.apiKeys = keys
@@ -141,6 +110,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, errors.New("--max-upload must be positive")
 	}
 	if cfg.clientsFile != "" {
+		var err error
 		if cfg.clients, err = sandbox.LoadClients(cfg.clientsFile); err != nil {
 			return cfg, err
 		}

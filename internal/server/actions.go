@@ -156,7 +156,7 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 			if index > 0 && resume == "" {
 				return nil // the last page sent was the last page
 			}
-			return toStatus(shuttingDown(resume))
+			return toStatus(shuttingDown(resume, s.tokens.shared))
 		}
 		if !more {
 			break
@@ -184,10 +184,16 @@ func (s *actionService) Paginate(req *bosav1.PaginateRequest, stream bosav1.Acti
 }
 
 // shuttingDown is the status that ends a stream when the gateway drains; resume is the token of the
-// page after the last one sent (the request's own token, or none, when no page was sent).
-func shuttingDown(resume string) *Error {
+// page after the last one sent (the request's own token, or none, when no page was sent). shared
+// says whether other instances accept this gateway's page tokens (see pageTokens).
+func shuttingDown(resume string, shared bool) *Error {
 	e := &Error{Code: codes.Unavailable, Reason: ReasonShuttingDown,
-		Message: "the gateway is shutting down; resume the stream with the page_token of the last page received"}
+		Message: "the gateway is shutting down; resume the stream on another instance with the page_token of the last page " +
+			"received (gateways that share --page-token-secret accept each other's tokens)"}
+	if !shared {
+		e.Message = "the gateway is shutting down; start the stream again on another instance: this gateway has no " +
+			"--page-token-secret, so no other instance (nor this one after a restart) accepts its page tokens"
+	}
 	if resume != "" {
 		e.Metadata = map[string]string{"resume_page_token": resume}
 	}

@@ -239,10 +239,13 @@ func classifyAPIError(api *bosaclient.APIError) *Error {
 		e.Message = "BOSA answered HTTP " + strconv.Itoa(api.StatusCode)
 	}
 	if e.Reason == ReasonIntegrationMissing && api.Connector != "" {
-		// BOSA's message names its own routes, if any; say how to fix it through the gateway.
-		e.Metadata["connector"] = clip(api.Connector, maxQuoted)
-		e.Message += "; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
-			clip(api.Connector, maxQuoted) + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
+		// BOSA's message quotes the integration named in x-bosa-integration (a header value, never
+		// echoed) and names BOSA's own routes: say it in the gateway's words, with the fix.
+		connector := clip(api.Connector, maxQuoted)
+		e.Metadata["connector"] = connector
+		e.Message = "no " + connector + " integration to act with: the user has linked none, or none by the name sent in " +
+			"x-bosa-integration; link an account with IntegrationService.InitiateIntegration (REST: POST /v1/connectors/" +
+			connector + "/integrations:initiate), or name a linked one in x-bosa-integration (ListIntegrations shows them)"
 	}
 	return e
 }

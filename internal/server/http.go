@@ -152,6 +152,12 @@ func (s *Server) httpHandler() (http.Handler, error) {
 			runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
 			return
 		}
+		// The request id is settled here, so that every REST answer carries it, errors included
+		// (the gRPC side returns it in the trailers of a failed call, which REST would not show).
+		if !validRequestID(r.Header.Get("X-Request-Id")) {
+			r.Header.Set("X-Request-Id", newRequestID())
+		}
+		w.Header().Set("X-Request-Id", r.Header.Get("X-Request-Id"))
 		if strings.HasSuffix(r.URL.Path, ":paginate") {
 			w = &streamErrorWriter{ResponseWriter: w}
 		}

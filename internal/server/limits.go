@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
@@ -122,9 +123,8 @@ func (r *releaseOnClose) Close() error {
 }
 
 // callerLimits is the optional per-caller rate limit: a token bucket per caller, where the caller is
-// the subject of its bearer token together with the x-api-key it came with, else its x-api-key,
-// else its IP address. Buckets are keyed by a hash, so no credential is kept in memory as a map
-// key. A bucket that has refilled is forgotten (it is then equivalent to a new one), which bounds
+// its bearer token, else its x-api-key, else its IP address. Buckets are keyed by a hash, so no
+// credential is kept in memory as a map key. A bucket that has refilled is forgotten (it is then equivalent to a new one), which bounds
 // memory by the callers of the recent past.
 type callerLimits struct {
 	limit rate.Limit
@@ -187,15 +187,9 @@ func (c *callerLimits) allow(key string, now time.Time) (bool, time.Duration) {
 func callerKey(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if c, err := credentialsFrom(ctx); err == nil && c.token != "" {
-		// The gateway cannot verify BOSA's signature, so the subject counts together with the
-		// caller's API key: a token forged with another user's id throttles that user only for
-		// callers holding the same client's key.
-		claims := jwt.MapClaims{}
-		if _, _, err := jwt.NewParser().ParseUnverified(c.token, claims); err == nil {
-			if sub, _ := claims.GetSubject(); sub != "" {
-				return hashKey("sub", c.apiKey+"\x00"+sub)
-			}
-		}
+		// The whole token, not its claimed subject: the gateway cannot verify BOSA's signature and
+		// callers may all share its API key, so a token forged with a user's id would otherwise
+		// spend that user's bucket.
 		return hashKey("token", c.token)
 	}
 	if k := first(md, MDAPIKey); k != "" {
@@ -291,24 +285,91 @@ func bodyTooLarge(limit int64) *Error {
 		"send files with POST …:upload (multipart/form-data, streamed)")
 }
 
-// limitBody refuses REST bodies over limit with 413 REQUEST_TOO_LARGE: from the Content-Length
-// before reading, else (a chunked body) once reading passes the limit (http.MaxBytesReader; the
-// decoding error that follows is rewritten by restTooLarge).
+// limitBody refuses REST bodies over limit with 413 REQUEST_TOO_LARGE before decoding them: from
+// the Content-Length without reading, else (a chunked body) once reading passes the limit. A chunked
+// body is read first into pooled chunks, so that eight oversized bodies at once cost at most eight
+// limits of reused memory, not a JSON decoder's doubling buffers and their garbage.
 func limitBody(next http.Handler, mux *runtime.ServeMux, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
+		tooLarge := func() {
 			_, outbound := runtime.MarshalerForRequest(mux, r)
 			if r.ProtoMajor == 1 {
-				// The body is left unread: the connection closes after the answer (as net/http
-				// would find out itself, rather than drain the body).
+				// The rest of the body is left unread: the connection closes after the answer (as
+				// net/http would find out itself, rather than drain the body).
 				w.Header().Set("Connection", "close")
 			}
 			runtime.HTTPError(r.Context(), mux, outbound, w, r, bodyTooLarge(limit).GRPCStatus().Err())
+		}
+		if r.ContentLength > limit {
+			tooLarge()
 			return
+		}
+		if r.ContentLength < 0 {
+			body, err := readPooled(r.Body, limit)
+			defer body.release()
+			var maxErr *http.MaxBytesError
+			switch {
+			case errors.As(err, &maxErr):
+				tooLarge()
+				return
+			case err != nil:
+				runtime.HTTPError(r.Context(), mux, &runtime.JSONPb{}, w, r,
+					status.Errorf(codes.InvalidArgument, "request body: %v", err))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(body.reader()), body.size
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bodyChunkSize is the size of the pooled chunks that chunked REST bodies are read into.
+const bodyChunkSize = 32 << 10
+
+var bodyChunks = sync.Pool{New: func() any { return new([bodyChunkSize]byte) }}
+
+// pooledBody is a body read into pooled chunks; release returns them.
+type pooledBody struct {
+	chunks []*[bodyChunkSize]byte
+	size   int64
+}
+
+// readPooled reads r into pooled chunks, failing with *http.MaxBytesError past limit bytes.
+func readPooled(r io.Reader, limit int64) (*pooledBody, error) {
+	b := &pooledBody{}
+	for {
+		c := bodyChunks.Get().(*[bodyChunkSize]byte)
+		b.chunks = append(b.chunks, c)
+		n, err := io.ReadFull(r, c[:])
+		b.size += int64(n)
+		if b.size > limit {
+			return b, &http.MaxBytesError{Limit: limit}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// reader reads the body back.
+func (b *pooledBody) reader() io.Reader {
+	readers := make([]io.Reader, 0, len(b.chunks))
+	for i, c := range b.chunks {
+		n := min(int64(bodyChunkSize), b.size-int64(i)*bodyChunkSize)
+		readers = append(readers, bytes.NewReader(c[:n]))
+	}
+	return io.MultiReader(readers...)
+}
+
+func (b *pooledBody) release() {
+	for _, c := range b.chunks {
+		bodyChunks.Put(c)
+	}
+	b.chunks = nil
 }
 
 // restTooLarge turns the REST face's size errors into REQUEST_TOO_LARGE answered with HTTP 413: a

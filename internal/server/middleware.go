@@ -55,28 +55,63 @@ func newRequestID() string {
 	return hex.EncodeToString(b)
 }
 
-// withRequestID reads x-request-id from the caller (or makes one), stores it in the context and
-// returns it in the response headers.
+// withRequestID reads x-request-id from the caller (or makes one) and stores it in the context.
 func withRequestID(ctx context.Context) context.Context {
 	md, _ := metadata.FromIncomingContext(ctx)
 	id := first(md, MDRequestID)
 	if !validRequestID(id) {
 		id = newRequestID()
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs(MDRequestID, id))
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
+// The request id goes back in the response headers of a call that succeeds, and in the trailers of
+// one that fails before sending anything: headers would make the failure a headers-and-trailers
+// answer, which gRPC clients treat as committed and never retry under the service config's policy.
 func requestIDUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	ctx = withRequestID(ctx)
+	id := requestIDFrom(ctx)
 	resp, err := h(ctx, req)
-	return resp, stampRequestID(err, requestIDFrom(ctx))
+	if err != nil {
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(MDRequestID, id))
+		return resp, stampRequestID(err, id)
+	}
+	_ = grpc.SetHeader(ctx, metadata.Pairs(MDRequestID, id))
+	return resp, nil
 }
 
 func requestIDStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	w := middleware.WrapServerStream(ss)
+	w := &requestIDServerStream{WrappedServerStream: middleware.WrapServerStream(ss)}
 	w.WrappedContext = withRequestID(ss.Context())
-	return stampRequestID(h(srv, w), requestIDFrom(w.WrappedContext))
+	id := requestIDFrom(w.WrappedContext)
+	err := h(srv, w)
+	if err != nil && !w.sent {
+		w.SetTrailer(metadata.Pairs(MDRequestID, id))
+	}
+	return stampRequestID(err, id)
+}
+
+// requestIDServerStream sets the request id header just before the first thing the stream sends.
+type requestIDServerStream struct {
+	*middleware.WrappedServerStream
+	sent bool
+}
+
+func (s *requestIDServerStream) header() {
+	if !s.sent {
+		s.sent = true
+		_ = s.WrappedServerStream.SetHeader(metadata.Pairs(MDRequestID, requestIDFrom(s.WrappedContext)))
+	}
+}
+
+func (s *requestIDServerStream) SendHeader(md metadata.MD) error {
+	s.header()
+	return s.WrappedServerStream.SendHeader(md)
+}
+
+func (s *requestIDServerStream) SendMsg(m any) error {
+	s.header()
+	return s.WrappedServerStream.SendMsg(m)
 }
 
 // stampRequestID adds the call's request id to the metadata of every ErrorInfo of err's status
@@ -198,10 +233,11 @@ func deadlineStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h g
 	return h(srv, w)
 }
 
-// scrubUnary and scrubStream remove the caller's own credentials (bearer token, x-api-key) from
-// error messages and details before they are logged or returned. The gateway never puts them
-// there, but BOSA's messages quote request values (an integration name, for one), and a caller
-// that sends a credential in the wrong place must not find it echoed into logs.
+// scrubUnary and scrubStream remove the caller's header values that reach BOSA (bearer token,
+// x-api-key, x-bosa-integration) from error messages and details before they are logged or
+// returned. The gateway never puts them there, but BOSA's messages quote request values (an
+// integration name, for one), and a caller that sends a secret in the wrong header must not find
+// it echoed into logs.
 func scrubUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	resp, err := h(ctx, req)
 	return resp, scrub(ctx, err)
@@ -218,7 +254,7 @@ func scrub(ctx context.Context, err error) error {
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	var creds []string
-	for _, k := range []string{MDAuthorization, MDAPIKey} {
+	for _, k := range []string{MDAuthorization, MDAPIKey, MDIntegration} {
 		for _, v := range md.Get(k) {
 			v = strings.TrimSpace(v)
 			if _, tok, ok := strings.Cut(v, " "); ok && k == MDAuthorization {

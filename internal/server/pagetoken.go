@@ -28,7 +28,19 @@ type pageState struct {
 // encrypted: they hold the caller's own parameters, which the caller already knows.
 type pageTokens struct {
 	key []byte
+	// shared is true when key is the configured secret (--page-token-secret): other replicas and
+	// restarts that have it accept these tokens. A random key dies with the process.
+	shared bool
 }
+
+// Messages say plainly where a token is accepted: only a shared secret lets another instance, or
+// this one after a restart, accept it.
+const (
+	msgTokenNotShared = "page_token is invalid here: it was altered, or issued by another gateway instance or before a " +
+		"restart, and gateways accept each other's page tokens only when they share --page-token-secret, which this one " +
+		"does not; start again without the token"
+	msgTokenShared = "page_token is invalid: it was altered, or signed with another --page-token-secret"
+)
 
 // encode returns "<base64url(json)>.<base64url(hmac)>".
 func (t pageTokens) encode(connector, action string, params map[string]any) (string, error) {
@@ -52,6 +64,10 @@ func (t pageTokens) decode(token, connector, action string) (map[string]any, err
 	payload, err1 := enc.DecodeString(body)
 	mac, err2 := enc.DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, t.sign(payload)) {
+		bad.Message = msgTokenNotShared
+		if t.shared {
+			bad.Message = msgTokenShared
+		}
 		return nil, bad
 	}
 	dec := json.NewDecoder(strings.NewReader(string(payload)))

@@ -6,16 +6,19 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/sandbox"
 )
 
 // upstreamIDs records the X-Request-Id of every request reaching the upstream, by path.
@@ -49,13 +52,21 @@ func TestRequestIDPropagation(t *testing.T) {
 	seen := &upstreamIDs{m: map[string][]string{}}
 	e := startEnvWith(t, envOptions{wrap: seen.wrap})
 	users := bosav1.NewUserServiceClient(e.conn)
+	// call returns the request id the gateway answered with: in the headers of a success, in the
+	// trailers of a failure (which must stay trailers-only: see TestFailedCallsAreRetried).
 	call := func(id string) (metadata.MD, error) {
-		var hdr metadata.MD
+		var hdr, trl metadata.MD
 		ctx := context.Background()
 		if id != "" {
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-request-id", id)
 		}
-		_, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: "rid-user"}, grpc.Header(&hdr))
+		_, err := users.CreateUser(ctx, &bosav1.CreateUserRequest{Identifier: "rid-user"}, grpc.Header(&hdr), grpc.Trailer(&trl))
+		if err != nil {
+			if got := first(hdr, "x-request-id"); got != "" {
+				t.Errorf("a failed call sent the request id %q in its headers", got)
+			}
+			return trl, err
+		}
 		return hdr, err
 	}
 	if _, err := call("trace-create:1"); err != nil {
@@ -130,4 +141,27 @@ func TestRequestIDPropagation(t *testing.T) {
 			t.Fatalf("%d %q upstream %q: %s", res.StatusCode, res.Header.Get("X-Request-Id"), seen.last("/users"), body)
 		}
 	})
+}
+
+// TestFailedCallsAreRetried: a failure the gateway answers itself (UNAVAILABLE, BOSA answering 503)
+// is a trailers-only answer, so that a client under the published service config retries it.
+func TestFailedCallsAreRetried(t *testing.T) {
+	e := startEnv(t)
+	cfg, err := os.ReadFile("../../proto/bosa/v1/service_config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultServiceConfig(string(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	e.sb.Inject("", "discovery", sandbox.Fault{Status: 503, Times: 1})
+	if _, err := bosav1.NewConnectorServiceClient(conn).ListConnectors(context.Background(), &bosav1.ListConnectorsRequest{}); err != nil {
+		t.Fatalf("ListConnectors was not retried past one 503: %v", err)
+	}
+	if n := e.sb.Calls("", "discovery").Total; n != 2 {
+		t.Fatalf("discovery fetched %d times, want 2 (the 503, then the retry)", n)
+	}
 }

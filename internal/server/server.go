@@ -119,16 +119,17 @@ type Config struct {
 	// Calls beyond it wait for a slot, within their deadline.
 	MaxUpstreamConcurrency int
 	// RateLimit, when positive, is the sustained rate (calls per second) each caller may make;
-	// RateBurst is the bucket size (default: RateLimit rounded up). A caller is the subject of its
-	// bearer token, else its x-api-key, else its IP address. Excess calls get RESOURCE_EXHAUSTED
-	// with RetryInfo (REST: 429 with Retry-After).
+	// RateBurst is the bucket size (default: RateLimit rounded up). A caller is its bearer token
+	// (whole, not its unverifiable subject), else its x-api-key, else its IP address. Excess calls
+	// get RESOURCE_EXHAUSTED with RetryInfo (REST: 429 with Retry-After).
 	RateLimit float64
 	RateBurst int
 
 	// ExposeCredentials lets GetIntegration return stored third-party credentials (auth_string).
 	ExposeCredentials bool
-	// PageTokenSecret signs page tokens. Empty means a random secret: tokens then die with the process
-	// and are not valid across replicas.
+	// PageTokenSecret signs page tokens. Replicas and restarts accept each other's page tokens (the
+	// resume token of a stream ended by shutdown included) only when they share it. Empty means a
+	// random secret: tokens then die with the process.
 	PageTokenSecret []byte
 
 	// DrainDelay is how long the gateway keeps serving after it turned health NOT_SERVING on shutdown,
@@ -194,6 +195,7 @@ type Server struct {
 	svc      *services
 	mcp      *mcp.Handler
 	runOnce  sync.Once
+	started  closers // what Complete started, for Close
 }
 
 func (c *Config) applyDefaults() {
@@ -276,8 +278,15 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 }
 
 // Complete validates the configuration, applies defaults, builds the servers and binds both listeners.
-// The listeners are released by Run (or by Close when Run is never called).
-func (c Config) Complete() (*Server, error) {
+// Everything it started is released by Run (or by Close when Run is never called); when it fails, it
+// releases what it started before returning.
+func (c Config) Complete() (_ *Server, err error) {
+	var started closers
+	defer func() {
+		if err != nil {
+			started.close()
+		}
+	}()
 	c.applyDefaults()
 	if c.MetricsOnAdminOnly && c.AdminAddr == "" {
 		return nil, errors.New("server: /metrics on the admin listener only needs an admin address")
@@ -289,8 +298,8 @@ func (c Config) Complete() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret := c.PageTokenSecret
-	if len(secret) == 0 {
+	secret, shared := c.PageTokenSecret, len(c.PageTokenSecret) > 0
+	if !shared {
 		secret = make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
 			return nil, fmt.Errorf("server: page token secret: %w", err)
@@ -321,7 +330,7 @@ func (c Config) Complete() (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	svc := &services{
-		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret},
+		client: client, hasAPIKey: c.APIKey != "", tokens: pageTokens{key: secret, shared: shared},
 		exposeCredentials: c.ExposeCredentials, maxPages: c.MaxPages, maxPrefetch: c.MaxPrefetch,
 		maxAttempts: c.MaxAttempts, defaultAttempts: c.DefaultAttempts, stopping: make(chan struct{}),
 		maxMessageBytes: c.MaxMessageBytes, uploadIdle: c.UploadIdleTimeout,
@@ -360,13 +369,15 @@ func (c Config) Complete() (*Server, error) {
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(grpccreds.NewTLS(tlsCfg)))
 	}
-	s.grpc = grpc.NewServer(opts...)
+	s.grpc = grpc.NewServer(opts...) // starts its stream workers, which only Stop ends
+	started.push(func() error { s.grpc.Stop(); return nil })
 	// The REST face's in-process server: the same services and interceptors, but every REST caller
 	// shares its one connection, so the per-connection stream bound must not apply (REST callers
 	// are bounded per HTTP connection by the HTTP server), and the pipe never leaves the process,
 	// so it needs no TLS (HTTP clients are authenticated by the HTTP listener).
 	s.internal = grpc.NewServer(append(append(common, c.grpcTracing()...), grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.InitialWindowSize(gatewayWindow), grpc.InitialConnWindowSize(gatewayWindow))...)
+	started.push(func() error { s.internal.Stop(); return nil })
 	connectors, actions := &connectorService{services: svc}, &actionService{services: svc}
 	users, integrations := &userService{services: svc}, &integrationService{services: svc}
 	catalog, skills := &catalogService{services: svc}, &skillService{services: svc}
@@ -377,7 +388,7 @@ func (c Config) Complete() (*Server, error) {
 		bosav1.RegisterIntegrationServiceServer(g, integrations)
 		bosav1.RegisterCatalogServiceServer(g, catalog)
 		bosav1.RegisterSkillServiceServer(g, skills)
-		healthpb.RegisterHealthServer(g, s.health)
+		healthpb.RegisterHealthServer(g, drainingHealth{s.health, svc.stopping})
 		reflection.Register(g)
 		metrics.InitializeMetrics(g)
 	}
@@ -389,6 +400,7 @@ func (c Config) Complete() (*Server, error) {
 	if s.gateway, err = newGatewayConn(c.MaxMessageBytes, c.gatewayTracing()...); err != nil {
 		return nil, err
 	}
+	started.push(func() error { s.gateway.close(); return nil })
 	s.direct = newDirectConn(s.gateway.conn, s.gateway.lis.Addr(), c.MaxMessageBytes, unary, []directService{
 		{&bosav1.ConnectorService_ServiceDesc, connectors}, {&bosav1.ActionService_ServiceDesc, actions},
 		{&bosav1.UserService_ServiceDesc, users}, {&bosav1.IntegrationService_ServiceDesc, integrations},
@@ -396,7 +408,6 @@ func (c Config) Complete() (*Server, error) {
 	})
 	handler, err := s.httpHandler()
 	if err != nil {
-		s.gateway.close()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -408,27 +419,25 @@ func (c Config) Complete() (*Server, error) {
 	}
 	s.http.RegisterOnShutdown(s.mcp.Close) // MCP sessions' event streams would hold the drain
 	if s.grpcLis, err = net.Listen("tcp", c.GRPCAddr); err != nil {
-		s.gateway.close()
 		return nil, fmt.Errorf("server: listen gRPC on %s: %w", c.GRPCAddr, err)
 	}
+	started.push(s.grpcLis.Close)
 	if s.httpLis, err = net.Listen("tcp", c.HTTPAddr); err != nil {
-		s.grpcLis.Close()
-		s.gateway.close()
 		return nil, fmt.Errorf("server: listen HTTP on %s: %w", c.HTTPAddr, err)
 	}
+	started.push(s.httpLis.Close)
 	if tlsCfg != nil {
 		s.httpLis = tls.NewListener(s.httpLis, tlsCfg)
 	}
 	if c.AdminAddr != "" {
 		if s.adminLis, err = net.Listen("tcp", c.AdminAddr); err != nil {
-			s.grpcLis.Close()
-			s.httpLis.Close()
-			s.gateway.close()
 			return nil, fmt.Errorf("server: listen admin on %s: %w", c.AdminAddr, err)
 		}
+		started.push(s.adminLis.Close)
 		s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: c.ReadHeaderTimeout, IdleTimeout: c.IdleTimeout,
 			ErrorLog: slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn)}
 	}
+	s.started = started
 	return s, nil
 }
 
@@ -526,20 +535,15 @@ func (s *Server) shutdown() {
 	s.log.Info("gateway stopped")
 }
 
-// Close releases the listeners of a Server that was never run.
+// Close releases a Server that was never run: its listeners, and the gRPC servers' stream workers.
+// After Run it does nothing (Run releases everything when it returns).
 func (s *Server) Close() error {
-	var err error
 	ran := true
 	s.runOnce.Do(func() { ran = false })
 	if ran {
 		return nil
 	}
-	err = errors.Join(s.grpcLis.Close(), s.httpLis.Close())
-	if s.adminLis != nil {
-		err = errors.Join(err, s.adminLis.Close())
-	}
-	s.gateway.close()
-	return err
+	return s.started.close()
 }
 
 // upstreamHTTPClient returns the http.Client for BOSA calls: the given one (or a pooled default)

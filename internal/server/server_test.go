@@ -374,8 +374,11 @@ func TestTLS(t *testing.T) {
 		t.Errorf("REST over TLS: HTTP %d", resp.StatusCode)
 	}
 	// Plain HTTP to the TLS port fails.
-	if resp, err := http.Get("http://" + e.gw.HTTPAddr() + "/healthz"); err == nil && resp.StatusCode == http.StatusOK {
-		t.Error("plain HTTP served on the TLS port")
+	if resp, err := http.Get("http://" + e.gw.HTTPAddr() + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP served on the TLS port")
+		}
 	}
 }
 

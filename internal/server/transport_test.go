@@ -160,12 +160,39 @@ type transport interface {
 
 type grpcTransport struct{ conn *grpc.ClientConn }
 
+// sentDeadline reports a deadline that grpc-go sends as grpc-timeout, while the call itself may
+// run a little longer (until its embedded context ends).
+type sentDeadline struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c sentDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// callContext is ctx with md, for one call. A deadline of ctx is sent to the gateway, but the call
+// waits a little longer for the answer, as the REST transport does: the tests check the gateway's
+// answer to a deadline (DEADLINE_EXCEEDED with ErrorInfo, sent just before it), not whether a
+// loaded machine delivers that answer before the caller's own timer fires.
+func (g grpcTransport) callContext(ctx context.Context, md metadata.MD) (context.Context, context.CancelFunc) {
+	ctx = metadata.NewOutgoingContext(ctx, md)
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	longer, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Until(dl)+5*time.Second)
+	return sentDeadline{longer, dl}, cancel
+}
+
 func (g grpcTransport) call(ctx context.Context, md metadata.MD, method string, req, resp proto.Message) error {
-	return g.conn.Invoke(metadata.NewOutgoingContext(ctx, md), method, req, resp)
+	ctx, cancel := g.callContext(ctx, md)
+	defer cancel()
+	return g.conn.Invoke(ctx, method, req, resp)
 }
 
 func (g grpcTransport) paginate(ctx context.Context, md metadata.MD, req *bosav1.PaginateRequest) ([]*bosav1.PaginateResponse, error) {
-	stream, err := bosav1.NewActionServiceClient(g.conn).Paginate(metadata.NewOutgoingContext(ctx, md), req)
+	ctx, cancel := g.callContext(ctx, md)
+	defer cancel()
+	stream, err := bosav1.NewActionServiceClient(g.conn).Paginate(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -454,14 +454,34 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // inflight counts the requests in flight to the upstream per connector, the most seen at once,
 // and for each connector the in-flight count of the others when its last request arrived.
+// A connector's requests can be held in flight until the test releases them (hold).
 type inflight struct {
 	mu       sync.Mutex
 	cur, max map[string]int
 	seen     map[string]map[string]int
+	held     map[string]chan struct{}
+}
+
+// hold keeps conn's requests in flight (counted, not answered) until release is called, so that
+// a test sees a stable state, however slowly a loaded machine runs the calls.
+func (f *inflight) hold(conn string) (release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.held[conn] = gate
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			delete(f.held, conn)
+			f.mu.Unlock()
+			close(gate)
+		})
+	}
 }
 
 func newInflight() *inflight {
-	return &inflight{cur: map[string]int{}, max: map[string]int{}, seen: map[string]map[string]int{}}
+	return &inflight{cur: map[string]int{}, max: map[string]int{}, seen: map[string]map[string]int{}, held: map[string]chan struct{}{}}
 }
 
 func (f *inflight) current(conn string) int {
@@ -491,12 +511,20 @@ func (f *inflight) wrap(h http.Handler) http.Handler {
 		f.seen[conn] = snap
 		f.cur[conn]++
 		f.max[conn] = max(f.max[conn], f.cur[conn])
+		gate := f.held[conn]
 		f.mu.Unlock()
 		defer func() {
 			f.mu.Lock()
 			f.cur[conn]--
 			f.mu.Unlock()
 		}()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -511,4 +539,34 @@ func (f *inflight) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.max = map[string]int{}
+}
+
+// TestUpstreamAttemptsConfig: Config.DefaultAttempts (--default-attempts) retries a request that
+// leaves max_attempts 0, and Config.UpstreamTimeout (--upstream-timeout) ends one upstream attempt
+// that takes too long, even for a caller without a deadline.
+func TestUpstreamAttemptsConfig(t *testing.T) {
+	t.Parallel()
+	t.Run("default attempts", func(t *testing.T) {
+		e := startEnv(t, func(c *server.Config) { c.DefaultAttempts, c.RetryBaseDelay = 2, 10*time.Millisecond })
+		md := userWithGitHub(t, e.conn, "persistent")
+		e.sb.Inject("github", "get_repository", sandbox.Fault{Status: 503, Times: 1})
+		before := e.sb.Calls("github", "get_repository").Total
+		if _, err := getRepository(context.Background(), e.conn, md, 0); err != nil {
+			t.Fatalf("a 503 then a success with two default attempts: %v", err)
+		}
+		if n := e.sb.Calls("github", "get_repository").Total - before; n != 2 {
+			t.Errorf("%d upstream attempts, want 2", n)
+		}
+	})
+	t.Run("upstream timeout", func(t *testing.T) {
+		e := startEnv(t, func(c *server.Config) { c.UpstreamTimeout = 2 * time.Second })
+		md := userWithGitHub(t, e.conn, "impatient")
+		e.sb.Inject("github", "get_repository", sandbox.Fault{Latency: time.Minute, Times: 1})
+		before := e.sb.Calls("github", "get_repository")
+		_, err := getRepository(context.Background(), e.conn, md, 1)
+		wantStatus(t, err, codes.Unavailable, "UPSTREAM_UNAVAILABLE")
+		waitFor(t, 10*time.Second, "the upstream attempt to be cancelled", func() bool {
+			return e.sb.Calls("github", "get_repository").Cancelled == before.Cancelled+1
+		})
+	})
 }
