@@ -81,6 +81,7 @@ func startFloor(tb testing.TB, upstream string) string {
 		if err := <-done; err != nil {
 			tb.Error(err)
 		}
+		w.Close() // ends the reader below
 	})
 	line, err := bufio.NewReader(r).ReadString('\n')
 	go func() { _, _ = io.Copy(io.Discard, r) }()
