@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.server
 import io
 import os
@@ -18,9 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import pytest
 
-from bosa.v1 import integration_pb2
+from bosa.v1 import connector_pb2_grpc, integration_pb2
 from bosa_gateway import Client
 
 REPO = Path(__file__).resolve().parents[3]
@@ -210,3 +212,33 @@ class Unseekable(io.RawIOBase):
 
     def readinto(self, b: bytearray) -> int:  # type: ignore[override]
         return self._src.readinto(b)
+
+
+class Stalled(connector_pb2_grpc.ConnectorServiceServicer):
+    """A ConnectorService that never answers ListConnectors: it records the deadline it was given and
+    waits until the test ends, so a call can only end by its own deadline."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.remaining: list[float | None] = []
+
+    def ListConnectors(self, request: object, context: grpc.ServicerContext) -> object:
+        self.remaining.append(context.time_remaining())
+        self.release.wait(30)
+        context.abort(grpc.StatusCode.UNAVAILABLE, "released")
+
+
+@pytest.fixture()
+def stalled() -> Iterator[tuple[str, Stalled]]:
+    """A grpcio server (not the gateway) whose ListConnectors never answers."""
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(4))
+    servicer = Stalled()
+    connector_pb2_grpc.add_ConnectorServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}", servicer
+    finally:
+        servicer.release.set()
+        server.stop(None)

@@ -19,7 +19,7 @@ import pytest
 from bosa.v1 import action_pb2, connector_pb2, integration_pb2, user_pb2
 from bosa_gateway import AsyncClient, BosaError, ErrorReason, Upload, to_python
 
-from conftest import Callback, Gateway
+from conftest import Callback, Gateway, Stalled
 
 T = TypeVar("T")
 
@@ -149,14 +149,18 @@ def test_files(gateway: Gateway, identifier: str, callback: Callback, tmp_path: 
     run(gateway, body)
 
 
-def test_default_deadline(gateway: Gateway) -> None:
+def test_default_deadline(stalled: tuple[str, Stalled]) -> None:
+    target, servicer = stalled
+
     async def main() -> None:
-        async with AsyncClient(gateway.target, timeout=1e-6) as client:
+        async with AsyncClient(target, timeout=0.5) as client:
             with pytest.raises(BosaError) as err:
                 await client.connectors.ListConnectors(connector_pb2.ListConnectorsRequest())
             assert err.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
 
     asyncio.run(main())
+    # The client's deadline (not the service config's 15 s) reached the server.
+    assert len(servicer.remaining) == 1 and servicer.remaining[0] is not None and servicer.remaining[0] <= 0.5
 
 
 def test_token_refreshed_before_expiry(gateway: Gateway, identifier: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from bosa.v1 import connector_pb2, integration_pb2, user_pb2
 from bosa_gateway import DEFAULT_TIMEOUT, BosaError, Client
 
-from conftest import Callback, Gateway
+from conftest import Callback, Gateway, Stalled
 
 
 class Record(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
@@ -72,9 +72,12 @@ def test_link_integration_times_out(client: Client, identifier: str, callback: C
     assert "github" in err.value.message
 
 
-def test_default_deadline(gateway: Gateway) -> None:
-    assert Client(gateway.target).timeout == DEFAULT_TIMEOUT
-    with Client(gateway.target, timeout=1e-6) as c:
+def test_default_deadline(stalled: tuple[str, Stalled]) -> None:
+    target, servicer = stalled
+    assert Client(target).timeout == DEFAULT_TIMEOUT
+    with Client(target, timeout=0.5) as c:
         with pytest.raises(BosaError) as err:
             c.connectors.ListConnectors(connector_pb2.ListConnectorsRequest())
         assert err.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    # The client's deadline (not the service config's 15 s) reached the server.
+    assert len(servicer.remaining) == 1 and servicer.remaining[0] is not None and servicer.remaining[0] <= 0.5
