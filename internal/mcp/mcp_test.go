@@ -649,19 +649,21 @@ func TestIntegrationHeader(t *testing.T) {
 	}
 }
 
-// TestDocsShowTheTestedConfig: docs/mcp.md shows docs/mcp-client.json, the file make test-mcp's
+// TestDocsShowTheTestedConfig: docs/mcp.md and README.md show docs/mcp-client.json, the file make test-mcp's
 // clients are configured from, verbatim.
 func TestDocsShowTheTestedConfig(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/mcp.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := os.ReadFile("../../docs/mcp-client.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(doc), "```json\n"+string(cfg)+"```") {
-		t.Error("docs/mcp.md does not show docs/mcp-client.json as it is")
+	for _, page := range []string{"../../docs/mcp.md", "../../README.md"} {
+		doc, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(doc), "```json\n"+string(cfg)+"```") {
+			t.Errorf("%s does not show docs/mcp-client.json as it is", page)
+		}
 	}
 }
 
