@@ -909,7 +909,7 @@ var journeySteps = []struct {
 				}
 				ei := detail[*errdetails.ErrorInfo](st)
 				if ei == nil || ei.GetReason() != c.reason || ei.GetDomain() != "bosa.dev" {
-					t.Fatalf("ErrorInfo %v, want reason %s", ei, c.reason)
+					t.Fatalf("ErrorInfo %v, want reason %s (status %v)", ei, c.reason, err)
 				}
 				for k, v := range c.meta {
 					if ei.GetMetadata()[k] != v {

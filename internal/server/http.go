@@ -105,9 +105,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		}),
 		runtime.WithOutgoingHeaderMatcher(func(h string) (string, bool) {
 			switch h {
-			case MDRequestID:
-				return "X-Request-Id", true
-			case "content-type":
+			case MDRequestID, "content-type": // X-Request-Id is set before the call (below)
 				return "", false
 			}
 			return runtime.MetadataHeaderPrefix + h, true

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -136,11 +137,30 @@ func TestRequestIDPropagation(t *testing.T) {
 				found = d.Metadata["request_id"] == "rest-trace-4"
 			}
 		}
-		if res.StatusCode != http.StatusConflict || res.Header.Get("X-Request-Id") != "rest-trace-4" || !found ||
-			seen.last("/users") != "rest-trace-4" {
-			t.Fatalf("%d %q upstream %q: %s", res.StatusCode, res.Header.Get("X-Request-Id"), seen.last("/users"), body)
+		if res.StatusCode != http.StatusConflict || len(res.Header.Values("X-Request-Id")) != 1 ||
+			res.Header.Get("X-Request-Id") != "rest-trace-4" || !found || seen.last("/users") != "rest-trace-4" {
+			t.Fatalf("%d %q upstream %q: %s", res.StatusCode, res.Header.Values("X-Request-Id"), seen.last("/users"), body)
 		}
 	})
+
+	t.Run("REST success, generated id", func(t *testing.T) {
+		res, err := http.Get(e.httpBase + "/v1/connectors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if ids := res.Header.Values("X-Request-Id"); res.StatusCode != http.StatusOK || len(ids) != 1 || !validRequestIDForTest(ids[0]) {
+			t.Fatalf("%d, X-Request-Id %q", res.StatusCode, ids)
+		}
+	})
+}
+
+// validRequestIDForTest mirrors the gateway's accepted id form: 1–128 of [A-Za-z0-9._:-].
+func validRequestIDForTest(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	return strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") == ""
 }
 
 // TestFailedCallsAreRetried: a failure the gateway answers itself (UNAVAILABLE, BOSA answering 503)
