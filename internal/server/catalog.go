@@ -29,83 +29,67 @@ type skillService struct {
 
 // ListCatalogTools lists one page of the catalog's tools.
 func (s *catalogService) ListCatalogTools(ctx context.Context, req *bosav1.ListCatalogToolsRequest) (*bosav1.ListCatalogToolsResponse, error) {
-	const method = "bosa.v1.ListCatalogTools"
-	filter := filterKey(req.GetQuery(), req.GetConnector(), req.GetCategory())
-	off, limit, err := s.tokens.offsetPage(method, filter, req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	opts, err := s.callOptions(ctx, false)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	list, err := s.client.CatalogTools(ctx, bosaclient.CatalogQuery{Q: req.GetQuery(), Connector: req.GetConnector(),
-		Category: req.GetCategory(), Limit: limit, Offset: off}, opts...)
-	if err != nil {
-		return nil, toStatus(err)
-	}
+	q := bosaclient.CatalogQuery{Q: req.GetQuery(), Connector: req.GetConnector(), Category: req.GetCategory()}
 	out := &bosav1.ListCatalogToolsResponse{}
-	for _, t := range list.Items {
-		out.Tools = append(out.Tools, catalogToolProto(t))
-	}
-	out.TotalSize = int32(total(list.Meta))
-	out.NextPageToken, err = s.tokens.nextOffset(method, filter, off, limit, len(list.Items), total(list.Meta))
-	return out, toStatus(err)
+	err := catalogPage(ctx, s, "bosa.v1.ListCatalogTools", filterKey(q.Q, q.Connector, q.Category), req, q,
+		s.client.CatalogTools, func(t bosaclient.CatalogTool) { out.Tools = append(out.Tools, catalogToolProto(t)) },
+		&out.TotalSize, &out.NextPageToken)
+	return out, err
 }
 
 // ListCatalogMcpServers lists one page of the connectors offered as MCP servers.
 func (s *catalogService) ListCatalogMcpServers(ctx context.Context, req *bosav1.ListCatalogMcpServersRequest) (*bosav1.ListCatalogMcpServersResponse, error) {
-	const method = "bosa.v1.ListCatalogMcpServers"
-	filter := filterKey(req.GetQuery(), req.GetCategory())
-	off, limit, err := s.tokens.offsetPage(method, filter, req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	opts, err := s.callOptions(ctx, false)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	list, err := s.client.CatalogMCPs(ctx, bosaclient.CatalogQuery{Q: req.GetQuery(), Category: req.GetCategory(),
-		Limit: limit, Offset: off}, opts...)
-	if err != nil {
-		return nil, toStatus(err)
-	}
+	q := bosaclient.CatalogQuery{Q: req.GetQuery(), Category: req.GetCategory()}
 	out := &bosav1.ListCatalogMcpServersResponse{}
-	for _, m := range list.Items {
-		out.McpServers = append(out.McpServers, catalogMCPProto(m))
-	}
-	out.TotalSize = int32(total(list.Meta))
-	out.NextPageToken, err = s.tokens.nextOffset(method, filter, off, limit, len(list.Items), total(list.Meta))
-	return out, toStatus(err)
+	err := catalogPage(ctx, s, "bosa.v1.ListCatalogMcpServers", filterKey(q.Q, q.Category), req, q,
+		s.client.CatalogMCPs, func(m bosaclient.CatalogMCP) { out.McpServers = append(out.McpServers, catalogMCPProto(m)) },
+		&out.TotalSize, &out.NextPageToken)
+	return out, err
 }
 
 // ListCatalogSkills lists one page of the curated skills.
 func (s *catalogService) ListCatalogSkills(ctx context.Context, req *bosav1.ListCatalogSkillsRequest) (*bosav1.ListCatalogSkillsResponse, error) {
-	const method = "bosa.v1.ListCatalogSkills"
 	if src := req.GetSource(); src != "" && src != "agent" && src != "openclaw" {
 		return nil, toStatus(invalidRequest("source", `must be "agent" or "openclaw"`))
 	}
-	filter := filterKey(req.GetQuery(), req.GetSource())
+	q := bosaclient.CatalogQuery{Q: req.GetQuery(), Source: req.GetSource()}
+	out := &bosav1.ListCatalogSkillsResponse{}
+	err := catalogPage(ctx, s, "bosa.v1.ListCatalogSkills", filterKey(q.Q, q.Source), req, q,
+		s.client.CatalogSkills, func(sk bosaclient.CatalogSkill) { out.Skills = append(out.Skills, catalogSkillProto(sk)) },
+		&out.TotalSize, &out.NextPageToken)
+	return out, err
+}
+
+// pageRequest is what the catalog's List requests share.
+type pageRequest interface {
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// catalogPage runs one catalog List call: the page token to an offset, the upstream list, each item
+// through add, and the total and next page token into the response.
+func catalogPage[T any](ctx context.Context, s *catalogService, method, filter string, req pageRequest, q bosaclient.CatalogQuery,
+	list func(context.Context, bosaclient.CatalogQuery, ...bosaclient.CallOption) (*bosaclient.CatalogList[T], error),
+	add func(T), totalSize *int32, next *string) error {
 	off, limit, err := s.tokens.offsetPage(method, filter, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
-		return nil, toStatus(err)
+		return toStatus(err)
 	}
 	opts, err := s.callOptions(ctx, false)
 	if err != nil {
-		return nil, toStatus(err)
+		return toStatus(err)
 	}
-	list, err := s.client.CatalogSkills(ctx, bosaclient.CatalogQuery{Q: req.GetQuery(), Source: req.GetSource(),
-		Limit: limit, Offset: off}, opts...)
+	q.Limit, q.Offset = limit, off
+	page, err := list(ctx, q, opts...)
 	if err != nil {
-		return nil, toStatus(err)
+		return toStatus(err)
 	}
-	out := &bosav1.ListCatalogSkillsResponse{}
-	for _, sk := range list.Items {
-		out.Skills = append(out.Skills, catalogSkillProto(sk))
+	for _, it := range page.Items {
+		add(it)
 	}
-	out.TotalSize = int32(total(list.Meta))
-	out.NextPageToken, err = s.tokens.nextOffset(method, filter, off, limit, len(list.Items), total(list.Meta))
-	return out, toStatus(err)
+	*totalSize = int32(total(page.Meta))
+	*next, err = s.tokens.nextOffset(method, filter, off, limit, len(page.Items), total(page.Meta))
+	return toStatus(err)
 }
 
 // catalogKinds are the upstream names of the search groups.
