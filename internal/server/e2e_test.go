@@ -854,10 +854,6 @@ var journeySteps = []struct {
 		if f == nil || !bytes.Equal(f.GetData(), data) || f.GetFilename() != "blob.bin" || f.GetContentType() != "application/x-e2e" {
 			j.t.Fatalf("download: file %q %q, %d bytes, equal %v", f.GetFilename(), f.GetContentType(), len(f.GetData()), bytes.Equal(f.GetData(), data))
 		}
-		big := j.execute(&bosav1.ExecuteActionRequest{Connector: "google_drive", Action: "download_file", Input: input(j.t, map[string]any{"file_id": "f-20m"})})
-		if len(big.GetFile().GetData()) != 20<<20 {
-			j.t.Fatalf("20 MiB download: %d bytes", len(big.GetFile().GetData()))
-		}
 	}},
 	{"response filters and fields", integrated, func(j *journey) {
 		in := input(j.t, map[string]any{"owner": "acme", "repo": "web", "state": "all", "per_page": 100})

@@ -164,6 +164,27 @@ func violationField(st *status.Status) string {
 	return ""
 }
 
+// TestExecuteActionLargeFile: a 20 MiB file in one ExecuteAction answer, beyond gRPC's default
+// 4 MiB message limit, arrives byte for byte over gRPC and over REST (base64 in the JSON body).
+// It runs apart from the journey: under -race, copying tens of MiB in one step delays every timer of
+// the test process by up to a second, which would decide the journey's deadline cases.
+func TestExecuteActionLargeFile(t *testing.T) {
+	e := startEnv(t)
+	md := driveUser(t, e, "big")
+	want, _ := sandbox.DemoFileContent("f-20m")
+	req := &bosav1.ExecuteActionRequest{Connector: "google_drive", Action: "download_file", Input: mustStruct(map[string]any{"file_id": "f-20m"})}
+	faces(t, e, func(t *testing.T, tr transport) {
+		var resp bosav1.ExecuteActionResponse
+		if err := tr.call(testCtx(t), md, "/bosa.v1.ActionService/ExecuteAction", req, &resp); err != nil {
+			t.Fatal(err)
+		}
+		f := resp.GetFile()
+		if f.GetFilename() != "sample-20MiB.bin" || f.GetContentType() != "application/octet-stream" || hexSHA(f.GetData()) != hexSHA(want) {
+			t.Fatalf("file %q %q, %d bytes (sha256 equal: %v)", f.GetFilename(), f.GetContentType(), len(f.GetData()), hexSHA(f.GetData()) == hexSHA(want))
+		}
+	})
+}
+
 func TestDownloadFile(t *testing.T) {
 	e := startEnv(t)
 	md := driveUser(t, e, "dl")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -32,6 +33,10 @@ func TestRESTMarshaler(t *testing.T) {
 		{"data only", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewStringValue("x")}}},
 		{"null data", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewNullValue()}}},
 		{"file", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{Filename: "a", Data: []byte("xyz")}}}},
+		{"empty file", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{}}}},
+		{"file of several base64 chunks, every field", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{
+			Parameter: "p", Filename: "a \"b\"\n\u0001é.bin", ContentType: "text/plain", Data: bytes.Repeat([]byte{0, 1, 0xfe, 0xff, 'x'}, 3*base64Chunk/5+7)}},
+			UpstreamStatus: 200, NextPageToken: "n"}},
 		{"other message", &bosav1.GetConnectorRequest{Connector: "github"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,8 +62,13 @@ func TestRESTMarshaler(t *testing.T) {
 		})
 	}
 	// What protojson refuses, restMarshaler refuses.
+	var bads []*bosav1.ExecuteActionResponse
 	for _, bad := range []*structpb.Value{{}, structpb.NewNumberValue(math.NaN()), structpb.NewStringValue("\xff")} {
-		msg := &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: bad}}
+		bads = append(bads, &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: bad}})
+	}
+	bads = append(bads, &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{Filename: "\xff"}}})
+	for _, msg := range bads {
+		bad := msg.GetResult()
 		if _, err := (restMarshaler{pb}).Marshal(msg); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
