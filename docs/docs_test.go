@@ -1,14 +1,44 @@
-// Package docs holds the repository's reference pages; its test keeps their code examples honest.
+// Package docs holds the repository's reference pages; its tests keep their examples honest.
+//
+// Every fenced block of README.md and docs/*.md names its language, and each kind has one rule:
+//
+//   - go, python, ts: the block is, verbatim, part of an example file that a test suite runs
+//     (exampleFiles; TestCodeBlocksAreExampleFiles).
+//   - sh, bash, shell, console: every line of the block is one of
+//     1. part of a script under docs/examples/ that TestShellExamples runs with bash against real
+//     processes (a chunk of consecutive lines is found verbatim in a script of a run);
+//     2. the command that starts the server of such a run (`go run ./cmd/bosa-gateway --sandbox …`,
+//     `go run ./cmd/bosa-sandbox …`): the run builds that command into a temporary directory and
+//     starts it with exactly those arguments, on free ports;
+//     3. `make [VAR=value…] target…`, each target a rule of the Makefile: CI runs `make test`, and
+//     the targets are the project's commands;
+//     4. a Kubernetes command (kubectl, helm): the block is, verbatim, in the header comment of a
+//     values file under deploy/helm/examples/ that deploy/helm's TestChart renders, and its
+//     `helm install` names that file.
+//     docs/benchmarks.md is written by `make bench`: its shell blocks must instead be, verbatim, in
+//     internal/bench's Go source, which writes them.
+//   - json, yaml: the block is, verbatim, a file a test reads (inputFiles), except on
+//     docs/protocol.md, whose JSON shows BOSA's wire format (the sandbox's and bosaclient's tests).
+//   - text, http: output and illustrations. The output a page shows for a run is a file
+//     docs/examples/<script>.output (or .printed, for what the server prints), which the run
+//     checks and which the page must show as a whole block.
+//
+// TestShellBlocksAreCovered fails for a block that follows none of these rules.
 package docs
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -25,42 +55,166 @@ var exampleFiles = []string{
 	"../clients/typescript/examples/*.ts",
 }
 
-// codeBlock is a fenced block in a language that has runnable example files.
-var codeBlock = regexp.MustCompile("(?s)```(go|python|ts)\n(.*?)```")
+// inputFiles are the JSON and YAML files the pages may show; a test reads each
+// (internal/mcp's clients read docs/mcp-client.json).
+var inputFiles = []string{
+	"mcp-client.json",
+	"examples/*.json",
+}
 
-// TestCodeBlocksAreExampleFiles fails when README.md or a page under docs/ shows Go, Python or
-// TypeScript code that is not, verbatim, part of an example file a test runs.
-func TestCodeBlocksAreExampleFiles(t *testing.T) {
-	var examples strings.Builder
-	for _, pattern := range exampleFiles {
+// exampleRun is one bash session of TestShellExamples: before runs first, then server starts,
+// then scripts run in order in one bash, against it.
+type exampleRun struct {
+	name string
+	// before is a script (under examples/) that prepares the server's files; optional.
+	before string
+	// server is the page's command line that starts the server.
+	server string
+	// scripts are the scripts (under examples/) run in one bash, in order.
+	scripts []string
+	// files are files under examples/ the scripts read, copied into their directory.
+	files []string
+	// repo are repository paths the scripts use, copied into their directory (without build output).
+	repo []string
+	// fails are the commands expected to fail: a part of the command and its exit status.
+	fails map[string]int
+}
+
+// runs are the shell examples of the pages, each with the server the page starts for it.
+var runs = []exampleRun{
+	{
+		name:    "api quick start and files",
+		server:  "go run ./cmd/bosa-gateway --sandbox",
+		scripts: []string{"quickstart-grpc.sh", "filters.sh", "quickstart-rest.sh", "rest-errors.sh", "files-grpc.sh", "files-rest.sh"},
+		files:   []string{"filters.json"},
+		// grpcurl exits with 64 + the gRPC code (NOT_FOUND: 69), and go run, which runs it, with 1.
+		fails: map[string]int{`"repo": "nope"`: 1},
+	},
+	{
+		name:    "sandbox walk-through",
+		server:  "go run ./cmd/bosa-sandbox --control",
+		scripts: []string{"sandbox-walkthrough.sh"},
+	},
+	{
+		name:    "sandbox clients file",
+		before:  "sandbox-clients-file.sh",
+		server:  "go run ./cmd/bosa-sandbox --clients-file /tmp/clients.json",
+		scripts: []string{"sandbox-clients.sh"},
+	},
+	{
+		name:    "python client install",
+		server:  "go run ./cmd/bosa-gateway --sandbox",
+		scripts: []string{"python-install.sh"},
+		repo:    []string{"clients/python"},
+	},
+	{
+		name:    "typescript client install",
+		server:  "go run ./cmd/bosa-gateway --sandbox",
+		scripts: []string{"typescript-install.sh"},
+		// The build embeds the service config from proto/.
+		repo: []string{"clients/typescript", "proto/bosa/v1/service_config.json"},
+	},
+	{
+		name:    "rate limit",
+		server:  "go run ./cmd/bosa-gateway --sandbox --max-upstream-concurrency 16 --rate-limit 20 --rate-burst 40",
+		scripts: []string{"rate-limit.sh"},
+	},
+	{
+		name:    "mutual TLS",
+		before:  "tls-certs.sh",
+		server:  "go run ./cmd/bosa-gateway --sandbox --tls-cert server.pem --tls-key server-key.pem --tls-client-ca ca.pem",
+		scripts: []string{"tls.sh"},
+	},
+}
+
+// pageAddrs are the addresses the pages use, replaced in scripts by the ones the servers got.
+const (
+	pageGRPC    = "127.0.0.1:50051"
+	pageHTTP    = "127.0.0.1:8080"
+	pageSandbox = "127.0.0.1:8765"
+	pageTmp     = "/tmp/"
+)
+
+// block is a fenced block of a page.
+type block struct {
+	page, lang, body string
+	line             int
+}
+
+func (b block) String() string { return fmt.Sprintf("%s:%d (```%s)", b.page, b.line, b.lang) }
+
+// pageBlocks returns the fenced blocks of README.md and docs/*.md.
+func pageBlocks(t *testing.T) []block {
+	t.Helper()
+	pages, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, "../README.md")
+	var blocks []block
+	for _, page := range pages {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cur *block
+		var body strings.Builder
+		for i, line := range strings.SplitAfter(string(b), "\n") {
+			if !strings.HasPrefix(line, "```") {
+				if cur != nil {
+					body.WriteString(line)
+				}
+				continue
+			}
+			if cur == nil {
+				cur = &block{page: page, lang: strings.TrimSpace(line[3:]), line: i + 1}
+				body.Reset()
+				continue
+			}
+			cur.body = body.String()
+			blocks = append(blocks, *cur)
+			cur = nil
+		}
+		if cur != nil {
+			t.Fatalf("%s: unclosed block", cur)
+		}
+	}
+	return blocks
+}
+
+// readGlobs concatenates the files matching the patterns; each pattern must match.
+func readGlobs(t *testing.T, patterns ...string) string {
+	t.Helper()
+	var all strings.Builder
+	for _, pattern := range patterns {
 		paths, err := filepath.Glob(pattern)
 		if err != nil || len(paths) == 0 {
-			t.Fatalf("no example file matches %s", pattern)
+			t.Fatalf("no file matches %s", pattern)
 		}
 		for _, p := range paths {
 			b, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			examples.Write(b)
+			all.Write(b)
+			all.WriteString("\n")
 		}
 	}
-	pages, err := filepath.Glob("*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pages = append(pages, "../README.md")
+	return all.String()
+}
+
+// TestCodeBlocksAreExampleFiles fails when README.md or a page under docs/ shows Go, Python or
+// TypeScript code that is not, verbatim, part of an example file a test runs.
+func TestCodeBlocksAreExampleFiles(t *testing.T) {
+	examples := readGlobs(t, exampleFiles...)
 	blocks := 0
-	for _, page := range pages {
-		b, err := os.ReadFile(page)
-		if err != nil {
-			t.Fatal(err)
+	for _, b := range pageBlocks(t) {
+		if b.lang != "go" && b.lang != "python" && b.lang != "ts" {
+			continue
 		}
-		for _, m := range codeBlock.FindAllStringSubmatch(string(b), -1) {
-			blocks++
-			if !strings.Contains(examples.String(), m[2]) {
-				t.Errorf("%s: a %s block is not part of any example file:\n%s", page, m[1], m[2])
-			}
+		blocks++
+		if !strings.Contains(examples, b.body) {
+			t.Errorf("%s is not part of any example file:\n%s", b, b.body)
 		}
 	}
 	// go-client.md alone shows 10 Example functions; fewer means the pattern stopped matching.
@@ -69,65 +223,438 @@ func TestCodeBlocksAreExampleFiles(t *testing.T) {
 	}
 }
 
-// TestSandboxWalkthrough runs the shell blocks of docs/sandbox.md from "Walk-through with curl" up to
-// "In Go tests", in order and in one bash, against a sandbox started as the page says (with --control, on a
-// free port instead of 8765), and checks the outputs the page shows as "# {...}" comment lines.
-func TestSandboxWalkthrough(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("the docs/sandbox.md walk-through needs %s: %v", tool, err)
-		}
-	}
-	doc, err := os.ReadFile("sandbox.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(doc)
-	from, to := strings.Index(page, "## Walk-through with curl"), strings.Index(page, "## In Go tests")
-	if from < 0 || to < from {
-		t.Fatal(`docs/sandbox.md lacks the "Walk-through with curl" or "In Go tests" section`)
-	}
-	var script strings.Builder
-	var want []string
-	script.WriteString("set -euo pipefail\n")
-	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(page[from:to], -1) {
-		script.WriteString(m[1])
-		for _, line := range strings.Split(m[1], "\n") {
-			if strings.HasPrefix(line, "# {") {
-				want = append(want, strings.TrimPrefix(line, "# "))
+var (
+	shellLangs = []string{"sh", "bash", "shell", "console"}
+	knownLangs = append([]string{"go", "python", "ts", "json", "yaml", "text", "http"}, shellLangs...)
+	// makeWord is a word of a make line: a variable (VAR=value, VAR='a b') or a target.
+	makeWord = regexp.MustCompile(`^(?:\s+(?:[A-Z_]+=(?:'[^']*'|\S+)|([a-z][\w-]*)))`)
+	// makeRule is a rule of the Makefile.
+	makeRule = regexp.MustCompile(`(?m)^([a-z][\w-]*):`)
+	// trailingComment is an end-of-line shell comment after a command.
+	trailingComment = regexp.MustCompile(`\s+#\s.*$`)
+)
+
+// TestShellBlocksAreCovered fails for a block on a page that follows none of the rules of the
+// package comment: a shell block that no test runs, a JSON or YAML input no test reads, a block
+// with no language.
+func TestShellBlocksAreCovered(t *testing.T) {
+	var scripts strings.Builder
+	servers := map[string]bool{}
+	for _, r := range runs {
+		servers[r.server] = true
+		for _, s := range append([]string{r.before}, r.scripts...) {
+			if s != "" {
+				scripts.WriteString(readGlobs(t, filepath.Join("examples", s)))
 			}
 		}
 	}
-	if len(want) < 2 {
-		t.Fatalf("found %d expected outputs in the walk-through, want the 2 error bodies", len(want))
+	makefile := readGlobs(t, "../Makefile")
+	targets := map[string]bool{}
+	for _, m := range makeRule.FindAllStringSubmatch(makefile, -1) {
+		targets[m[1]] = true
 	}
+	inputs := readGlobs(t, inputFiles...)
+	benchSource := readGlobs(t, "../internal/bench/*.go")
+	chartTest := readGlobs(t, "../deploy/helm/chart_test.go")
 
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", dir, "bosa.dev/gateway/cmd/bosa-sandbox")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	shellBlocks := 0
+	for _, b := range pageBlocks(t) {
+		switch {
+		case !slices.Contains(knownLangs, b.lang):
+			t.Errorf("%s: name the block's language (%s; text for output)", b, strings.Join(knownLangs, ", "))
+		case b.lang == "json" || b.lang == "yaml":
+			if filepath.Base(b.page) != "protocol.md" && !strings.Contains(inputs, b.body) {
+				t.Errorf("%s is not, verbatim, a file a test reads (%s):\n%s", b, strings.Join(inputFiles, ", "), b.body)
+			}
+		case slices.Contains(shellLangs, b.lang):
+			shellBlocks++
+			if filepath.Base(b.page) == "benchmarks.md" {
+				if !strings.Contains(benchSource, b.body) {
+					t.Errorf("%s: docs/benchmarks.md is written by make bench, but this block is not in internal/bench's source:\n%s", b, b.body)
+				}
+				continue
+			}
+			if strings.Contains(b.body, "kubectl ") || strings.Contains(b.body, "helm ") {
+				checkClusterBlock(t, b, chartTest)
+				continue
+			}
+			for _, msg := range uncovered(b.body, scripts.String(), servers, targets) {
+				t.Errorf("%s: %s", b, msg)
+			}
+		}
 	}
-	url := startSandbox(t, filepath.Join(dir, "bosa-sandbox"), "--addr", "127.0.0.1:0", "--control")
+	if shellBlocks < 15 {
+		t.Fatalf("found %d shell blocks, want at least 15", shellBlocks)
+	}
+}
 
-	text := strings.ReplaceAll(script.String(), "B=http://127.0.0.1:8765", "B="+url)
-	text = strings.ReplaceAll(text, "/tmp/", dir+"/")
-	cmd := exec.Command("bash", "-c", text)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+// uncovered returns why lines of a shell block are covered by no rule (none when all are).
+func uncovered(body, scripts string, servers, targets map[string]bool) []string {
+	var msgs []string
+	var chunk []string
+	flush := func() {
+		for len(chunk) > 0 && strings.TrimSpace(chunk[len(chunk)-1]) == "" {
+			chunk = chunk[:len(chunk)-1]
+		}
+		for len(chunk) > 0 && strings.TrimSpace(chunk[0]) == "" {
+			chunk = chunk[1:]
+		}
+		if text := strings.Join(chunk, "\n"); text != "" && !strings.Contains(scripts, text+"\n") {
+			msgs = append(msgs, "no test runs these lines (they are in no script under docs/examples/ that a run uses):\n"+text)
+		}
+		chunk = nil
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		cmd := strings.TrimSpace(trailingComment.ReplaceAllString(line, ""))
+		if servers[cmd] {
+			flush()
+			continue
+		}
+		if words, ok := makeTargets(cmd); ok {
+			flush()
+			for _, target := range words {
+				if !targets[target] {
+					msgs = append(msgs, fmt.Sprintf("make %s: the Makefile has no such target", target))
+				}
+			}
+			continue
+		}
+		chunk = append(chunk, line)
+	}
+	flush()
+	return msgs
+}
+
+// makeTargets returns the targets of a line `make [VAR=value | target]...` with at least one target.
+func makeTargets(cmd string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(cmd, "make")
+	if !ok {
+		return nil, false
+	}
+	var targets []string
+	for rest != "" {
+		m := makeWord.FindStringSubmatch(rest)
+		if m == nil {
+			return nil, false
+		}
+		if m[1] != "" {
+			targets = append(targets, m[1])
+		}
+		rest = rest[len(m[0]):]
+	}
+	return targets, len(targets) > 0
+}
+
+// checkClusterBlock checks a block of kubectl and helm commands: it must be in the header comment of a
+// values file of deploy/helm/examples/ that TestChart renders, and its helm install must name that file.
+func checkClusterBlock(t *testing.T, b block, chartTest string) {
+	t.Helper()
+	m := regexp.MustCompile(`-f deploy/helm/(examples/[\w.-]+\.yaml)`).FindStringSubmatch(b.body)
+	if m == nil {
+		t.Errorf("%s: a helm install must use a values file of deploy/helm/examples/ (-f), which TestChart renders", b)
+		return
+	}
+	if !strings.Contains(chartTest, `"`+m[1]+`"`) {
+		t.Errorf("%s: deploy/helm/chart_test.go does not render %s", b, m[1])
+	}
+	values, err := os.ReadFile(filepath.Join("../deploy/helm", m[1]))
 	if err != nil {
-		t.Fatalf("the walk-through failed: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	for _, w := range append(want, "downloaded bytes are identical") {
-		if !strings.Contains(string(out), w) {
-			t.Errorf("the walk-through's output lacks %q:\n%s", w, out)
+	var header strings.Builder
+	for _, line := range strings.SplitAfter(string(values), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		header.WriteString(strings.TrimPrefix(strings.TrimPrefix(line, "#"), "   "))
+	}
+	if !strings.Contains(header.String(), b.body) {
+		t.Errorf("%s is not, verbatim, in the header comment of deploy/helm/%s:\n%s", b, m[1], b.body)
+	}
+	// The Secrets it creates are the ones the values file names.
+	for _, s := range regexp.MustCompile(`kubectl create secret generic (\S+)`).FindAllStringSubmatch(b.body, -1) {
+		if !strings.Contains(string(values), "existingSecret: "+s[1]+"\n") {
+			t.Errorf("%s creates the Secret %s, which deploy/helm/%s does not name", b, s[1], m[1])
 		}
 	}
 }
 
-// startSandbox runs the sandbox binary until the test ends and returns the URL it prints.
-func startSandbox(t *testing.T, bin string, args ...string) string {
+// TestShownOutputIsChecked fails when a page shows output of a run that no run checks, or when an
+// output file of a run is not shown, as a whole block, on a page.
+func TestShownOutputIsChecked(t *testing.T) {
+	shown := map[string]bool{}
+	for _, b := range pageBlocks(t) {
+		if b.lang == "text" {
+			shown[b.body] = true
+		}
+	}
+	files, err := filepath.Glob("examples/*.printed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs, err := filepath.Glob("examples/*.output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outputs) < 5 {
+		t.Fatalf("found %d output files, want at least 5", len(outputs))
+	}
+	for _, f := range append(files, outputs...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !shown[string(b)] {
+			t.Errorf("no page shows %s as a text block", f)
+		}
+		script := strings.TrimSuffix(strings.TrimSuffix(f, ".output"), ".printed") + ".sh"
+		if !slices.ContainsFunc(runs, func(r exampleRun) bool { return slices.Contains(r.scripts, filepath.Base(script)) }) {
+			t.Errorf("%s belongs to %s, which no run uses", f, script)
+		}
+	}
+}
+
+// TestShellExamples runs every run of the pages' shell examples: it builds the binaries, starts the
+// page's server on free ports, runs the scripts with bash and checks the outputs the pages show (the
+// scripts' .output and .printed files, and their "# {" comment lines) and that only the expected
+// commands fail.
+func TestShellExamples(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the shell examples need %s: %v", tool, err)
+		}
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) { runExample(t, r) })
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds the commands once per test process, into a directory TestMain removes.
+func binaries(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "bosa-docs-bin-")
+		if buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", binDir, "bosa.dev/gateway/cmd/bosa-gateway", "bosa.dev/gateway/cmd/bosa-sandbox").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func runExample(t *testing.T, r exampleRun) {
+	bin := binaries(t)
+	dir := t.TempDir()
+	for _, f := range r.files {
+		b, err := os.ReadFile(filepath.Join("examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range r.repo {
+		copyTree(t, filepath.Join("..", p), filepath.Join(dir, p))
+	}
+	replace := strings.NewReplacer(pageTmp, dir+"/")
+	if r.before != "" {
+		script := replace.Replace(readGlobs(t, filepath.Join("examples", r.before)))
+		if out, err := bash(t, dir, "set -euo pipefail\n"+script, nil); err != nil {
+			t.Fatalf("%s: %v\n%s", r.before, err, out)
+		}
+	}
+	srv := startServer(t, bin, dir, replace.Replace(r.server))
+	replace = srv.replacer(dir, false)
+
+	var script strings.Builder
+	var comments, outputs []string
+	for _, s := range r.scripts {
+		text := readGlobs(t, filepath.Join("examples", s))
+		script.WriteString(replace.Replace(text))
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "# {") {
+				comments = append(comments, strings.TrimPrefix(line, "# "))
+			}
+		}
+		if out, err := os.ReadFile(filepath.Join("examples", strings.TrimSuffix(s, ".sh")+".output")); err == nil {
+			outputs = append(outputs, string(out))
+		}
+	}
+	fails := filepath.Join(dir, "failed-commands")
+	// Every failing command is recorded with its line; the run then goes on, as a reader's terminal would.
+	text := "set -uo pipefail\ntrap 'echo \"$? $LINENO\" >> \"$DOCS_FAILS\"' ERR\n" + script.String()
+	out, err := bash(t, dir, text, []string{"DOCS_FAILS=" + fails})
+	if err != nil && !isExit(err) {
+		t.Fatalf("bash: %v", err)
+	}
+	if len(comments) > 0 {
+		if miss := missingLines(strings.Join(comments, "\n"), out); miss != "" {
+			t.Errorf("the output lacks %q (shown as a comment in the script):\n%s", miss, out)
+		}
+	}
+	for _, want := range outputs {
+		if miss := missingLines(want, out); miss != "" {
+			t.Errorf("the output lacks %q (or not in the order the page shows):\n%s", miss, out)
+		}
+	}
+	if printed, err := os.ReadFile(filepath.Join("examples", strings.TrimSuffix(r.scripts[0], ".sh")+".printed")); err == nil {
+		got := srv.replacer(dir, true).Replace(srv.stdout.String())
+		if miss := missingLines(string(printed), got); miss != "" {
+			t.Errorf("the server's output lacks %q:\n%s", miss, got)
+		}
+	}
+	failed, _ := os.ReadFile(fails)
+	checkFailures(t, string(failed), strings.Split(text, "\n"), r.fails, out)
+}
+
+// buildOutput are names in the repository's client folders that installs and builds write: copyTree leaves
+// them out, so a run starts from what git holds and never shares them with another suite.
+var buildOutput = regexp.MustCompile(`^(\.venv|node_modules|__pycache__|build|dist|build-test|.*\.egg-info|.*\.tgz|serviceconfig\.gen\.ts)$`)
+
+// copyTree copies the file or directory from to to, without build output.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if buildOutput.MatchString(d.Name()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil {
+			return err
+		}
+		dest := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dest, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dest, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying %s: %v", from, err)
+	}
+}
+
+// checkFailures compares the commands that failed (records "status line", numbering the lines of
+// script) with the expected ones.
+func checkFailures(t *testing.T, failed string, script []string, want map[string]int, out string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, record := range strings.Split(strings.TrimSpace(failed), "\n") {
+		if record == "" {
+			continue
+		}
+		status, lineno, _ := strings.Cut(record, " ")
+		cmd := "line " + lineno
+		if n, err := strconv.Atoi(lineno); err == nil && n >= 1 && n <= len(script) {
+			cmd = script[n-1]
+		}
+		ok := false
+		for part, code := range want {
+			if strings.Contains(cmd, part) && status == fmt.Sprint(code) {
+				ok, seen[part] = true, true
+			}
+		}
+		if !ok {
+			t.Errorf("a command failed with status %s: %s\noutput:\n%s", status, cmd, out)
+		}
+	}
+	for part, code := range want {
+		if !seen[part] {
+			t.Errorf("the command with %s did not fail with status %d", part, code)
+		}
+	}
+}
+
+func isExit(err error) bool {
+	_, ok := err.(*exec.ExitError)
+	return ok
+}
+
+// bash runs a script in dir and returns its combined output.
+func bash(t *testing.T, dir, script string, env []string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// server is a started gateway or sandbox: the addresses it listens on and what it prints.
+type server struct {
+	grpc, http, sandbox string
+	stdout              *syncBuffer
+}
+
+// replacer turns the page's addresses and /tmp/ into the server's and the run's directory, or back.
+func (s *server) replacer(dir string, back bool) *strings.Replacer {
+	var pairs []string
+	for _, p := range [][2]string{{pageTmp, dir + "/"}, {pageGRPC, s.grpc}, {pageHTTP, s.http}, {pageSandbox, s.sandbox}} {
+		if p[1] == "" {
+			continue
+		}
+		if back {
+			p[0], p[1] = p[1], p[0]
+		}
+		pairs = append(pairs, p[0], p[1])
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+var (
+	gatewayReady = regexp.MustCompile(`REST \(https?://([^)]+)\)`)
+	gatewayGRPC  = regexp.MustCompile(`gRPC \(([^)]+)\)`)
+	sandboxReady = regexp.MustCompile(`serving on http://(127\.0\.0\.1:\d+)`)
+)
+
+// startServer starts `go run ./cmd/NAME ARGS` as the built binary, in dir, on free ports (the
+// listen addresses come from the environment, so the page's arguments stay as they are), and waits
+// until it prints where it listens. It stops at the end of the test.
+func startServer(t *testing.T, bin, dir, line string) *server {
+	t.Helper()
+	args := strings.Fields(line)
+	if len(args) < 3 || args[0] != "go" || args[1] != "run" || !strings.HasPrefix(args[2], "./cmd/") {
+		t.Fatalf("%q does not start a server with go run ./cmd/...", line)
+	}
+	name := strings.TrimPrefix(args[2], "./cmd/")
+	cmd := exec.Command(filepath.Join(bin, name), args[3:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "BOSA_GRPC_ADDR=127.0.0.1:0", "BOSA_HTTP_ADDR=127.0.0.1:0", "BOSA_SANDBOX_ADDR=127.0.0.1:0")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -139,13 +666,138 @@ func startSandbox(t *testing.T, bin string, args ...string) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
+	srv := &server{stdout: &syncBuffer{}}
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
-		if u := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(lines.Text()); u != "" {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return u
+		srv.stdout.Write([]byte(lines.Text() + "\n"))
+		text := srv.stdout.String()
+		if m := sandboxReady.FindStringSubmatch(text); m != nil && name == "bosa-sandbox" {
+			srv.sandbox = m[1]
+		}
+		if m := gatewayReady.FindStringSubmatch(text); m != nil {
+			srv.http, srv.grpc = m[1], gatewayGRPC.FindStringSubmatch(text)[1]
+		}
+		if srv.sandbox != "" || srv.http != "" {
+			// Keep reading: the rest is checked against the page, and a full pipe would block the server.
+			go func() { _, _ = io.Copy(srv.stdout, stdout) }()
+			return srv
 		}
 	}
-	t.Fatalf("the sandbox printed no URL (%v)", lines.Err())
+	t.Fatalf("%s printed no address (%v); stderr:\n%s", line, lines.Err(), stderr.String())
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// missingLines returns the first line of want that got lacks, "" when got has every line of want in
+// order. Lines are compared without their spaces (protojson varies them on purpose); "…" in a line of
+// want stands for any text within one line, and a line that is only "…" for any lines.
+func missingLines(want, got string) string {
+	gotLines := strings.Split(got, "\n")
+	pos := 0
+	for _, w := range strings.Split(want, "\n") {
+		pattern := squeeze(w)
+		if pattern == "" || pattern == "…" {
+			continue
+		}
+		found := false
+		for ; pos < len(gotLines); pos++ {
+			if lineMatches(pattern, squeeze(gotLines[pos])) {
+				found = true
+				pos++
+				break
+			}
+		}
+		if !found {
+			return strings.TrimSpace(w)
+		}
+	}
 	return ""
+}
+
+func squeeze(s string) string { return strings.Join(strings.Fields(s), "") }
+
+// lineMatches reports whether line matches pattern, in which "…" stands for any text.
+func lineMatches(pattern, line string) bool {
+	pieces := strings.Split(pattern, "…")
+	if len(pieces) == 1 {
+		return pattern == line
+	}
+	if !strings.HasPrefix(line, pieces[0]) {
+		return false
+	}
+	line = line[len(pieces[0]):]
+	last := pieces[len(pieces)-1]
+	for _, p := range pieces[1 : len(pieces)-1] {
+		i := strings.Index(line, p)
+		if i < 0 {
+			return false
+		}
+		line = line[i+len(p):]
+	}
+	return strings.HasSuffix(line, last)
+}
+
+// TestRules checks the rules themselves on made-up blocks, so that a block no test runs cannot pass.
+func TestRules(t *testing.T) {
+	scripts := "API=http://127.0.0.1:8080\ncurl -s $API/healthz\n\ncurl -s $API/metrics\n"
+	servers := map[string]bool{"go run ./cmd/bosa-gateway --sandbox": true}
+	targets := map[string]bool{"test": true, "bench": true}
+	for _, tc := range []struct {
+		name, body string
+		uncovered  int
+	}{
+		{"lines of a script", "curl -s $API/healthz\n\ncurl -s $API/metrics\n", 0},
+		{"server line, then script lines", "go run ./cmd/bosa-gateway --sandbox\nAPI=http://127.0.0.1:8080\ncurl -s $API/healthz\n", 0},
+		{"server line with a comment, make lines", "go run ./cmd/bosa-gateway --sandbox   # the gateway\nmake test   # all\nmake bench BENCHFLAGS='-scenarios unary'\n", 0},
+		{"a line in no script", "curl -s $API/healthz\ncurl -s $API/openapi.json\n", 1},
+		{"lines of a script, out of order", "curl -s $API/metrics\ncurl -s $API/healthz\n", 1},
+		{"server line with other flags", "go run ./cmd/bosa-gateway --sandbox --rate-limit 5\n", 1},
+		{"make without such a target", "make test-everything\n", 1},
+		{"make, then more on the line", "make test && rm -rf /\n", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := uncovered(tc.body, scripts, servers, targets); len(got) != tc.uncovered {
+				t.Errorf("uncovered = %q, want %d message(s)", got, tc.uncovered)
+			}
+		})
+	}
+}
+
+// TestMissingLines checks how a run's output is compared with what a page shows.
+func TestMissingLines(t *testing.T) {
+	got := "go: downloading x\n{\n  \"a\":  1,\n  \"token\": \"eyJabc\"\n}\n     42 200\nexit status 69\n"
+	for _, tc := range []struct {
+		name, want, missing string
+	}{
+		{"lines in order, spaces ignored", "{\n\"a\": 1,\n}\n", ""},
+		{"… within a line", "  \"token\": \"eyJ…\"\n     … 200\n", ""},
+		{"… alone skips lines", "{\n  …\n}\nexit status 69\n", ""},
+		{"a line not there", "{\n  \"b\": 2,\n", `"b": 2,`},
+		{"out of order", "exit status 69\n{\n", "{"},
+		{"… does not match across lines", "{…}\n", "{…}"},
+		{"prefix only is no match", "exit status\n", "exit status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if m := missingLines(tc.want, got); m != tc.missing {
+				t.Errorf("missingLines = %q, want %q", m, tc.missing)
+			}
+		})
+	}
 }
