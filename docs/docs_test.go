@@ -519,6 +519,7 @@ func runExample(t *testing.T, r exampleRun) {
 		}
 	}
 	if printed, err := os.ReadFile(filepath.Join("examples", strings.TrimSuffix(r.scripts[0], ".sh")+".printed")); err == nil {
+		srv.stop()
 		got := srv.replacer(dir, true).Replace(srv.stdout.String())
 		if miss := missingLines(string(printed), got); miss != "" {
 			t.Errorf("the server's output lacks %q:\n%s", miss, got)
@@ -616,7 +617,10 @@ func bash(t *testing.T, dir, script string, env []string) (string, error) {
 // server is a started gateway or sandbox: the addresses it listens on and what it prints.
 type server struct {
 	grpc, http, sandbox string
-	stdout              *syncBuffer
+	// stdout is what the server printed, all of it once stop has returned.
+	stdout *syncBuffer
+	// stop kills the server and waits until its output is read; calling it again does nothing more.
+	stop func()
 }
 
 // replacer turns the page's addresses and /tmp/ into the server's and the run's directory, or back.
@@ -662,12 +666,24 @@ func startServer(t *testing.T, bin, dir, line string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
 	srv := &server{stdout: &syncBuffer{}}
+	read := make(chan struct{})
+	srv.stop = func() {
+		_ = cmd.Process.Kill()
+		<-read // the pipe ends when the process has gone
+		_ = cmd.Wait()
+	}
+	t.Cleanup(srv.stop)
 	lines := bufio.NewScanner(stdout)
+	// The rest of its output is read on, with the same scanner (it may hold lines already read from the
+	// pipe): it is checked against the page, and a full pipe would block the server.
+	readRest := func() {
+		defer close(read)
+		for lines.Scan() {
+			srv.stdout.Write([]byte(lines.Text() + "\n"))
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}
 	for lines.Scan() {
 		srv.stdout.Write([]byte(lines.Text() + "\n"))
 		text := srv.stdout.String()
@@ -678,11 +694,11 @@ func startServer(t *testing.T, bin, dir, line string) *server {
 			srv.http, srv.grpc = m[1], gatewayGRPC.FindStringSubmatch(text)[1]
 		}
 		if srv.sandbox != "" || srv.http != "" {
-			// Keep reading: the rest is checked against the page, and a full pipe would block the server.
-			go func() { _, _ = io.Copy(srv.stdout, stdout) }()
+			go readRest()
 			return srv
 		}
 	}
+	close(read)
 	t.Fatalf("%s printed no address (%v); stderr:\n%s", line, lines.Err(), stderr.String())
 	return nil
 }
