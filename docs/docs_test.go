@@ -6,24 +6,27 @@
 //     (exampleFiles; TestCodeBlocksAreExampleFiles).
 //   - sh, bash, shell, console: every line of the block is one of
 //     1. part of a script under docs/examples/ that TestShellExamples runs with bash against real
-//     processes (a chunk of consecutive lines is found verbatim in a script of a run);
+//     processes (each chunk of consecutive lines is, verbatim, in a script of a run);
 //     2. the command that starts the server of such a run (`go run ./cmd/bosa-gateway --sandbox …`,
 //     `go run ./cmd/bosa-sandbox …`): the run builds that command into a temporary directory and
 //     starts it with exactly those arguments, on free ports;
 //     3. `make [VAR=value…] target…`, each target a rule of the Makefile: CI runs `make test`, and
 //     the targets are the project's commands;
-//     4. a Kubernetes command (kubectl, helm): the block is, verbatim, in the header comment of a
-//     values file under deploy/helm/examples/ that deploy/helm's TestChart renders, and its
-//     `helm install` names that file.
+//     4. a Kubernetes command (kubectl, helm), which needs a cluster: the block is, verbatim, in the
+//     header comment of a values file under deploy/helm/examples/ that deploy/helm's TestChart
+//     renders, its `helm install` names that file, and the Secrets it creates are the file's.
 //     docs/benchmarks.md is written by `make bench`: its shell blocks must instead be, verbatim, in
 //     internal/bench's Go source, which writes them.
 //   - json, yaml: the block is, verbatim, a file a test reads (inputFiles), except on
 //     docs/protocol.md, whose JSON shows BOSA's wire format (the sandbox's and bosaclient's tests).
 //   - text, http: output and illustrations. The output a page shows for a run is a file
-//     docs/examples/<script>.output (or .printed, for what the server prints), which the run
-//     checks and which the page must show as a whole block.
+//     docs/examples/<script>.output (or <script>.printed, what the server prints), which the run
+//     checks (see missingLines) and which the page must show as a whole block.
 //
-// TestShellBlocksAreCovered fails for a block that follows none of these rules.
+// The scripts use the pages' addresses (127.0.0.1:50051, 127.0.0.1:8080, 127.0.0.1:8765) and /tmp/,
+// which a run replaces with its server's and its own directory. Every command of a run that fails
+// fails the test, unless the run expects it (exampleRun.fails). TestShellBlocksAreCovered fails for a
+// block that follows none of these rules; TestRules shows the rules at work.
 package docs
 
 import (
