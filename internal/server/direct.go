@@ -135,17 +135,16 @@ func (c *directConn) Invoke(ctx context.Context, method string, args, reply any,
 // moveMessage sets dst's fields to src's, sharing (not copying) what they point to; src is not used
 // afterwards.
 func moveMessage(dst, src proto.Message) {
-	d := dst.ProtoReflect()
-	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	d, s := dst.ProtoReflect(), src.ProtoReflect()
+	s.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		d.Set(fd, v)
 		return true
 	})
-}
-
-// isDirect reports whether ctx is a call directConn runs (a REST call), not one over gRPC.
-func isDirect(ctx context.Context) bool {
-	_, ok := grpc.ServerTransportStreamFromContext(ctx).(*directStream)
-	return ok
+	// Unknown fields too, as a marshal and unmarshal would keep them: an answer's data travels in
+	// wire form among them (dataWire).
+	if u := s.GetUnknown(); len(u) > 0 {
+		d.SetUnknown(u)
+	}
 }
 
 // chainUnary composes interceptors as grpc.ChainUnaryInterceptor does: the first is outermost.

@@ -22,24 +22,47 @@ func TestRESTMarshaler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, _ := structpb.NewStruct(map[string]any{"has_next": true, "page": 1})
+	meta, _ := structpb.NewStruct(map[string]any{"has_next": true, "page": 1, "cursor": "a\"b", "nested": map[string]any{"z": 1, "a": []any{nil}}})
+	// The data in wire form, as resultMessage sets it: written as JSON straight from the bytes.
+	raw := []byte(`[{"id": 1, "title": "a \"quoted\"\n\u0001 title", "tags": ["x", "é"], "n": 1e21, "m": 1e-7, "o": {}, "o": {"b": 2, "a": null}}]`)
+	wire, err := dataWire(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withWire := func(m *bosav1.ExecuteActionResponse) *bosav1.ExecuteActionResponse {
+		m.ProtoReflect().SetUnknown(wire)
+		return m
+	}
+	wireData, err := jsonToValue(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		msg  proto.Message
+		want proto.Message // what protojson is given for comparison; msg when nil
 	}{
+		{"wire data and every field", withWire(&bosav1.ExecuteActionResponse{Meta: meta, UpstreamStatus: 200, NextPageToken: "n", PrevPageToken: "p\u2028"}),
+			&bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: wireData}, Meta: meta, UpstreamStatus: 200, NextPageToken: "n", PrevPageToken: "p\u2028"}},
+		{"wire data only", withWire(&bosav1.ExecuteActionResponse{}),
+			&bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: wireData}}},
 		{"data and every field", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: data}, Meta: meta,
-			UpstreamStatus: 200, NextPageToken: "n", PrevPageToken: "p"}},
-		{"data only", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewStringValue("x")}}},
-		{"null data", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewNullValue()}}},
-		{"file", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{Filename: "a", Data: []byte("xyz")}}}},
-		{"other message", &bosav1.GetConnectorRequest{Connector: "github"}},
+			UpstreamStatus: 200, NextPageToken: "n", PrevPageToken: "p"}, nil},
+		{"data only", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewStringValue("x")}}, nil},
+		{"null data", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: structpb.NewNullValue()}}, nil},
+		{"file", &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_File{File: &bosav1.File{Filename: "a", Data: []byte("xyz")}}}, nil},
+		{"other message", &bosav1.GetConnectorRequest{Connector: "github"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := restMarshaler{pb}.Marshal(tc.msg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := pb.Marshal(tc.msg)
+			ref := tc.want
+			if ref == nil {
+				ref = tc.msg
+			}
+			want, err := pb.Marshal(ref)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,6 +78,14 @@ func TestRESTMarshaler(t *testing.T) {
 				t.Errorf("messageSize %d, proto.Size %d", got, want)
 			}
 		})
+	}
+	// Bytes that are no Value jsonToWire writes are refused, not written half.
+	for _, bad := range [][]byte{{0x0a, 0x05, 0x1a}, {0x0a, 0x00}, {0x0a, 0x02, 0x2a, 0x09}} {
+		msg := &bosav1.ExecuteActionResponse{}
+		msg.ProtoReflect().SetUnknown(bad)
+		if b, err := (restMarshaler{pb}).Marshal(msg); err == nil {
+			t.Errorf("%x: no error, wrote %s", bad, b)
+		}
 	}
 	// What protojson refuses, restMarshaler refuses.
 	for _, bad := range []*structpb.Value{{}, structpb.NewNumberValue(math.NaN()), structpb.NewStringValue("\xff")} {
