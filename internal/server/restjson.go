@@ -312,9 +312,11 @@ type wireJSON struct {
 	entries []wireEntry
 }
 
-// wireEntry is one member of a Struct in wire form: its key and its Value's bytes.
+// wireEntry is one member of a Struct in wire form: the offsets of its key and of its Value's
+// bytes within the Struct's bytes (offsets, not slices: sorting entries without pointers needs no
+// write barriers).
 type wireEntry struct {
-	key, val []byte
+	keyStart, keyEnd, valStart, valEnd int
 }
 
 // errWire is the refusal of bytes that are not a Value jsonToWire could have written.
@@ -383,49 +385,54 @@ func (w *wireJSON) value(b []byte, depth int) error {
 func (w *wireJSON) object(b []byte, depth int) error {
 	first := len(w.entries)
 	defer func() { w.entries = w.entries[:first] }()
-	for len(b) > 0 {
-		entry, n := consumeField(b, 1)
+	for pos := 0; pos < len(b); {
+		entry, n := consumeField(b[pos:], 1)
 		if n < 0 {
 			return errWire
 		}
-		b = b[n:]
+		start := pos + n - len(entry) // a length-delimited field ends with its content
+		pos += n
 		if entry == nil {
 			continue
 		}
-		var e wireEntry
-		for len(entry) > 0 {
-			num, typ, n := protowire.ConsumeTag(entry)
-			if n < 0 {
+		e := wireEntry{keyStart: start, keyEnd: start, valStart: start, valEnd: start}
+		for epos := 0; epos < len(entry); {
+			num, typ, tn := protowire.ConsumeTag(entry[epos:])
+			if tn < 0 {
 				return errWire
 			}
-			entry = entry[n:]
-			var v []byte
+			var (
+				v []byte
+				m int
+			)
 			if typ == protowire.BytesType {
-				v, n = protowire.ConsumeBytes(entry)
+				v, m = protowire.ConsumeBytes(entry[epos+tn:])
 			} else {
-				n = protowire.ConsumeFieldValue(num, typ, entry)
+				m = protowire.ConsumeFieldValue(num, typ, entry[epos+tn:])
 			}
-			if n < 0 {
+			if m < 0 {
 				return errWire
 			}
-			entry = entry[n:]
+			vs := start + epos + tn + m - len(v)
 			switch {
 			case typ == protowire.BytesType && num == 1:
-				e.key = v
+				e.keyStart, e.keyEnd = vs, vs+len(v)
 			case typ == protowire.BytesType && num == 2:
-				e.val = v
+				e.valStart, e.valEnd = vs, vs+len(v)
 			}
+			epos += tn + m
 		}
 		w.entries = append(w.entries, e)
 	}
+	key := func(e wireEntry) []byte { return b[e.keyStart:e.keyEnd] }
 	members := w.entries[first:]
-	slices.SortStableFunc(members, func(a, b wireEntry) int { return bytes.Compare(a.key, b.key) })
+	slices.SortStableFunc(members, func(x, y wireEntry) int { return bytes.Compare(key(x), key(y)) })
 	w.out = append(w.out, '{')
 	written := 0
 	for i := range members {
 		// Re-slice: writing a nested object may have grown w.entries.
 		e := w.entries[first+i]
-		if i+1 < len(members) && bytes.Equal(e.key, w.entries[first+i+1].key) {
+		if i+1 < len(members) && bytes.Equal(key(e), key(w.entries[first+i+1])) {
 			continue // a later value of the same key wins
 		}
 		if written > 0 {
@@ -433,11 +440,11 @@ func (w *wireJSON) object(b []byte, depth int) error {
 		}
 		written++
 		var err error
-		if w.out, err = appendString(w.out, bytesString(e.key)); err != nil {
+		if w.out, err = appendString(w.out, bytesString(key(e))); err != nil {
 			return err
 		}
 		w.out = append(w.out, ':')
-		if err := w.value(e.val, depth+1); err != nil {
+		if err := w.value(b[e.valStart:e.valEnd], depth+1); err != nil {
 			return err
 		}
 	}
