@@ -392,14 +392,18 @@ bin/bosa-bench -help                         # every knob: -repeat, -duration, -
 	"the rounds in which the new gateway was faster; the same table goes to `bin/bench-compare.md`. `BENCHFLAGS` changes\n" +
 	"the cells (`-cases`, `-concurrency`, `-paths grpc,rest,empty`, `-repeat`, `-duration`); `bin/bosa-bench -base-bin DIR`\n" +
 	"compares with a gateway binary built elsewhere.\n\n" +
-	"Profiles: the gateway binary serves no `/debug/pprof`. Under the real load, build it with one extra import through\n" +
-	"`go build -overlay` (no source change) and point `-bin` at it, then fetch profiles while `bosa-bench` runs; in process,\n" +
-	"`internal/bench/inprocess_test.go` runs the same calls with sandbox and gateway in the test binary:\n\n" + "```sh" + `
-printf 'package main\nimport _ "net/http/pprof"\nimport "net/http"\nfunc init() { go http.ListenAndServe("127.0.0.1:6060", nil) }\n' > /tmp/pprof.go
-printf '{"Replace":{"cmd/bosa-gateway/pprof.go":"/tmp/pprof.go"}}' > /tmp/overlay.json
-go build -overlay /tmp/overlay.json -o /tmp/pprof-bin/ ./cmd/bosa-gateway && cp bin/bosa-sandbox bin/bosa-bench bin/ghz /tmp/pprof-bin/
-bin/bosa-bench -bin /tmp/pprof-bin -scenarios unary -concurrency 64 -repeat 3 &
-go tool pprof -top -cum 'http://127.0.0.1:6060/debug/pprof/profile?seconds=10'
-go tool pprof -sample_index=alloc_space -top 'http://127.0.0.1:6060/debug/pprof/allocs'
+	"The gRPC replay baseline is `bin/bosa-bench -grpc-replay FILE`: a plain grpc-go server (reflection for ghz) answering\n" +
+	"`ExecuteAction` with the recorded answer bytes of the case its `bench-case` metadata names, reading no request and\n" +
+	"encoding nothing.\n\n" +
+	"Profiles: the gateway serves `/debug/pprof/` on its admin listener (`--admin-addr`, off by default); pass it through\n" +
+	"`-gateway-env` and fetch profiles while `bosa-bench` runs one path (the admin listener is idle otherwise). In process,\n" +
+	"`internal/bench/inprocess_test.go` runs the same calls with sandbox and gateway in the test binary, and\n" +
+	"`BenchmarkRESTAnswer` (internal/server) times the REST answer's conversion alone:\n\n" + "```sh" + `
+bin/bosa-bench -bin bin -scenarios unary -paths rest -concurrency 64 -repeat 2 -duration 8s -gateway-env BOSA_ADMIN_ADDR=127.0.0.1:6061 &
+sleep 6; go tool pprof -proto -output /tmp/rest64.cpu 'http://127.0.0.1:6061/debug/pprof/profile?seconds=8'
+curl -s -o /tmp/rest64.allocs http://127.0.0.1:6061/debug/pprof/allocs
+go tool pprof -top -cum bin/bosa-gateway /tmp/rest64.cpu
+go tool pprof -sample_index=alloc_objects -top bin/bosa-gateway /tmp/rest64.allocs
+go test ./internal/server -run '^$' -bench RESTAnswer -benchmem
 go test ./internal/bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
 ` + "```"
