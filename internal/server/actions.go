@@ -73,7 +73,7 @@ func resultMessage(r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse,
 	}
 	if r.RawData != nil {
 		// Data goes from JSON straight to its wire form (see dataWire); the REST face writes JSON
-		// from that form (restMarshaler).
+		// from that form (restMarshaler), other in-process callers get it decoded (directConn).
 		wire, err := dataWire(r.RawData)
 		if err != nil {
 			return nil, err

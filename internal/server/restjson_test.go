@@ -173,3 +173,26 @@ func BenchmarkRESTRequest(b *testing.B) {
 		}
 	})
 }
+
+// TestDecodeUnknown: an answer whose data is in wire form (dataWire), given to an in-process caller
+// other than the REST face (the MCP face), has its data field decoded, as over a gRPC connection.
+func TestDecodeUnknown(t *testing.T) {
+	raw := []byte(`{"a": [1, "x", null, {"b": true}], "a": {"c": 2.5}}`)
+	wire, err := dataWire(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &bosav1.ExecuteActionResponse{UpstreamStatus: 200, NextPageToken: "n"}
+	msg.ProtoReflect().SetUnknown(wire)
+	if err := decodeUnknown(msg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := jsonToValue(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &bosav1.ExecuteActionResponse{Result: &bosav1.ExecuteActionResponse_Data{Data: data}, UpstreamStatus: 200, NextPageToken: "n"}
+	if !proto.Equal(msg, want) || len(msg.ProtoReflect().GetUnknown()) != 0 {
+		t.Errorf("decoded %v, want %v", msg, want)
+	}
+}
