@@ -183,14 +183,26 @@ func newAPIError(req *request, r *response) *APIError {
 	return e
 }
 
-// requestIDPattern is what a request id must look like to be kept (as the reference client does).
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+// isRequestID reports whether v looks as a request id must to be kept (as the reference client
+// does): 1 to 128 of [A-Za-z0-9._:-]. A loop, not a regexp: it runs on every answer.
+func isRequestID(v string) bool {
+	if len(v) == 0 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // validRequestID returns v when it is a well-formed request id that does not look like a
 // credential (a JWT or a GitHub token, which a misbehaving proxy might echo), else "".
 func validRequestID(v string) string {
 	v = strings.TrimSpace(v)
-	if !requestIDPattern.MatchString(v) || (strings.HasPrefix(v, "eyJ") && strings.Count(v, ".") >= 2) {
+	if !isRequestID(v) || (strings.HasPrefix(v, "eyJ") && strings.Count(v, ".") >= 2) {
 		return ""
 	}
 	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"} {

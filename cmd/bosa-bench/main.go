@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +60,7 @@ type options struct {
 	base, baseBin     string
 	wrk, ghz          string
 	floorProxy        string
+	grpcReplay        string
 	streams           int
 }
 
@@ -71,7 +73,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.workDir, "logs", "", "directory for the processes' logs (default: a new temporary directory)")
 	scen := fs.String("scenarios", "unary,sizing,paginate,files", "scenarios to run, comma-separated")
 	cases := fs.String("cases", "1KiB", "unary cases to run, comma-separated: 1KiB (the targets' case), 35KiB, 100KiB")
-	paths := fs.String("paths", "direct,floor,rest,empty,grpc", "unary: paths to run, comma-separated (fewer paths leave ratios out; for profiling one path); compare mode: grpc, rest, empty (default grpc,rest)")
+	paths := fs.String("paths", "direct,floor,rest,empty,replay,grpc", "unary: paths to run, comma-separated (fewer paths leave ratios out; for profiling one path); compare mode: grpc, rest, empty (default grpc,rest)")
 	conc := fs.String("concurrency", "1,16,64", "unary concurrency levels, comma-separated (latency at 1, throughput above)")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unary: warm-up run of the load tool before every measured run")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "unary: measured run of the load tool (wrk rounds to whole seconds)")
@@ -79,6 +81,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.wrk, "wrk", "", "wrk binary (default: wrk on $PATH)")
 	fs.StringVar(&o.ghz, "ghz", "", "ghz binary (default: -bin/ghz, else ghz on $PATH)")
 	fs.StringVar(&o.floorProxy, "floor-proxy", "", "serve the floor proxy (a plain httputil.ReverseProxy) in front of this URL and do nothing else")
+	fs.StringVar(&o.grpcReplay, "grpc-replay", "", "serve the gRPC replay baseline (ExecuteAction answered with the recorded answers of this JSON file) and do nothing else")
 	fs.IntVar(&o.streams, "streams", 1000, "sizing: concurrent calls held open to measure memory per call")
 	smoke := fs.Bool("smoke", false, "a short run that proves the pipeline (2 rounds of 1 s, fewer pages and transfers, 10 MiB files, 200 streams); its numbers are not for docs")
 	fs.IntVar(&o.pages, "pages", 50, "pagination: pages per run (N)")
@@ -148,7 +151,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		switch p := bench.Path(strings.TrimSpace(p)); p {
 		case bench.GRPC, bench.REST, bench.Empty:
 			o.paths = append(o.paths, p)
-		case bench.Direct, bench.Floor:
+		case bench.Direct, bench.Floor, bench.Replay:
 			if o.comparing() {
 				return nil, fmt.Errorf("-paths: compare mode measures the gateway: grpc, rest, empty (not %q)", p)
 			}
@@ -207,6 +210,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.floorProxy != "" {
 		return bench.ServeFloorProxy(ctx, o.floorProxy, "127.0.0.1:0", stdout)
+	}
+	if o.grpcReplay != "" {
+		return bench.ServeGRPCReplay(ctx, o.grpcReplay, "127.0.0.1:0", stdout)
 	}
 	bins := bench.Binaries{Dir: o.bin}
 	for _, p := range []string{bins.Sandbox(), bins.Gateway(), bins.Bench()} {
@@ -328,9 +334,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		sess.FloorURL = floor.URL
 		r.UnaryConfig = bench.UnaryConfig{Cases: o.unaryCases(), Paths: o.paths, Concurrency: o.concurrency, Warmup: o.warmup,
 			Duration: o.duration, Repeat: o.repeat, Tools: tools, Dir: o.workDir}
+		procs := bench.Procs{Gateway: &gw.Proc, Floor: &floor.Proc, Sandbox: &sb.Proc}
+		if slices.Contains(o.paths, bench.Replay) {
+			replay, err := startReplay(ctx, sess, bins, r.UnaryConfig.Cases, o.workDir)
+			if err != nil {
+				return err
+			}
+			defer replay.Stop() //nolint:errcheck
+			procs.Replay = &replay.Proc
+			logf("   grpc replay %s (pid %d)", replay.Addr, replay.PID)
+		}
 		logf("1. unary: %d cases, %d rounds of %s per cell; gateway pid %d, floor proxy %s (pid %d); wrk %s, ghz %s",
 			len(r.UnaryConfig.Cases), o.repeat, o.warmup+o.duration, gw.PID, floor.URL, floor.PID, tools.WRK, tools.GHZ)
-		r.Unary, err = bench.RunUnary(ctx, sess, bench.Procs{Gateway: &gw.Proc, Floor: &floor.Proc, Sandbox: &sb.Proc}, r.UnaryConfig, func(u bench.UnaryRow) {
+		r.Unary, err = bench.RunUnary(ctx, sess, procs, r.UnaryConfig, func(u bench.UnaryRow) {
 			l := u.Runs[len(u.Runs)-1].Load
 			logf("   %-6s %-6s c=%-3d run %d: p50 %-9v p99 %-9v %6.0f/s", u.Case, u.Path, u.Concurrency, len(u.Runs),
 				l.P(50).Round(time.Microsecond), l.P(99).Round(time.Microsecond), l.Throughput())
@@ -417,4 +433,26 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], ", ")
+}
+
+// startReplay records the gateway's answer to every unary case and starts the gRPC replay server
+// (bench.Replay) with them, attached to sess.
+func startReplay(ctx context.Context, sess *bench.Session, bins bench.Binaries, cases []bench.UnaryCase, dir string) (*bench.ReplayProcess, error) {
+	var answers []bench.ReplayAnswer
+	for _, c := range cases {
+		a, err := sess.RecordAnswer(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		answers = append(answers, a)
+	}
+	replay, err := bench.StartGRPCReplay(ctx, bins.Bench(), filepath.Join(dir, "replay.json"), answers, filepath.Join(dir, "replay.log"))
+	if err != nil {
+		return nil, err
+	}
+	if err := sess.AttachReplay(replay.Addr); err != nil {
+		_ = replay.Stop()
+		return nil, err
+	}
+	return replay, nil
 }

@@ -29,7 +29,7 @@ func TestParse(t *testing.T) {
 			return o.bin == "bin" && slices.Equal(o.concurrency, []int{1, 16, 64}) && o.duration == 3*time.Second && o.warmup == time.Second &&
 				o.repeat == 5 && o.pages == 50 && o.latency == 20*time.Millisecond && o.work == 20*time.Millisecond &&
 				len(o.fileSizes) == 2 && o.fileSizes[1] == 50<<20 && len(o.scenarios) == 4 && len(o.cases) == 1 && o.cases["1KiB"] &&
-				len(o.fileAPIs) == 2 && o.streams == 1000 && len(o.paths) == 5
+				len(o.fileAPIs) == 2 && o.streams == 1000 && len(o.paths) == 6
 		}},
 		{name: "smoke", args: []string{"-smoke", "-repeat", "3"}, check: func(o *options) bool {
 			return o.duration == time.Second && o.warmup == 500*time.Millisecond && o.repeat == 3 && o.pages == 10 && o.pageRepeats == 1 &&
@@ -122,7 +122,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "| 1KiB | gateway REST |", "| 1KiB | empty | 1 |", "memory per 1,000 concurrent calls",
+	for _, want := range []string{"## Targets", "| 1KiB | gateway REST |", "| 1KiB | empty | 1 |", "| 1KiB | replay | 1 |", "memory per 1,000 concurrent calls",
 		"| 1MiB | download | stream | grpc |", "| 1MiB | upload | stream | rest |", "| 1MiB | upload | buffered | rest |", "bin/bosa-bench -bin"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)

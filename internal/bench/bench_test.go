@@ -188,6 +188,7 @@ func hopReport(rest64 [2]int, grpcCPU time.Duration) *Report {
 			row(Floor, 1, unaryRun(600*us, 1500*us, 1500, 80*us), unaryRun(600*us, 1300*us, 1500, 80*us)),
 			row(REST, 1, unaryRun(620*us, 1500*us, 1000, 300*us), unaryRun(620*us, 1500*us, 1000, 300*us)), // added 220, 120: 1.1 ×, 1.2 ×
 			row(Empty, 1, unaryRun(150*us, 300*us, 5000, 50*us), unaryRun(150*us, 300*us, 5000, 50*us)),
+			row(Replay, 1, unaryRun(350*us, 800*us, 2000, 40*us), unaryRun(300*us, 800*us, 2000, 40*us)),
 			row(GRPC, 1, unaryRun(1000*us, 2000*us, 800, 250*us), unaryRun(900*us, 2000*us, 800, 250*us)), // hop 450, 250: 2.25 ×, 2.5 ×
 			row(Direct, 64, unaryRun(0, 0, 20000, 0), unaryRun(0, 0, 20000, 0)),
 			row(Floor, 64, unaryRun(0, 0, 10000, 60*us), unaryRun(0, 0, 8000, 60*us)),
@@ -217,6 +218,10 @@ func TestHop(t *testing.T) {
 	// The tool spent 200 µs more per ExecuteAction call than per empty call: net hop 250, 50 µs.
 	if h.ToolExtraCPU != 200*us || h.GRPCHopNetP50 != 150*us || h.GRPCHopNet.Lo != 0.5 || h.GRPCHopNet.Hi != 1.25 {
 		t.Errorf("net of the tool: extra %v, hop %v, ratio %+v", h.ToolExtraCPU, h.GRPCHopNetP50, h.GRPCHopNet)
+	}
+	// Like for like, beyond the replayed answer: 1000−350−400 = 250 µs (1.25 ×), 900−300−500 = 100 µs (1 ×).
+	if h.GRPCLikeP50 != 175*us || h.GRPCLike.Lo != 1 || h.GRPCLike.Hi != 1.25 || h.GRPCLike.Median != 1.125 {
+		t.Errorf("like for like: hop %v, ratio %+v", h.GRPCLikeP50, h.GRPCLike)
 	}
 	t64 := h.Throughput[64]
 	if t64.REST.Median != (0.95+0.875)/2 || t64.FloorRate != 9000 || t64.CPU.Median != 0.75 {
@@ -252,6 +257,7 @@ func TestEvaluate(t *testing.T) {
 		met    bool
 	}{
 		{"REST added p50 ≤ 1.2 × the floor's added p50 (1KiB, c=1)", true},
+		{"gRPC hop like for like (beyond a gRPC call answered with the same bytes, and the upstream call) ≤ 1.5 ×", true},
 		{"gRPC hop (beyond an empty gRPC call and the upstream call) ≤ 1.5 ×", false},
 		{"REST throughput at c=64 ≥ 0.9 × the floor's", true},
 		{"gateway CPU per call over gRPC ≤ over REST (1KiB, c=64)", true},
@@ -269,13 +275,16 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("verdict %d = %q met=%v (%s); want %q met=%v", i, got[i].Target, got[i].Met, got[i].Measured, w.prefix, w.met)
 		}
 	}
-	if m := got[2].Measured; !strings.Contains(m, "0.91 × (0.88–0.95 over 2 rounds)") || !strings.Contains(m, "8250/s vs 9000/s") {
+	if !strings.Contains(got[2].Why, "judged like for like") {
+		t.Errorf("the raw gRPC hop verdict does not say which one the target is judged on: %q", got[2].Why)
+	}
+	if m := got[3].Measured; !strings.Contains(m, "0.91 × (0.88–0.95 over 2 rounds)") || !strings.Contains(m, "8250/s vs 9000/s") {
 		t.Errorf("throughput measured %q", m)
 	}
 	// Below the targets: REST at 0.85 × the floor, gRPC costing more CPU than REST.
 	low := Evaluate(hopReport([2]int{8500, 6800}, 300*us))
-	if low[2].Met || low[3].Met {
-		t.Errorf("verdicts below target: %+v", low[2:4])
+	if low[3].Met || low[4].Met {
+		t.Errorf("verdicts below target: %+v", low[3:5])
 	}
 }
 

@@ -67,6 +67,10 @@ type Session struct {
 	Token      string
 	// FloorURL is the floor proxy's base URL, when one runs.
 	FloorURL string
+	// ReplayAddr is the grpc replay server's address, when one runs (AttachReplay).
+	ReplayAddr string
+	replay     bosav1.ActionServiceClient
+	replayConn *grpc.ClientConn
 
 	direct   *bosaclient.Client
 	conn     *grpc.ClientConn
@@ -148,7 +152,25 @@ func (s *Session) detach() {
 // Close closes the session's connections.
 func (s *Session) Close() {
 	s.detach()
+	if s.replayConn != nil {
+		_ = s.replayConn.Close()
+		s.replayConn, s.replay, s.ReplayAddr = nil, nil, ""
+	}
 	s.direct.CloseIdleConnections()
+}
+
+// AttachReplay connects the session to the grpc replay server at addr (see Replay).
+func (s *Session) AttachReplay(addr string) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(128<<20)))
+	if err != nil {
+		return fmt.Errorf("bench: dial grpc replay: %w", err)
+	}
+	if s.replayConn != nil {
+		_ = s.replayConn.Close()
+	}
+	s.ReplayAddr, s.replay, s.replayConn = addr, bosav1.NewActionServiceClient(conn), conn
+	return nil
 }
 
 // Prepare builds the call of req over path once (request messages, JSON bodies), so that the load
@@ -158,7 +180,7 @@ func (s *Session) Prepare(path Path, req Request) (func(ctx context.Context) (Re
 	case Direct:
 		return s.prepareDirect(req), nil
 	case GRPC:
-		return s.prepareGRPC(req)
+		return s.prepareGRPC(s.action, req, nil)
 	case REST:
 		return s.prepareREST(req)
 	}
@@ -206,7 +228,17 @@ func (s *Session) prepareDirect(req Request) func(ctx context.Context) (Result, 
 	}
 }
 
-func (s *Session) prepareGRPC(req Request) (func(ctx context.Context) (Result, error), error) {
+// PrepareReplay returns the call of a case to the grpc replay server (see Replay).
+func (s *Session) PrepareReplay(uc UnaryCase) (func(ctx context.Context) (Result, error), error) {
+	if s.replay == nil {
+		return nil, errors.New("bench: no grpc replay server")
+	}
+	return s.prepareGRPC(s.replay, uc.Req, metadata.Pairs(replayCaseKey, uc.Name))
+}
+
+// prepareGRPC prepares req as an ExecuteAction call with client (the gateway's, or the replay
+// server's), with extra metadata.
+func (s *Session) prepareGRPC(client bosav1.ActionServiceClient, req Request, extra metadata.MD) (func(ctx context.Context) (Result, error), error) {
 	in, err := s.grpcInput(req)
 	if err != nil {
 		return nil, err
@@ -215,9 +247,9 @@ func (s *Session) prepareGRPC(req Request) (func(ctx context.Context) (Result, e
 	for _, f := range req.Files {
 		msg.Files = append(msg.Files, &bosav1.File{Parameter: f.Parameter, Filename: f.Filename, ContentType: f.ContentType, Data: f.Data})
 	}
-	md := metadata.Pairs("authorization", "Bearer "+s.Token)
+	md := metadata.Join(metadata.Pairs("authorization", "Bearer "+s.Token), extra)
 	return func(ctx context.Context) (Result, error) {
-		resp, err := s.action.ExecuteAction(metadata.NewOutgoingContext(ctx, md), msg)
+		resp, err := client.ExecuteAction(metadata.NewOutgoingContext(ctx, md), msg)
 		if err != nil {
 			return Result{}, err
 		}

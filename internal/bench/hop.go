@@ -65,6 +65,11 @@ type Hop struct {
 	GRPCHopNet    Ratio
 	// ToolExtraCPU is that extra CPU per call (median over the rounds).
 	ToolExtraCPU time.Duration
+	// GRPCLikeP50 is the gRPC hop like for like: grpc − replay − direct, beyond a gRPC call
+	// answered with the same bytes (which ghz decodes alike) and the upstream call; GRPCLike is
+	// its ratio to the floor's added p50 (see Replay).
+	GRPCLikeP50 time.Duration
+	GRPCLike    Ratio
 	// CPU per call at concurrency 1 of the floor proxy and of the gateway per path.
 	FloorCPU1, RESTCPU1, GRPCCPU1, EmptyCPU1 time.Duration
 	// Throughput per concurrency above 1.
@@ -106,6 +111,7 @@ func (r *Report) Hop(c string) Hop {
 		return func(i int) time.Duration { return u.Runs[i].Load.P(pct) }
 	}
 	direct, floor, rest, empty, grpc := r.row(c, Direct, 1), r.row(c, Floor, 1), r.row(c, REST, 1), r.row(c, Empty, 1), r.row(c, GRPC, 1)
+	replay := r.row(c, Replay, 1)
 	if direct != nil && floor != nil {
 		for _, pct := range []float64{50, 99} {
 			d, f := p(direct, pct), p(floor, pct)
@@ -137,6 +143,13 @@ func (r *Report) Hop(c string) Hop {
 				} else {
 					h.GRPCHopP99, h.GRPCHop99 = medianOver(m, hop), gh
 				}
+			}
+			if replay != nil && grpc != nil && pct == 50 {
+				m := rounds(direct, floor, replay, grpc)
+				rp, g := p(replay, pct), p(grpc, pct)
+				hop := func(i int) time.Duration { return g(i) - rp(i) - d(i) }
+				h.GRPCLikeP50 = medianOver(m, hop)
+				h.GRPCLike = ratioOf(m, func(i int) float64 { return float64(hop(i)) }, floorAdded)
 			}
 			if pct == 50 {
 				h.FloorAddedP50 = fa

@@ -3,8 +3,10 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -90,6 +92,48 @@ func startFloor(tb testing.TB, upstream string) string {
 		tb.Fatalf("floor proxy printed %q (%v)", line, err)
 	}
 	return u
+}
+
+// startReplay records the answers of cases over the session's gateway and serves them with
+// ServeGRPCReplay until the test ends, attached to the session.
+func startReplay(tb testing.TB, sess *Session, cases []UnaryCase) {
+	tb.Helper()
+	var answers []ReplayAnswer
+	for _, c := range cases {
+		a, err := sess.RecordAnswer(context.Background(), c)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		answers = append(answers, a)
+	}
+	b, err := json.Marshal(answers)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	file := filepath.Join(tb.TempDir(), "replay.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- ServeGRPCReplay(ctx, file, "127.0.0.1:0", w) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Error(err)
+		}
+		w.Close()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "grpc replay serving on ")
+	if err != nil || !ok {
+		tb.Fatalf("grpc replay printed %q (%v)", line, err)
+	}
+	if err := sess.AttachReplay(addr); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // BenchmarkUnary is the unary scenario in one process, one call at a time:

@@ -108,26 +108,35 @@ type FloorProcess struct {
 
 // StartFloorProxy runs `benchBin -floor-proxy upstream` and waits for its address.
 func StartFloorProxy(ctx context.Context, benchBin, upstream, logPath string) (*FloorProcess, error) {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("bench: floor proxy log: %w", err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(benchBin, "-floor-proxy", upstream)
-	cmd.Stderr = logf
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("bench: floor proxy stdout: %w", err)
-	}
-	p, err := start("floor proxy", cmd)
-	if err != nil {
-		return nil, err
-	}
-	u, err := waitForLine(ctx, p, out, "floor proxy serving on ")
+	p, u, err := startHelper(ctx, "floor proxy", exec.Command(benchBin, "-floor-proxy", upstream), logPath, "floor proxy serving on ")
 	if err != nil {
 		return nil, err
 	}
 	return &FloorProcess{Process: p, URL: u}, nil
+}
+
+// startHelper starts cmd (a bosa-bench serving something, its stderr to logPath) and returns the
+// rest of the first line of its stdout that starts with prefix: the address it serves on.
+func startHelper(ctx context.Context, name string, cmd *exec.Cmd, logPath, prefix string) (*Process, string, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("bench: %s log: %w", name, err)
+	}
+	defer logf.Close()
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", fmt.Errorf("bench: %s stdout: %w", name, err)
+	}
+	p, err := start(name, cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := waitForLine(ctx, p, out, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, addr, nil
 }
 
 // waitForLine returns the rest of the first line of out that starts with prefix, within 10 s.

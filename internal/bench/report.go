@@ -94,7 +94,7 @@ func metWord(ok bool) string {
 
 // unaryLegend names the paths of the unary scenario.
 const unaryLegend = "direct = wrk → sandbox; floor = wrk → httputil.ReverseProxy → sandbox; rest = wrk → gateway REST; " +
-	"grpc = ghz → gateway gRPC; empty = ghz → gateway grpc.health.v1.Health/Check"
+	"grpc = ghz → gateway gRPC; empty = ghz → gateway grpc.health.v1.Health/Check; replay = ghz → a grpc-go server replaying the gateway's answer bytes"
 
 var hopHeader = []string{"case", "hop", "added p50 c=1", "× floor", "added p99 c=1", "× floor", "req/s c=16", "× floor",
 	"req/s c=64", "× floor", "CPU/call c=1", "CPU/call c=64"}
@@ -147,7 +147,9 @@ func (r *Report) hopRows(c string) [][]string {
 			fmtDur(h.RESTCPU1), cpu64(func(t HopThroughput) time.Duration { return t.RESTCPU })},
 		{c, "gateway gRPC (hop beyond empty call + upstream)", signed(h.GRPCHopP50), h.GRPCHop.String(), signed(h.GRPCHopP99), h.GRPCHop99.String(),
 			g16, g16r, g64, g64r, fmtDur(h.GRPCCPU1), cpu64(func(t HopThroughput) time.Duration { return t.GRPCCPU })},
-		{c, fmt.Sprintf("gateway gRPC hop, net of ghz's extra %s CPU/call", fmtDur(h.ToolExtraCPU)), signed(h.GRPCHopNetP50), h.GRPCHopNet.String(),
+		{c, "gateway gRPC hop like for like (beyond a replayed answer + upstream)", signed(h.GRPCLikeP50), h.GRPCLike.String(),
+			"", "", "", "", "", "", "", ""},
+		{c, fmt.Sprintf("gateway gRPC hop, net of ghz's extra %s CPU/call (estimate)", fmtDur(h.ToolExtraCPU)), signed(h.GRPCHopNetP50), h.GRPCHopNet.String(),
 			"", "", "", "", "", "", "", ""},
 	}
 }
@@ -262,20 +264,24 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	if len(r.Unary) > 0 {
 		uc := r.UnaryConfig
 		p("## 1. The hop against the floor\n\n")
-		p("What the gateway adds to a call of BOSA, next to what any Go hop adds. Five paths, each driven by an established\n")
+		p("What the gateway adds to a call of BOSA, next to what any Go hop adds. Six paths, each driven by an established\n")
 		p("load tool: `direct`, wrk → sandbox (the upstream call alone); `floor`, wrk → a plain `httputil.ReverseProxy` →\n")
 		p("sandbox (`bosa-bench -floor-proxy`, its own process); `rest`, wrk → gateway REST → sandbox; `grpc`, ghz →\n")
 		p("gateway gRPC → sandbox; `empty`, ghz → the gateway's `grpc.health.v1.Health/Check` (same server and interceptors, no\n")
-		p("upstream call). wrk (Debian `wrk`, HTTP/1.1 keep-alive, `conc` connections) and ghz (%s, `conc` concurrent calls on\n", GHZVersion)
+		p("upstream call); `replay`, ghz → a plain grpc-go server (`bosa-bench -grpc-replay`, its own process) that answers\n")
+		p("ExecuteAction with the bytes of the gateway's own answer, recorded once at the start, and does nothing else.\n")
+		p("wrk (Debian `wrk`, HTTP/1.1 keep-alive, `conc` connections) and ghz (%s, `conc` concurrent calls on\n", GHZVersion)
 		p("one connection) run closed loops; every run is %s of warm-up (a separate tool run, discarded), then %s measured.\n", uc.Warmup, uc.Duration)
 		p("There are %d rounds; within a round every path of a (case, concurrency) runs once, back to back, so that a noisy\n", uc.runs())
 		p("neighbour hits the paths alike.\n\n")
 		p("Added latency at c=1 is taken round by round: the floor's and REST's are path − direct; the gRPC hop is grpc − empty −\n")
-		p("direct, what the gateway adds beyond a gRPC round trip and the upstream call. `× floor` is the ratio to the floor's added\n")
-		p("latency (or, for req/s, to the floor's throughput) in the same round: the median over the rounds, with their range.\n")
-		p("Absolute numbers move with the machine's load; the ratios, taken within a round, much less. CPU per call is the hop\n")
-		p("process's (the gateway, or the floor proxy) utime+stime from `/proc/<pid>/stat` over the measured run, divided by the\n")
-		p("calls; the load tools' own CPU is not in it.\n\n")
+		p("direct, what the gateway adds beyond a gRPC round trip and the upstream call (the issue's definition). The empty call's\n")
+		p("answer is a few bytes, and ghz decodes every answer into a dynamic message, so that hop also holds ghz's decoding of the\n")
+		p("1 KiB answer; like for like, grpc − replay − direct cancels it: ghz decodes the same bytes from the replay server.\n")
+		p("`× floor` is the ratio to the floor's added latency (or, for req/s, to the floor's throughput) in the same round: the\n")
+		p("median over the rounds, with their range. Absolute numbers move with the machine's load; the ratios, taken within a\n")
+		p("round, much less. CPU per call is the hop process's (the gateway, the floor proxy, or the replay server) utime+stime\n")
+		p("from `/proc/<pid>/stat` over the measured run, divided by the calls; the load tools' own CPU is not in it.\n\n")
 		row(hopHeader...)
 		sep(len(hopHeader))
 		for _, c := range r.unaryCaseNames() {
@@ -386,14 +392,18 @@ bin/bosa-bench -help                         # every knob: -repeat, -duration, -
 	"the rounds in which the new gateway was faster; the same table goes to `bin/bench-compare.md`. `BENCHFLAGS` changes\n" +
 	"the cells (`-cases`, `-concurrency`, `-paths grpc,rest,empty`, `-repeat`, `-duration`); `bin/bosa-bench -base-bin DIR`\n" +
 	"compares with a gateway binary built elsewhere.\n\n" +
-	"Profiles: the gateway binary serves no `/debug/pprof`. Under the real load, build it with one extra import through\n" +
-	"`go build -overlay` (no source change) and point `-bin` at it, then fetch profiles while `bosa-bench` runs; in process,\n" +
-	"`internal/bench/inprocess_test.go` runs the same calls with sandbox and gateway in the test binary:\n\n" + "```sh" + `
-printf 'package main\nimport _ "net/http/pprof"\nimport "net/http"\nfunc init() { go http.ListenAndServe("127.0.0.1:6060", nil) }\n' > /tmp/pprof.go
-printf '{"Replace":{"cmd/bosa-gateway/pprof.go":"/tmp/pprof.go"}}' > /tmp/overlay.json
-go build -overlay /tmp/overlay.json -o /tmp/pprof-bin/ ./cmd/bosa-gateway && cp bin/bosa-sandbox bin/bosa-bench bin/ghz /tmp/pprof-bin/
-bin/bosa-bench -bin /tmp/pprof-bin -scenarios unary -concurrency 64 -repeat 3 &
-go tool pprof -top -cum 'http://127.0.0.1:6060/debug/pprof/profile?seconds=10'
-go tool pprof -sample_index=alloc_space -top 'http://127.0.0.1:6060/debug/pprof/allocs'
+	"The gRPC replay baseline is `bin/bosa-bench -grpc-replay FILE`: a plain grpc-go server (reflection for ghz) answering\n" +
+	"`ExecuteAction` with the recorded answer bytes of the case its `bench-case` metadata names, reading no request and\n" +
+	"encoding nothing.\n\n" +
+	"Profiles: the gateway serves `/debug/pprof/` on its admin listener (`--admin-addr`, off by default); pass it through\n" +
+	"`-gateway-env` and fetch profiles while `bosa-bench` runs one path (the admin listener is idle otherwise). In process,\n" +
+	"`internal/bench/inprocess_test.go` runs the same calls with sandbox and gateway in the test binary, and\n" +
+	"`BenchmarkRESTAnswer` (internal/server) times the REST answer's conversion alone:\n\n" + "```sh" + `
+bin/bosa-bench -bin bin -scenarios unary -paths rest -concurrency 64 -repeat 2 -duration 8s -gateway-env BOSA_ADMIN_ADDR=127.0.0.1:6061 &
+sleep 6; go tool pprof -proto -output /tmp/rest64.cpu 'http://127.0.0.1:6061/debug/pprof/profile?seconds=8'
+curl -s -o /tmp/rest64.allocs http://127.0.0.1:6061/debug/pprof/allocs
+go tool pprof -top -cum bin/bosa-gateway /tmp/rest64.cpu
+go tool pprof -sample_index=alloc_objects -top bin/bosa-gateway /tmp/rest64.allocs
+go test ./internal/server -run '^$' -bench RESTAnswer -benchmem
 go test ./internal/bench -run '^$' -bench 'Unary/1KiB/grpc' -benchtime 3s -cpuprofile /tmp/cpu.out -o /tmp/bench.test
 ` + "```"

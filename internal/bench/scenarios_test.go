@@ -33,20 +33,21 @@ func TestScenariosInProcess(t *testing.T) {
 			cases = append(cases, c)
 		}
 	}
+	startReplay(t, ip.sess, cases)
 	ucfg := UnaryConfig{Cases: cases, Concurrency: []int{1, 4}, Duration: time.Second, Repeat: 2, Tools: testTools(t), Dir: t.TempDir()}
 	var order []string
-	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Floor: self, Sandbox: self}, ucfg, func(u UnaryRow) {
+	rows, err := RunUnary(ctx, ip.sess, Procs{Gateway: self, Floor: self, Replay: self, Sandbox: self}, ucfg, func(u UnaryRow) {
 		order = append(order, fmt.Sprintf("%s/%d/%s/%d", u.Case, u.Concurrency, u.Path, len(u.Runs)))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 2 cases × (5 paths at concurrency 1 + 4 at 4), 2 rounds.
-	if len(rows) != 18 || len(order) != 36 {
-		t.Fatalf("%d rows, %d progress calls, want 18 and 36", len(rows), len(order))
+	// 2 cases × (6 paths at concurrency 1 + 4 at 4), 2 rounds.
+	if len(rows) != 20 || len(order) != 40 {
+		t.Fatalf("%d rows, %d progress calls, want 20 and 40", len(rows), len(order))
 	}
 	// The runs of a cell alternate over the paths, round by round.
-	wantStart := []string{"1KiB/1/direct/1", "1KiB/1/floor/1", "1KiB/1/rest/1", "1KiB/1/empty/1", "1KiB/1/grpc/1", "1KiB/1/direct/2"}
+	wantStart := []string{"1KiB/1/direct/1", "1KiB/1/floor/1", "1KiB/1/rest/1", "1KiB/1/empty/1", "1KiB/1/replay/1", "1KiB/1/grpc/1", "1KiB/1/direct/2"}
 	if !slices.Equal(order[:len(wantStart)], wantStart) {
 		t.Errorf("runs in order %q, want them to start %q", order, wantStart)
 	}
@@ -115,7 +116,7 @@ func TestScenariosInProcess(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"# Benchmarks", "## Targets", "## 1. The hop against the floor", "## Sizing", "memory per 1,000 concurrent calls",
-		"## 2. Streaming pagination", "| 1KiB | grpc | 4 |", "| 1KiB | gateway REST |", "## Profile findings"} {
+		"## 2. Streaming pagination", "| 1KiB | grpc | 4 |", "| 1KiB | replay | 1 |", "| 1KiB | gateway gRPC hop like for like", "| 1KiB | gateway REST |", "## Profile findings"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}

@@ -25,9 +25,11 @@ import (
 //	rest    wrk → gateway REST → sandbox
 //	grpc    ghz → gateway gRPC → sandbox
 //	empty   ghz → gateway grpc.health.v1.Health/Check (an empty gRPC call: no upstream call)
+//	replay  ghz → a plain grpc-go server answering the gateway's recorded answer bytes (see Replay)
 //
 // The floor's added latency is floor − direct; REST's is rest − direct; the gRPC hop is grpc −
-// empty − direct: what the gateway adds beyond a gRPC round trip and the upstream call.
+// empty − direct: what the gateway adds beyond a gRPC round trip and the upstream call; like for
+// like, grpc − replay − direct: beyond a gRPC call with the same answer and the upstream call.
 
 // Floor and Empty are the unary scenario's paths besides Direct, GRPC and REST.
 const (
@@ -106,7 +108,7 @@ func (c UnaryConfig) runs() int { return max(c.Repeat, 1) }
 // UnaryPaths are the paths of the unary scenario at a concurrency, in the order they run.
 func UnaryPaths(conc int) []Path {
 	if conc == 1 {
-		return []Path{Direct, Floor, REST, Empty, GRPC}
+		return []Path{Direct, Floor, REST, Empty, Replay, GRPC}
 	}
 	return []Path{Direct, Floor, REST, GRPC}
 }
@@ -172,13 +174,15 @@ func runStats[T number](runs []UnaryRun, f func(UnaryRun) T) []T {
 }
 
 // Procs are the processes whose CPU time the unary scenario samples; nil fields are not sampled.
-type Procs struct{ Gateway, Floor, Sandbox *Proc }
+type Procs struct{ Gateway, Floor, Replay, Sandbox *Proc }
 
 // hop returns the process a path goes through (nil for the direct path).
 func (p Procs) hop(path Path) *Proc {
 	switch path {
 	case Floor:
 		return p.Floor
+	case Replay:
+		return p.Replay
 	case Direct:
 		return nil
 	}
@@ -262,10 +266,13 @@ func runCell(ctx context.Context, s *Session, procs Procs, uc UnaryCase, path Pa
 // loadFunc returns the tool run of a case over a path.
 func (s *Session) loadFunc(uc UnaryCase, path Path, cfg UnaryConfig) (func(context.Context, int, time.Duration) (LoadResult, error), error) {
 	switch path {
-	case GRPC, Empty:
+	case GRPC, Empty, Replay:
 		t, err := s.grpcTarget(uc.Req, path)
 		if err != nil {
 			return nil, err
+		}
+		if path == Replay {
+			t.Metadata[replayCaseKey] = uc.Name
 		}
 		return func(ctx context.Context, c int, d time.Duration) (LoadResult, error) {
 			return cfg.Tools.RunGHZ(ctx, t, c, d)
@@ -328,7 +335,14 @@ func (s *Session) grpcTarget(req Request, path Path) (GRPCTarget, error) {
 	if err != nil {
 		return GRPCTarget{}, err
 	}
-	return GRPCTarget{Addr: s.grpcAddr, Method: "bosa.v1.ActionService.ExecuteAction", Data: data,
+	addr := s.grpcAddr
+	if path == Replay {
+		if s.ReplayAddr == "" {
+			return GRPCTarget{}, fmt.Errorf("bench: no grpc replay server")
+		}
+		addr = s.ReplayAddr
+	}
+	return GRPCTarget{Addr: addr, Method: "bosa.v1.ActionService.ExecuteAction", Data: data,
 		Metadata: map[string]string{"authorization": "Bearer " + s.Token}}, nil
 }
 
@@ -362,6 +376,17 @@ func (s *Session) check(ctx context.Context, uc UnaryCase, path Path) error {
 			return fmt.Errorf("the floor proxy answered %d bytes, the sandbox %d", len(got), len(want))
 		}
 		return nil
+	case Replay:
+		// The replay server answers what the gateway answered: checked alike.
+		call, err := s.PrepareReplay(uc)
+		if err != nil {
+			return err
+		}
+		r, err := call(ctx)
+		if err != nil {
+			return err
+		}
+		return uc.Check(r)
 	}
 	call, err := s.Prepare(path, uc.Req)
 	if err != nil {

@@ -45,7 +45,7 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	out, err := resultMessage(ctx, r)
+	out, err := resultMessage(r)
 	if err != nil || r.File != nil {
 		return out, toStatus(err)
 	}
@@ -63,7 +63,7 @@ func (s *actionService) ExecuteAction(ctx context.Context, req *bosav1.ExecuteAc
 }
 
 // resultMessage converts an action's answer, file or data and meta, without page tokens.
-func resultMessage(ctx context.Context, r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse, error) {
+func resultMessage(r *bosaclient.ActionResponse) (*bosav1.ExecuteActionResponse, error) {
 	out := &bosav1.ExecuteActionResponse{UpstreamStatus: int32(r.Status)}
 	if r.File != nil {
 		out.Result = &bosav1.ExecuteActionResponse_File{File: &bosav1.File{
@@ -71,8 +71,9 @@ func resultMessage(ctx context.Context, r *bosaclient.ActionResponse) (*bosav1.E
 		}}
 		return out, nil
 	}
-	if r.RawData != nil && !isDirect(ctx) {
-		// Over gRPC, data goes from JSON straight to its wire form (see dataWire).
+	if r.RawData != nil {
+		// Data goes from JSON straight to its wire form (see dataWire); the REST face writes JSON
+		// from that form (restMarshaler), other in-process callers get it decoded (directConn).
 		wire, err := dataWire(r.RawData)
 		if err != nil {
 			return nil, err
@@ -464,7 +465,7 @@ func dataAndMeta(r *bosaclient.ActionResponse) (*structpb.Value, *structpb.Struc
 // google.protobuf.Value) in protobuf wire form. Set as the message's unknown fields it is marshalled
 // verbatim, and every reader decodes it as the data field: the same answer as with Result set, without
 // building the Value tree and marshalling it (most of a JSON answer's cost in the gateway). The REST
-// face needs the tree (protojson ignores unknown fields), so it is used for gRPC callers only.
+// face writes it as JSON without a tree either (wireJSON): protojson ignores unknown fields.
 func dataWire(raw []byte) ([]byte, error) {
 	b, err := jsonToWire(raw, func(n int) []byte {
 		b := make([]byte, 0, 1+protowire.SizeVarint(uint64(n))+n)

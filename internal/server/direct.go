@@ -29,6 +29,17 @@ type directConn struct {
 	chain   grpc.UnaryServerInterceptor
 	peer    *peer.Peer
 	maxMsg  int
+	// wire says whether the caller takes answers whose data is still in wire form among their
+	// unknown fields (resultMessage's dataWire): the REST face does (restMarshaler writes JSON from
+	// it); other callers (the MCP face) get the data field decoded, as from a gRPC connection.
+	wire bool
+}
+
+// wireAnswers returns c for a caller that writes answers from their wire form (see wire).
+func (c *directConn) wireAnswers() *directConn {
+	d := *c
+	d.wire = true
+	return &d
 }
 
 // directMethod is one unary method: its service implementation and generated handler.
@@ -129,23 +140,40 @@ func (c *directConn) Invoke(ctx context.Context, method string, args, reply any,
 		return st.Err()
 	}
 	moveMessage(reply.(proto.Message), msg)
+	if !c.wire {
+		if err := decodeUnknown(reply.(proto.Message)); err != nil {
+			return status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", err)
+		}
+	}
 	return nil
+}
+
+// decodeUnknown decodes the unknown fields of m into its fields, as unmarshalling m's wire form
+// does: the data an answer carries in wire form becomes its data field. JSON nests up to
+// maxJSONDepth, twice as deep in protobuf (Value, ListValue, Value...).
+func decodeUnknown(m proto.Message) error {
+	r := m.ProtoReflect()
+	u := r.GetUnknown()
+	if len(u) == 0 {
+		return nil
+	}
+	r.SetUnknown(nil)
+	return proto.UnmarshalOptions{Merge: true, RecursionLimit: 4 * maxJSONDepth}.Unmarshal(u, m)
 }
 
 // moveMessage sets dst's fields to src's, sharing (not copying) what they point to; src is not used
 // afterwards.
 func moveMessage(dst, src proto.Message) {
-	d := dst.ProtoReflect()
-	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	d, s := dst.ProtoReflect(), src.ProtoReflect()
+	s.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		d.Set(fd, v)
 		return true
 	})
-}
-
-// isDirect reports whether ctx is a call directConn runs (a REST call), not one over gRPC.
-func isDirect(ctx context.Context) bool {
-	_, ok := grpc.ServerTransportStreamFromContext(ctx).(*directStream)
-	return ok
+	// Unknown fields too, as a marshal and unmarshal would keep them: an answer's data travels in
+	// wire form among them (dataWire).
+	if u := s.GetUnknown(); len(u) > 0 {
+		d.SetUnknown(u)
+	}
 }
 
 // chainUnary composes interceptors as grpc.ChainUnaryInterceptor does: the first is outermost.

@@ -202,7 +202,7 @@ func (s *actionService) upload(ctx context.Context, stream bosav1.ActionService_
 	if err := <-received; err != nil && !errors.Is(err, errUploadEnded) {
 		return nil, err
 	}
-	out, err := resultMessage(ctx, r)
+	out, err := resultMessage(r)
 	if err != nil {
 		return nil, err
 	}

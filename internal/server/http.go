@@ -117,7 +117,7 @@ func (s *Server) httpHandler() (http.Handler, error) {
 		runtime.WithMiddlewares(restRouteName),
 	)
 	ctx := context.Background()
-	conn := s.direct
+	conn := s.direct.wireAnswers() // restMarshaler writes data from its wire form
 	for _, register := range []func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error{
 		viaClient(bosagw.RegisterConnectorServiceHandlerClient, bosav1.NewConnectorServiceClient),
 		viaClient(bosagw.RegisterActionServiceHandlerClient, bosav1.NewActionServiceClient),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -33,8 +35,38 @@ func (restMarshaler) StreamContentType(any) string { return "application/x-ndjso
 // Marshal marshals v as JSONPb does.
 func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	r, ok := v.(*bosav1.ExecuteActionResponse)
-	if !ok || (r.GetData() == nil && r.GetFile() == nil) {
+	if !ok {
 		return m.JSONPb.Marshal(v)
+	}
+	data, isWire, err := wireData(r)
+	if err != nil {
+		return nil, err
+	}
+	if r.GetData() == nil && r.GetFile() == nil && !isWire {
+		return m.JSONPb.Marshal(v)
+	}
+	var out []byte
+	switch {
+	case isWire:
+		out = make([]byte, 0, 2*len(data)+256)
+		out = append(out, `{"data":`...)
+		w := wireJSON{out: out}
+		err = w.value(data, 0)
+		out = w.out
+	case r.GetFile() != nil:
+		out = make([]byte, 0, fileJSONSize(r.GetFile())+256)
+		if out, err = appendFileJSON(append(out, `{"file":`...), r.GetFile()); err != nil {
+			return nil, fmt.Errorf("marshal ExecuteActionResponse.file: %w", err)
+		}
+	default:
+		out = make([]byte, 0, 2*valueSize(r.GetData())+256)
+		out, err = appendValueJSON(append(out, `{"data":`...), r.GetData(), 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("marshal ExecuteActionResponse.data: %w", err)
+	}
+	if envelopeByHand && m.JSONPb.UseProtoNames && m.JSONPb.EmitUnpopulated && !m.JSONPb.UseEnumNumbers && m.JSONPb.Indent == "" {
+		return appendEnvelope(out, r)
 	}
 	b, err := withoutResult(r, func() ([]byte, error) { return m.JSONPb.Marshal(r) })
 	if err != nil {
@@ -42,20 +74,6 @@ func (m restMarshaler) Marshal(v any) ([]byte, error) {
 	}
 	if len(b) < 2 || b[0] != '{' {
 		return nil, fmt.Errorf("marshal ExecuteActionResponse: unexpected JSON %.20q", b)
-	}
-	var out []byte
-	if f := r.GetFile(); f != nil {
-		out = make([]byte, 0, len(b)+fileJSONSize(f)+16)
-		out = append(out, `{"file":`...)
-		if out, err = appendFileJSON(out, f); err != nil {
-			return nil, fmt.Errorf("marshal ExecuteActionResponse.file: %w", err)
-		}
-	} else {
-		out = make([]byte, 0, len(b)+2*valueSize(r.GetData())+16)
-		out = append(out, `{"data":`...)
-		if out, err = appendValueJSON(out, r.GetData(), 0); err != nil {
-			return nil, fmt.Errorf("marshal ExecuteActionResponse.data: %w", err)
-		}
 	}
 	// b is {...} with at least the unpopulated fields (EmitUnpopulated), or {} without them.
 	for _, c := range b[1:] {
@@ -102,6 +120,66 @@ func appendFileJSON(b []byte, f *bosav1.File) ([]byte, error) {
 		src = src[n:]
 	}
 	return append(b, `"}`...), nil
+}
+
+// envelopeByHand says whether ExecuteActionResponse has exactly the fields appendEnvelope writes
+// (data, file, meta, upstream_status, next_page_token, prev_page_token, in that order): a field
+// added to the proto turns the hand-written envelope off (protojson writes it, as before).
+var envelopeByHand = func() bool {
+	fields := (&bosav1.ExecuteActionResponse{}).ProtoReflect().Descriptor().Fields()
+	want := []string{"data", "file", "meta", "upstream_status", "next_page_token", "prev_page_token"}
+	if fields.Len() != len(want) {
+		return false
+	}
+	for i, name := range want {
+		if fd := fields.Get(i); string(fd.Name()) != name || int(fd.Number()) != i+1 {
+			return false
+		}
+	}
+	return true
+}()
+
+// appendEnvelope appends the fields of r other than its result, as protojson writes them with
+// UseProtoNames and EmitUnpopulated, and closes the object that b opened with the data.
+func appendEnvelope(b []byte, r *bosav1.ExecuteActionResponse) ([]byte, error) {
+	b = append(b, `,"meta":`...)
+	if r.GetMeta() == nil {
+		b = append(b, "null"...)
+	} else {
+		var err error
+		if b, err = appendStructJSON(b, r.GetMeta(), 0); err != nil {
+			return nil, fmt.Errorf("marshal ExecuteActionResponse.meta: %w", err)
+		}
+	}
+	b = append(b, `,"upstream_status":`...)
+	b = strconv.AppendInt(b, int64(r.GetUpstreamStatus()), 10)
+	var err error
+	b = append(b, `,"next_page_token":`...)
+	if b, err = appendString(b, r.GetNextPageToken()); err != nil {
+		return nil, fmt.Errorf("marshal ExecuteActionResponse.next_page_token: %w", err)
+	}
+	b = append(b, `,"prev_page_token":`...)
+	if b, err = appendString(b, r.GetPrevPageToken()); err != nil {
+		return nil, fmt.Errorf("marshal ExecuteActionResponse.prev_page_token: %w", err)
+	}
+	return append(b, '}'), nil
+}
+
+// wireData returns the content of the data field of r when it is held in wire form among r's
+// unknown fields (resultMessage's dataWire), and no result is set. Unknown fields that are not
+// exactly that field are an error: writing the answer without them would drop its data silently.
+func wireData(r *bosav1.ExecuteActionResponse) ([]byte, bool, error) {
+	if r == nil || r.Result != nil {
+		return nil, false, nil
+	}
+	u := r.ProtoReflect().GetUnknown()
+	if len(u) == 0 {
+		return nil, false, nil
+	}
+	if v, n := consumeField(u, dataFieldNumber); v != nil && n == len(u) {
+		return v, true, nil
+	}
+	return nil, false, errors.New("marshal ExecuteActionResponse: unknown fields other than the data in wire form")
 }
 
 // withoutResult runs f with r's result unset, then restores it. r must not be used concurrently
@@ -176,22 +254,7 @@ func appendValueJSON(b []byte, v *structpb.Value, depth int) ([]byte, error) {
 	case *structpb.Value_BoolValue:
 		return strconv.AppendBool(b, k.BoolValue), nil
 	case *structpb.Value_StructValue:
-		fields := k.StructValue.GetFields()
-		b = append(b, '{')
-		var err error
-		for i, key := range slices.Sorted(maps.Keys(fields)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendString(b, key); err != nil {
-				return nil, err
-			}
-			b = append(b, ':')
-			if b, err = appendValueJSON(b, fields[key], depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendStructJSON(b, k.StructValue, depth)
 	case *structpb.Value_ListValue:
 		b = append(b, '[')
 		var err error
@@ -206,6 +269,30 @@ func appendValueJSON(b []byte, v *structpb.Value, depth int) ([]byte, error) {
 		return append(b, ']'), nil
 	}
 	return nil, errNoKind
+}
+
+// appendStructJSON appends s as a JSON object, its keys sorted; depth is that of the Value
+// holding it.
+func appendStructJSON(b []byte, s *structpb.Struct, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return nil, errJSONDepth
+	}
+	fields := s.GetFields()
+	b = append(b, '{')
+	var err error
+	for i, key := range slices.Sorted(maps.Keys(fields)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendString(b, key); err != nil {
+			return nil, err
+		}
+		b = append(b, ':')
+		if b, err = appendValueJSON(b, fields[key], depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 // appendFloat formats a number as encoding/json and protojson do.
@@ -256,3 +343,206 @@ func appendString(b []byte, s string) ([]byte, error) {
 	b = append(b, s[start:]...)
 	return append(b, '"'), nil
 }
+
+// wireJSON writes a google.protobuf.Value held in wire form (as jsonToWire encodes it) as JSON,
+// with what appendValueJSON writes for the same value decoded: object keys sorted (a repeated key
+// written once, its last value winning, as decoding into a Struct keeps it), numbers and strings
+// formatted alike, and the same refusals. It builds no message tree; entries is scratch space for
+// sorting the members of the objects being written, shared down the nesting.
+type wireJSON struct {
+	out     []byte
+	entries []wireEntry
+}
+
+// wireEntry is one member of a Struct in wire form: the offsets of its key and of its Value's
+// bytes within the Struct's bytes (offsets, not slices: sorting entries without pointers needs no
+// write barriers).
+type wireEntry struct {
+	keyStart, keyEnd, valStart, valEnd int
+}
+
+// errWire is the refusal of bytes that are not a Value jsonToWire could have written.
+var errWire = errors.New("google.protobuf.Value: malformed wire bytes")
+
+// value appends the Value message whose bytes are b, nested depth deep.
+func (w *wireJSON) value(b []byte, depth int) error {
+	if depth > maxJSONDepth {
+		return errJSONDepth
+	}
+	// The kind is the last of the oneof's fields present, as decoding keeps it.
+	var (
+		kind protowire.Number
+		bits uint64
+		raw  []byte
+	)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return errWire
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.VarintType && (num == valueNull || num == valueBool):
+			bits, n = protowire.ConsumeVarint(b)
+		case typ == protowire.Fixed64Type && num == valueNumber:
+			bits, n = protowire.ConsumeFixed64(b)
+		case typ == protowire.BytesType && (num == valueString || num == valueStruct || num == valueList):
+			raw, n = protowire.ConsumeBytes(b)
+		default:
+			num, n = 0, protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return errWire
+		}
+		if num != 0 {
+			kind = num
+		}
+		b = b[n:]
+	}
+	var err error
+	switch kind {
+	case valueNull:
+		w.out = append(w.out, "null"...)
+	case valueNumber:
+		f := math.Float64frombits(bits)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("google.protobuf.Value: invalid NumberValue %v", f)
+		}
+		w.out = appendFloat(w.out, f)
+	case valueString:
+		w.out, err = appendString(w.out, bytesString(raw))
+	case valueBool:
+		w.out = strconv.AppendBool(w.out, bits != 0)
+	case valueStruct:
+		err = w.object(raw, depth)
+	case valueList:
+		err = w.array(raw, depth)
+	default:
+		err = errNoKind
+	}
+	return err
+}
+
+// object appends the Struct whose bytes are b, its members sorted by key.
+func (w *wireJSON) object(b []byte, depth int) error {
+	first := len(w.entries)
+	defer func() { w.entries = w.entries[:first] }()
+	for pos := 0; pos < len(b); {
+		entry, n := consumeField(b[pos:], 1)
+		if n < 0 {
+			return errWire
+		}
+		start := pos + n - len(entry) // a length-delimited field ends with its content
+		pos += n
+		if entry == nil {
+			continue
+		}
+		e := wireEntry{keyStart: start, keyEnd: start, valStart: start, valEnd: start}
+		for epos := 0; epos < len(entry); {
+			num, typ, tn := protowire.ConsumeTag(entry[epos:])
+			if tn < 0 {
+				return errWire
+			}
+			var (
+				v []byte
+				m int
+			)
+			if typ == protowire.BytesType {
+				v, m = protowire.ConsumeBytes(entry[epos+tn:])
+			} else {
+				m = protowire.ConsumeFieldValue(num, typ, entry[epos+tn:])
+			}
+			if m < 0 {
+				return errWire
+			}
+			vs := start + epos + tn + m - len(v)
+			switch {
+			case typ == protowire.BytesType && num == 1:
+				e.keyStart, e.keyEnd = vs, vs+len(v)
+			case typ == protowire.BytesType && num == 2:
+				e.valStart, e.valEnd = vs, vs+len(v)
+			}
+			epos += tn + m
+		}
+		w.entries = append(w.entries, e)
+	}
+	key := func(e wireEntry) []byte { return b[e.keyStart:e.keyEnd] }
+	members := w.entries[first:]
+	slices.SortStableFunc(members, func(x, y wireEntry) int { return bytes.Compare(key(x), key(y)) })
+	w.out = append(w.out, '{')
+	written := 0
+	for i := range members {
+		// Re-slice: writing a nested object may have grown w.entries.
+		e := w.entries[first+i]
+		if i+1 < len(members) && bytes.Equal(key(e), key(w.entries[first+i+1])) {
+			continue // a later value of the same key wins
+		}
+		if written > 0 {
+			w.out = append(w.out, ',')
+		}
+		written++
+		var err error
+		if w.out, err = appendString(w.out, bytesString(key(e))); err != nil {
+			return err
+		}
+		w.out = append(w.out, ':')
+		if err := w.value(b[e.valStart:e.valEnd], depth+1); err != nil {
+			return err
+		}
+	}
+	w.out = append(w.out, '}')
+	return nil
+}
+
+// array appends the ListValue whose bytes are b.
+func (w *wireJSON) array(b []byte, depth int) error {
+	w.out = append(w.out, '[')
+	written := 0
+	for len(b) > 0 {
+		v, n := consumeField(b, 1)
+		if n < 0 {
+			return errWire
+		}
+		b = b[n:]
+		if v == nil {
+			continue
+		}
+		if written > 0 {
+			w.out = append(w.out, ',')
+		}
+		written++
+		if err := w.value(v, depth+1); err != nil {
+			return err
+		}
+	}
+	w.out = append(w.out, ']')
+	return nil
+}
+
+// consumeField reads one field of b: its bytes when it is the length-delimited field num (never nil
+// then), else nil; n is the field's whole length, negative when b is malformed.
+func consumeField(b []byte, num protowire.Number) (v []byte, n int) {
+	got, typ, tn := protowire.ConsumeTag(b)
+	if tn < 0 {
+		return nil, tn
+	}
+	if typ != protowire.BytesType || got != num {
+		m := protowire.ConsumeFieldValue(got, typ, b[tn:])
+		if m < 0 {
+			return nil, m
+		}
+		return nil, tn + m
+	}
+	v, m := protowire.ConsumeBytes(b[tn:])
+	if m < 0 {
+		return nil, m
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, tn + m
+}
+
+// bytesString returns b as a string without copying; b must not change while the string is used
+// (the wire bytes of an answer being written out do not).
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

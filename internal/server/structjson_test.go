@@ -172,6 +172,17 @@ func checkWire(t *testing.T, in []byte, want *structpb.Value, refErr error) {
 	if !proto.Equal(&got, want) {
 		t.Fatalf("%q: wire decodes to %v, want %v", in, &got, want)
 	}
+	// The REST face writes the wire form as JSON (wireJSON): byte for byte what appendValueJSON
+	// writes for the decoded value, or the same refusal.
+	w := wireJSON{}
+	wireErr := w.value(b[6:], 0)
+	ref, refJSONErr := appendValueJSON(nil, want, 0)
+	if (wireErr != nil) != (refJSONErr != nil) {
+		t.Fatalf("%q: wireJSON error %v, appendValueJSON error %v", in, wireErr, refJSONErr)
+	}
+	if wireErr == nil && string(w.out) != string(ref) {
+		t.Fatalf("%q: wireJSON wrote %s, appendValueJSON %s", in, w.out, ref)
+	}
 }
 
 func TestJSONToWireAbsentIsNull(t *testing.T) {
