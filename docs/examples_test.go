@@ -4,7 +4,6 @@ package docs
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"bosa.dev/gateway/internal/logbuf"
 )
 
 // exampleRun is one bash session of TestShellExamples: before runs first, then server starts,
@@ -294,7 +295,7 @@ func bash(t *testing.T, dir, script string, env []string) (string, error) {
 type server struct {
 	grpc, http, sandbox string
 	// stdout is what the server printed, all of it once stop has returned.
-	stdout *syncBuffer
+	stdout *logbuf.Buffer
 	// stop kills the server and waits until its output is read; calling it again does nothing more.
 	stop func()
 }
@@ -333,7 +334,7 @@ func startServer(t *testing.T, bin, dir, line string) *server {
 	cmd := exec.Command(filepath.Join(bin, name), args[3:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "BOSA_GRPC_ADDR=127.0.0.1:0", "BOSA_HTTP_ADDR=127.0.0.1:0", "BOSA_SANDBOX_ADDR=127.0.0.1:0")
-	var stderr syncBuffer
+	var stderr logbuf.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -342,7 +343,7 @@ func startServer(t *testing.T, bin, dir, line string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	srv := &server{stdout: &syncBuffer{}}
+	srv := &server{stdout: &logbuf.Buffer{}}
 	read := make(chan struct{})
 	srv.stop = func() {
 		_ = cmd.Process.Kill()
@@ -377,24 +378,6 @@ func startServer(t *testing.T, bin, dir, line string) *server {
 	close(read)
 	t.Fatalf("%s printed no address (%v); stderr:\n%s", line, lines.Err(), stderr.String())
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // missingLines returns the first line of want that got lacks, "" when got has every line of want in

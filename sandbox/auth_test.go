@@ -8,12 +8,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"bosa.dev/gateway/internal/logbuf"
 	"bosa.dev/gateway/sandbox"
 )
 
@@ -294,7 +294,7 @@ func TestWithAPIKeys(t *testing.T) {
 // TestLogsHoldNoSecrets runs a full flow with request logging on and checks that no key,
 // secret or token reaches the log.
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	srv := start(t, sandbox.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	c := newCaller(t, srv)
 	secret, u := newUser(c, "kim")
@@ -310,23 +310,6 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			t.Fatalf("log holds a secret: %.40s…", s)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestInactiveUser: a deactivated user's token gets 403 FORBIDDEN on every user-scoped route and no

@@ -9,37 +9,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"bosa.dev/gateway/internal/logbuf"
 	"bosa.dev/gateway/internal/server"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // startSandboxMode runs the command as `bosa-gateway --sandbox` (on free ports) with extra
 // arguments, waits for the session it prints and returns the REST base URL, the printed output and
 // the logs. The command stops at cleanup.
-func startSandboxMode(t *testing.T, args ...string) (base string, stdout, stderr *syncBuffer) {
+func startSandboxMode(t *testing.T, args ...string) (base string, stdout, stderr *logbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &logbuf.Buffer{}, &logbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"--sandbox", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-level", "warn"}, args...), stdout, stderr)

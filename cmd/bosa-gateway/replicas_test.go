@@ -31,6 +31,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/logbuf"
 	"bosa.dev/gateway/sandbox"
 )
 
@@ -43,13 +44,13 @@ type replica struct {
 	bin, addr string
 	env       []string
 	cmd       *exec.Cmd
-	logs      *syncBuffer
+	logs      *logbuf.Buffer
 	exited    chan error
 }
 
 func (r *replica) start(t *testing.T) {
 	t.Helper()
-	r.logs = &syncBuffer{}
+	r.logs = &logbuf.Buffer{}
 	r.cmd = exec.Command(r.bin, "--grpc-addr", r.addr, "--http-addr", "127.0.0.1:0",
 		"--drain-delay", "1s", "--shutdown-timeout", "10s", "--log-level", "warn")
 	r.cmd.Env, r.cmd.Stderr = r.env, r.logs

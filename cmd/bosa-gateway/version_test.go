@@ -5,11 +5,13 @@ import (
 	"io"
 	"regexp"
 	"testing"
+
+	"bosa.dev/gateway/internal/logbuf"
 )
 
 // TestVersion: --version prints the build (the Go build information when no -ldflags -X) and exits.
 func TestVersion(t *testing.T) {
-	out := &syncBuffer{}
+	out := &logbuf.Buffer{}
 	if err := run(context.Background(), []string{"--version"}, out, io.Discard); err != nil {
 		t.Fatalf("run --version: %v", err)
 	}

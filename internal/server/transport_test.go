@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,13 +29,14 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/logbuf"
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/sandbox"
 )
 
 // env is a running sandbox with a gateway in front of it, on real loopback sockets.
 type env struct {
-	logs     *syncBuffer // everything the gateway logged, at debug level
+	logs     *logbuf.Buffer // everything the gateway logged, at debug level
 	sb       *sandbox.Sandbox
 	upstream *httptest.Server // serves sb to the gateway
 	gw       *server.Server
@@ -64,7 +64,7 @@ func startEnvWith(t *testing.T, o envOptions) *env {
 	var (
 		sb       *sandbox.Sandbox
 		upstream *httptest.Server
-		logs     *syncBuffer
+		logs     *logbuf.Buffer
 	)
 	if o.shared != nil {
 		sb, upstream, logs = o.shared.sb, o.shared.upstream, o.shared.logs
@@ -76,7 +76,7 @@ func startEnvWith(t *testing.T, o envOptions) *env {
 		}
 		upstream = httptest.NewServer(h)
 		t.Cleanup(upstream.Close)
-		logs = &syncBuffer{}
+		logs = &logbuf.Buffer{}
 	}
 	cfg := server.Config{
 		UpstreamURL: upstream.URL, APIKey: sandbox.DemoAPIKey,
@@ -112,24 +112,6 @@ func startEnvWith(t *testing.T, o envOptions) *env {
 		}
 	})
 	return &env{logs: logs, sb: sb, upstream: upstream, gw: gw, conn: conn, httpBase: "http://" + gw.HTTPAddr()}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
