@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -27,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	bosav1 "bosa.dev/gateway/gen/bosa/v1"
+	"bosa.dev/gateway/internal/logbuf"
 	"bosa.dev/gateway/internal/mcp"
 	"bosa.dev/gateway/internal/server"
 	"bosa.dev/gateway/sandbox"
@@ -667,29 +667,11 @@ func TestDocsShowTheTestedConfig(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the gateway's concurrent log writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestNoSecretsInLogs: bearer tokens and API keys sent to /mcp appear in no log line, at debug
 // level, whether the calls fail or are refused. (An integration name is an identifier, not a
 // credential: BOSA's INTEGRATION_MISSING message names it, as over gRPC and REST.)
 func TestNoSecretsInLogs(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	g := startGateway(t, func(c *server.Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
