@@ -144,36 +144,24 @@ func browserUser(ctx context.Context, t *testing.T, base string, opts []connect.
 // browser protocols, with their headers allowed and gRPC-Web's status headers exposed.
 func TestBrowserCORS(t *testing.T) {
 	t.Parallel()
-	preflight := func(t *testing.T, base, origin string) *http.Response {
-		t.Helper()
-		req, _ := http.NewRequest("OPTIONS", base+"/bosa.v1.ActionService/Paginate", nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization,connect-protocol-version,content-type,x-grpc-web,x-user-agent")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
+	const route, headers = "/bosa.v1.ActionService/Paginate", "authorization,connect-protocol-version,content-type,x-grpc-web,x-user-agent"
 	t.Run("off by default", func(t *testing.T) {
 		t.Parallel()
 		e := startEnv(t)
-		if got := preflight(t, e.httpBase, "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := preflight(t, e.httpBase+route, headers, "https://app.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("Access-Control-Allow-Origin %q with CORS off", got)
 		}
 	})
 	t.Run("allowed origin", func(t *testing.T) {
 		t.Parallel()
 		e := startEnv(t, func(c *server.Config) { c.CORSAllowedOrigins = []string{"https://app.example"} })
-		resp := preflight(t, e.httpBase, "https://app.example")
+		resp := preflight(t, e.httpBase+route, headers, "https://app.example")
 		allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
 		if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
 			!strings.Contains(allowed, "connect-protocol-version") || !strings.Contains(allowed, "x-grpc-web") {
 			t.Errorf("preflight: HTTP %d, headers %v", resp.StatusCode, resp.Header)
 		}
-		if got := preflight(t, e.httpBase, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := preflight(t, e.httpBase+route, headers, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("other origin allowed: %q", got)
 		}
 		c := connect.NewClient[bosav1.ListConnectorsRequest, bosav1.ListConnectorsResponse](http.DefaultClient,

@@ -154,23 +154,11 @@ func TestRESTConformance(t *testing.T) {
 // the headers a browser client reads.
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	preflight := func(t *testing.T, base, origin string) *http.Response {
-		t.Helper()
-		req, _ := http.NewRequest("OPTIONS", base+"/v1/connectors/github/actions/get_repository:execute", nil)
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, x-bosa-integration")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
+	const route, headers = "/v1/connectors/github/actions/get_repository:execute", "authorization, content-type, x-bosa-integration"
 	t.Run("off by default", func(t *testing.T) {
 		t.Parallel()
 		e := startEnv(t)
-		resp := preflight(t, e.httpBase, "https://app.example")
+		resp := preflight(t, e.httpBase+route, headers, "https://app.example")
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("Access-Control-Allow-Origin %q without --cors-allowed-origins", got)
 		}
@@ -178,12 +166,12 @@ func TestCORS(t *testing.T) {
 	t.Run("allowed origins", func(t *testing.T) {
 		t.Parallel()
 		e := startEnv(t, func(c *server.Config) { c.CORSAllowedOrigins = []string{"https://app.example"} })
-		resp := preflight(t, e.httpBase, "https://app.example")
+		resp := preflight(t, e.httpBase+route, headers, "https://app.example")
 		if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
 			!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "x-bosa-integration") {
 			t.Errorf("preflight: HTTP %d, headers %v", resp.StatusCode, resp.Header)
 		}
-		if got := preflight(t, e.httpBase, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
+		if got := preflight(t, e.httpBase+route, headers, "https://evil.example").Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("other origin allowed: %q", got)
 		}
 		req, _ := http.NewRequest("GET", e.httpBase+"/v1/connectors", nil)
@@ -198,4 +186,19 @@ func TestCORS(t *testing.T) {
 			t.Errorf("GET: headers %v, want the origin allowed and X-Request-Id exposed", resp.Header)
 		}
 	})
+}
+
+// preflight sends a CORS preflight for a POST to url from origin, asking for headers.
+func preflight(t *testing.T, url, headers, origin string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("OPTIONS", url, nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", headers)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }

@@ -2,20 +2,11 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -353,10 +344,9 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
-	e := startEnvTLS(t, certFile, keyFile)
-	conn, err := grpc.NewClient(e.gw.GRPCAddr(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")))
+	p := newPKI(t)
+	e := startEnvTLS(t, p.certFile, p.keyFile)
+	conn, err := grpc.NewClient(e.gw.GRPCAddr(), grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(p.pool, "")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +354,7 @@ func TestTLS(t *testing.T) {
 	if _, err := bosav1.NewConnectorServiceClient(conn).ListConnectors(context.Background(), &bosav1.ListConnectorsRequest{}); err != nil {
 		t.Errorf("gRPC over TLS: %v", err)
 	}
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool}}}
 	resp, err := hc.Get("https://" + e.gw.HTTPAddr() + "/v1/connectors/github")
 	if err != nil {
 		t.Fatalf("REST over TLS: %v", err)
@@ -391,38 +381,4 @@ func TestCompleteRejectsHalfTLS(t *testing.T) {
 
 func startEnvTLS(t *testing.T, certFile, keyFile string) *env {
 	return startEnv(t, func(c *server.Config) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
-}
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 and returns its files and a pool trusting it.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bosa-gateway test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
